@@ -1,0 +1,101 @@
+"""The dashboard in a real headless Chromium: partials swap in, filters update the URL, errors show in place."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from anyio.from_thread import BlockingPortal
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import wait_until_loaded
+from tests.support import DataBuilder
+from web.dashboard import CARDS
+from web.db import Database
+from web.db.seed import SIZES, seed
+from web.money import format_money
+from web.periods import named_period
+from web.queries import figures
+from web.queries.scope import ClientScope
+
+
+def test_every_partial_loads_with_the_database_figures(
+    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
+    page.goto(live_url + "/")
+    wait_until_loaded(page)
+    assert page.locator(".card--error, .row--error, .card--loading, .row--loading").count() == 0
+    assert page.locator(".cards > article.card").count() == len(CARDS)
+
+    period = named_period("this_month", today)
+    totals = portal.call(figures.scope_totals, test_db, ClientScope(), period, today)
+    expect(page.locator("#card-revenue .figure")).to_have_text(format_money(totals.figures.revenue_cents, whole=True))
+    expect(page.locator("#card-clients .figure")).to_have_text(str(totals.active_clients))
+
+    rows = page.locator("#client-list tbody tr")
+    assert rows.count() == SIZES["tiny"].clients
+    for client_id in [r["id"] for r in data.rows("SELECT id FROM clients")]:
+        figs = portal.call(figures.client_figures, test_db, client_id, period, today)
+        cell = page.locator(f"#client-row-{client_id} td.num").first
+        expect(cell).to_have_text(format_money(figs.revenue_cents, whole=True))
+
+
+def test_filters_update_the_url_and_reload_only_the_partials(
+    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
+    page.goto(live_url + "/")
+    wait_until_loaded(page)
+    page.evaluate("window.notReloaded = true")
+
+    page.select_option("#filter-status", "churned")
+    page.wait_for_url(lambda url: url.endswith("/?period=this_month&status=churned&per_page=50"))
+    wait_until_loaded(page)
+    churned = data.val("SELECT count(*) FROM clients WHERE status = 'churned'")
+    expect(page.locator("#client-list tbody tr")).to_have_count(churned)
+    assert page.evaluate("window.notReloaded") is True
+
+    page.fill("#filter-q", "zzz-no-such-client")
+    page.wait_for_url("**q=zzz-no-such-client**")
+    expect(page.locator("#client-list .empty")).to_contain_text("No clients match these filters")
+
+    page.go_back()
+    page.wait_for_url(lambda url: url.endswith("/?period=this_month&status=churned&per_page=50"))
+    wait_until_loaded(page)
+    expect(page.locator("#client-list tbody tr")).to_have_count(churned)
+    expect(page.locator("#filter-status")).to_have_value("churned")
+
+
+def test_bad_custom_range_shows_the_error_next_to_the_field(page: Page, live_url: str, data: DataBuilder) -> None:
+    data.client("Acme")
+    page.goto(live_url + "/")
+    wait_until_loaded(page)
+    page.select_option("#filter-period", "custom")
+    expect(page.locator("#filter-from")).to_be_visible()
+    page.fill("#filter-from", "2024-03-10")
+    page.fill("#filter-to", "2024-03-01")
+    page.locator("#filter-to").dispatch_event("change")
+    expect(page.locator("#error-to")).to_have_text("The end date must be on or after the start date.")
+    expect(page.locator("#dashboard .notice")).to_be_visible()
+    # Fixing the range clears the error and loads the figures.
+    page.fill("#filter-to", "2024-03-31")
+    page.locator("#filter-to").dispatch_event("change")
+    expect(page.locator("#error-to")).to_have_text("")
+    wait_until_loaded(page)
+    expect(page.locator("#card-revenue .figure")).to_be_visible()
+    assert "from=2024-03-10&to=2024-03-31" in page.url
+
+
+def test_sorting_by_revenue_loads_the_list_then_its_rows(
+    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
+    page.goto(live_url + "/")
+    wait_until_loaded(page)
+    page.click("#client-list thead a:text('Revenue')")
+    page.wait_for_url("**sort=revenue&dir=desc")
+    wait_until_loaded(page)
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Revenue")
+    values = page.locator("#client-list tbody tr td.num:nth-of-type(1)").all_inner_texts()
+    cents = [int(v.replace("€", "").replace(",", "").replace("−", "-")) for v in values]
+    assert cents == sorted(cents, reverse=True)

@@ -1,0 +1,117 @@
+"""Test fixtures: a real PostgreSQL (TEST_DATABASE_URL, or an embedded one), real caches, real apps.
+
+Each test starts from empty tables; the schema is migrated once per session into a database of
+its own. Test data goes in through `data` (see tests/support.py), on its own connection.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from starlette.testclient import TestClient
+
+from tests.support import TODAY, DataBuilder
+from web.app import create_app
+from web.db import Database
+from web.db.migrate import migrate
+from web.db.server import drop_database, recreate_database, start_embedded
+from web.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip on a laptop without the service or browser; in CI a missing one is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must provide it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or start_embedded(ROOT / ".billable" / "test")
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, portal: BlockingPortal) -> Iterator[str]:
+    """A database of this session's own, migrated, dropped at the end."""
+    name = f"billable_test_{os.getpid()}"
+
+    async def prepare() -> str:
+        url = await recreate_database(server_url, name)
+        async with Database(url, min_size=1, max_size=2) as db:
+            await migrate(db)
+        return url
+
+    yield portal.call(prepare)
+    portal.call(drop_database, server_url, name)
+
+
+@pytest.fixture(scope="session")
+def portal() -> Iterator[BlockingPortal]:
+    """An event loop in a thread of its own, for test code that talks to the database.
+
+    (Not asyncio.run: Playwright's sync API keeps an event loop running in the main thread.)"""
+    with start_blocking_portal() as portal:
+        yield portal
+
+
+@pytest.fixture(scope="session")
+def test_db(database_url: str, portal: BlockingPortal) -> Iterator[Database]:
+    db = Database(database_url, min_size=1, max_size=4)
+    portal.call(db.connect)
+    yield db
+    portal.call(db.disconnect)
+
+
+@pytest.fixture
+def data(test_db: Database, portal: BlockingPortal) -> DataBuilder:
+    portal.call(test_db.execute, "TRUNCATE timesheet_entries, services, clients, users RESTART IDENTITY CASCADE")
+    return DataBuilder(test_db, portal)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, pool_min=1, pool_max=10)
+
+
+@pytest.fixture
+def today() -> date:
+    return TODAY
+
+
+@pytest.fixture
+def client(settings: Settings, data: DataBuilder, today: date) -> Iterator[TestClient]:
+    """The app on a fresh memory cache, seeing `today` as its date."""
+    with TestClient(create_app(settings, today=lambda: today)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1) as connection:
+            connection.ping()
+    except redis.RedisError:
+        require(False, f"no Redis at {url}")
+    return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI nothing may be skipped: a skip there means a missing service or browser."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if IN_CI and skipped:
+        print(f"\nCI: {skipped} test(s) skipped; CI must run everything.")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,99 @@
+"""A failing or slow partial renders its own error state; the rest of the page is unaffected."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date
+
+import asyncpg
+import pytest
+from anyio.from_thread import BlockingPortal
+from starlette.testclient import TestClient
+
+from tests.support import DataBuilder, server_timing, soup
+from web.app import create_app
+from web.settings import Settings
+
+
+@pytest.fixture
+def acme(data: DataBuilder) -> int:
+    client_id = data.client("Acme")
+    data.recurring(client_id, 100_000, start=date(2026, 1, 1))
+    return client_id
+
+
+def test_a_failing_query_breaks_only_its_partials(
+    client: TestClient, data: DataBuilder, acme: int, portal: BlockingPortal
+) -> None:
+    # A real failure: the services table is gone while the app runs.
+    data.val("ALTER TABLE services RENAME TO services_away")
+    try:
+        broken = client.get("/partials/dashboard/mrr?period=this_month")
+        working = client.get("/partials/dashboard/clients?period=this_month")
+    finally:
+        data.val("ALTER TABLE services_away RENAME TO services")
+    assert broken.status_code == 500
+    card = soup(broken.text).select_one("#card-mrr.card--error")
+    assert "This could not be loaded." in card.get_text()
+    retry = card.select_one("button")
+    assert retry["hx-get"] == "/partials/dashboard/mrr?period=this_month"
+    assert retry["hx-target"] == "#card-mrr"
+    assert "Traceback" not in broken.text and "services" not in broken.text
+    assert working.status_code == 200
+    assert soup(working.text).select_one("#card-clients .figure").get_text() == "1"
+    # Once the cause is gone, the retry succeeds (failures are never cached).
+    again = client.get(retry["hx-get"])
+    assert again.status_code == 200
+    assert soup(again.text).select_one(".figure").get_text() == "€1,000"
+
+
+@pytest.fixture
+def locked_services(database_url: str) -> Iterator[threading.Event]:
+    """Hold an exclusive lock on services from another connection until the event is set."""
+    release, locked = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        import asyncio
+
+        async def run() -> None:
+            conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+            try:
+                async with conn.transaction():
+                    await conn.execute("LOCK TABLE services IN ACCESS EXCLUSIVE MODE")
+                    locked.set()
+                    while not release.is_set():
+                        await asyncio.sleep(0.01)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    yield release
+    release.set()
+    thread.join(10)
+
+
+def test_a_partial_over_its_budget_shows_its_error_and_fills_the_cache_later(
+    settings: Settings, acme: int, locked_services: threading.Event, today: date
+) -> None:
+    app = create_app(settings.replace(partial_budget_ms=200), today=lambda: today)
+    with TestClient(app) as client:
+        slow = client.get("/partials/dashboard/mrr?period=this_month")
+        quick = client.get("/partials/dashboard/clients?period=this_month")
+        assert slow.status_code == 504
+        assert "This is taking too long." in slow.text
+        assert soup(slow.text).select_one("#card-mrr button")["hx-get"] == "/partials/dashboard/mrr?period=this_month"
+        assert quick.status_code == 200
+        # The work goes on after the request gave up: the retry joins it (or finds its result in
+        # the cache) instead of querying again.
+        locked_services.set()
+        retry = client.get("/partials/dashboard/mrr?period=this_month")
+        assert retry.status_code == 200
+        assert server_timing(retry.headers["server-timing"])["db"]["desc"] == "0 queries"
+        assert soup(retry.text).select_one(".figure").get_text() == "€1,000"
+        again = client.get("/partials/dashboard/mrr?period=this_month")
+        assert server_timing(again.headers["server-timing"])["cache"]["desc"] == "hit"

@@ -1,0 +1,147 @@
+"""Each dashboard partial: its figures, its cache, its timing headers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.support import DataBuilder, server_timing, soup
+from web.dashboard import CARDS
+
+
+@pytest.fixture
+def agency(data: DataBuilder) -> dict[str, int]:
+    """Two clients with known figures for November 2026 (today is 15 November 2026)."""
+    boss = data.user("Bea Boss", rate_cents=10_000)
+    sam = data.user("Sam Staff", rate_cents=8_000)
+    acme = data.client("Acme", manager_id=boss, created=date(2026, 11, 2))
+    bolt = data.client("Bolt", status="churned", manager_id=sam, rate_cents=12_000)
+    data.recurring(acme, 200_000, start=date(2025, 1, 1))  # €2,000 a month
+    data.one_off(acme, 50_000, on=date(2026, 11, 20))  # €500 later this month
+    data.entry(acme, sam, date(2026, 11, 3), 90, 8_000)  # €120
+    data.entry(acme, sam, date(2026, 11, 4), 30, 8_000, billable=False)
+    data.entry(bolt, boss, date(2026, 11, 5), 60, 12_000)  # €120
+    data.entry(bolt, boss, date(2026, 10, 5), 60, 12_000)  # October: €120
+    data.recurring(bolt, 100_000, start=date(2025, 1, 1), end=date(2026, 10, 31))
+    return {"acme": acme, "bolt": bolt, "boss": boss}
+
+
+def card(client: TestClient, name: str, query: str = "period=this_month"):  # type: ignore[no-untyped-def]
+    response = client.get(f"/partials/dashboard/{name}?{query}")
+    assert response.status_code == 200, response.text
+    return response, soup(response.text)
+
+
+def test_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "revenue")
+    # November: 2,000 + 500 + 120 + 120; October: 2,000 + 1,000 + 120.
+    assert html.select_one(".figure").get_text() == "€2,740"
+    assert "−12.2%" in html.select_one(".card__note").get_text()
+    assert "€3,120" in html.select_one(".card__note").get_text()
+
+
+def test_mrr_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "mrr")
+    assert html.select_one(".figure").get_text() == "€2,000"
+    assert "from 1 client on a retainer" in html.get_text()
+
+
+def test_clients_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "clients")
+    assert html.select_one(".figure").get_text() == "1"
+    assert "1 new" in html.select_one(".card__note").get_text()
+
+
+def test_hours_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "hours")
+    assert html.select_one(".figure").get_text() == "2.5 h"
+    assert "83.3% utilization of 3.0 h" in html.select_one(".card__note").get_text()
+
+
+def test_average_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "average-revenue")
+    # Only Acme is active: its revenue €2,620 over one active client.
+    assert html.select_one(".figure").get_text() == "€2,620"
+
+
+def test_trend_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "trend")
+    rows = [[td.get_text() for td in tr.select("th, td")] for tr in html.select(".chart__table tbody tr")]
+    assert len(rows) == 12
+    assert rows[-1] == ["Nov 2026", "€2,000", "€500", "€240", "€2,740"]
+    assert rows[-2] == ["Oct 2026", "€3,000", "€0", "€120", "€3,120"]
+    assert len(html.select("rect.chart__bar")) == 12
+    assert html.select_one("svg desc").get_text().startswith("Revenue by month, Dec 2025 to Nov 2026")
+
+
+def test_cards_follow_the_filters(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "revenue", f"period=this_month&manager={agency['boss']}")
+    assert html.select_one(".figure").get_text() == "€2,620"
+    _, html = card(client, "revenue", "period=custom&from=2026-10-01&to=2026-10-31&q=bol")
+    assert html.select_one(".figure").get_text() == "€1,120"
+
+
+def test_client_row(client: TestClient, agency: dict[str, int]) -> None:
+    response, html = card(client, "client-row", f"client={agency['acme']}&period=this_month")
+    cells = [c.get_text(" ", strip=True) for c in html.select("tr > *")]
+    assert cells[0] == "Acme active · Bea Boss"
+    assert cells[1:4] == ["€2,620", "€2,000", "1.5 h of 2.0 h"]
+    assert html.select_one("svg polyline")["points"]
+    assert html.tr["id"] == f"client-row-{agency['acme']}"
+
+
+def test_client_list_sorted_by_revenue(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "client-list", "period=this_month&sort=revenue&dir=desc")
+    assert [th.get_text(strip=True) for th in html.select("tbody th")] == ["Acme", "Bolt"]
+    _, html = card(client, "client-list", "period=this_month&sort=revenue&dir=asc")
+    assert [th.get_text(strip=True) for th in html.select("tbody th")] == ["Bolt", "Acme"]
+    # In October only Bolt logged hours.
+    _, html = card(client, "client-list", "period=custom&from=2026-10-01&to=2026-10-31&sort=hours&dir=desc")
+    assert [th.get_text(strip=True) for th in html.select("tbody th")] == ["Bolt", "Acme"]
+
+
+def test_second_request_is_a_cache_hit(client: TestClient, agency: dict[str, int]) -> None:
+    for partial in [*(c.name for c in CARDS), "dashboard/client-row", "dashboard/client-list"]:
+        url = f"/partials/{partial}?client={agency['acme']}&period=this_month"
+        first, second = client.get(url), client.get(url)
+        first_timing = server_timing(first.headers["server-timing"])
+        second_timing = server_timing(second.headers["server-timing"])
+        assert first_timing["cache"]["desc"] == "miss", partial
+        assert int(first_timing["db"]["desc"].split()[0]) >= 1
+        assert second_timing["cache"]["desc"] == "hit", partial
+        assert second_timing["db"]["desc"] == "0 queries"
+        assert float(second_timing["total"]["dur"]) >= 0
+        assert first.text == second.text
+        assert first.headers["x-response-time"].endswith("ms")
+
+
+def test_a_different_filter_is_a_different_key(client: TestClient, agency: dict[str, int]) -> None:
+    urls = [
+        "/partials/dashboard/revenue?period=this_month",
+        "/partials/dashboard/revenue?period=last_month",
+        "/partials/dashboard/revenue?period=this_month&status=active",
+        "/partials/dashboard/revenue?period=this_month&q=acme",
+    ]
+    outcomes = [server_timing(client.get(u).headers["server-timing"])["cache"]["desc"] for u in urls]
+    assert outcomes == ["miss"] * 4
+    # The row's figures do not depend on list filters: another status still hits.
+    row = f"/partials/dashboard/client-row?client={agency['acme']}&period=this_month"
+    client.get(row)
+    hit = client.get(row + "&status=active&q=zzz&page=2")
+    assert server_timing(hit.headers["server-timing"])["cache"]["desc"] == "hit"
+
+
+def test_slow_requests_are_logged_with_the_partial_name(
+    settings,
+    data: DataBuilder,
+    today: date,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    from web.app import create_app
+
+    with TestClient(create_app(settings.replace(slow_request_ms=0), today=lambda: today)) as slow_client:
+        slow_client.get("/partials/dashboard/mrr?period=this_month")
+    messages = [r.getMessage() for r in caplog.records if r.name == "billable.timing"]
+    assert any("partial=dashboard/mrr" in m and "cache=miss" in m for m in messages), messages

@@ -1,0 +1,90 @@
+"""Seeded data: reproducible, realistic in shape, and every figure equal to the reference."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from anyio.from_thread import BlockingPortal
+
+from tests.reference import reference_mrr, reference_revenue
+from tests.support import DataBuilder
+from web.db import Database
+from web.db.seed import DEMO_EMAIL, SIZES, SeedError, seed
+from web.periods import Period
+from web.queries import figures
+from web.queries.scope import ClientScope
+
+TODAY = date(2026, 11, 15)
+
+
+def fingerprint(data: DataBuilder) -> tuple[int, ...]:
+    row = data.rows(
+        "SELECT (SELECT count(*) FROM clients) AS c, (SELECT count(*) FROM services) AS s, "
+        "(SELECT count(*) FROM timesheet_entries) AS e, (SELECT sum(amount_cents) FROM timesheet_entries) AS a, "
+        "(SELECT sum(minutes * client_id) FROM timesheet_entries) AS mix"
+    )[0]
+    return tuple(int(v) for v in row.values())
+
+
+def test_seed_is_reproducible_and_refuses_to_mix(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY))
+    first = fingerprint(data)
+    assert first[0] == SIZES["tiny"].clients
+    assert 0.9 * SIZES["tiny"].entries <= first[2] <= SIZES["tiny"].entries
+    with pytest.raises(SeedError, match="use --reset"):
+        portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY))
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, reset=True))
+    assert fingerprint(data) == first
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, reset=True, rng_seed=7))
+    assert fingerprint(data) != first
+    assert data.val("SELECT count(*) FROM users WHERE email = :e AND password_hash IS NOT NULL", e=DEMO_EMAIL) == 1
+
+
+def test_seeded_data_has_realistic_shape(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
+    portal.call(lambda: seed(test_db, SIZES["demo"], today=TODAY))
+    statuses = {r["status"]: r["n"] for r in data.rows("SELECT status, count(*) AS n FROM clients GROUP BY status")}
+    assert statuses.get("churned", 0) > 0 and statuses["active"] > statuses.get("paused", 0)
+    shares = [
+        r["n"] for r in data.rows("SELECT count(*) AS n FROM timesheet_entries GROUP BY client_id ORDER BY n DESC")
+    ]
+    top_tenth = sum(shares[: max(1, len(shares) // 10)])
+    assert top_tenth > 0.3 * sum(shares)  # a few big clients do much of the work
+    by_month = {
+        r["m"]: r["n"]
+        for r in data.rows(
+            "SELECT extract(month FROM work_date)::int AS m, count(*) AS n FROM timesheet_entries "
+            "WHERE work_date >= '2025-01-01' AND work_date < '2026-01-01' GROUP BY 1"
+        )
+    }
+    assert by_month[8] < by_month[10]  # quiet August
+    assert data.val("SELECT count(*) FROM timesheet_entries WHERE extract(isodow FROM work_date) > 5") == 0
+    # Entries on a service always belong to that service's client (enforced by a foreign key).
+    assert data.val("SELECT count(*) FROM timesheet_entries WHERE service_id IS NOT NULL") > 0
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        Period("this_month", date(2026, 11, 1), date(2026, 11, 30)),
+        Period("custom", date(2025, 2, 14), date(2025, 9, 3)),
+        Period("custom", date(2024, 2, 29), date(2024, 3, 1)),
+        Period("last_12_months", date(2025, 12, 1), date(2026, 11, 30)),
+    ],
+    ids=lambda p: p.key(),
+)
+def test_figures_match_the_reference_on_seeded_data(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal, period: Period
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, rng_seed=11))
+    services = data.rows("SELECT * FROM services")
+    entries = data.rows("SELECT client_id, work_date, minutes, billable, rate_cents FROM timesheet_entries")
+    expected = reference_revenue(services, entries, period.start, period.end)
+    expected_mrr = reference_mrr(services, TODAY)
+    totals = portal.call(figures.scope_totals, test_db, ClientScope(), period, TODAY)
+    assert totals.figures.revenue_cents == sum(expected.values())
+    assert totals.figures.mrr_cents == sum(expected_mrr.values())
+    for client_id in [r["id"] for r in data.rows("SELECT id FROM clients")]:
+        figs = portal.call(figures.client_figures, test_db, client_id, period, TODAY)
+        assert figs.revenue_cents == expected.get(client_id, 0), client_id
+        assert figs.mrr_cents == expected_mrr.get(client_id, 0), client_id

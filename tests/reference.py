@@ -1,0 +1,41 @@
+"""A straightforward, slow reference for the figures, written from the definitions, not the SQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from web.money import entry_amount_cents
+from web.periods import Month
+
+
+def reference_revenue(
+    services: list[dict[str, Any]], entries: list[dict[str, Any]], start: date, end: date
+) -> dict[int, int]:
+    """Revenue per client for start..end, by walking each month and each entry."""
+    revenue: dict[int, int] = defaultdict(int)
+    for s in services:
+        if s["kind"] == "recurring":
+            month = Month.of(start)
+            while month.first_day <= end:
+                # Days of this month inside the period and inside the service's life.
+                first = max(month.first_day, start, s["start_date"])
+                last = min(month.last_day, end, s["end_date"] or date.max)
+                if first <= last:
+                    revenue[s["client_id"]] += s["monthly_price_cents"]
+                month = month.plus(1)
+        elif s["kind"] == "one_off" and start <= s["start_date"] <= end:
+            revenue[s["client_id"]] += s["fixed_price_cents"]
+    for e in entries:
+        if start <= e["work_date"] <= end:
+            revenue[e["client_id"]] += entry_amount_cents(e["minutes"], e["rate_cents"], e["billable"])
+    return dict(revenue)
+
+
+def reference_mrr(services: list[dict[str, Any]], today: date) -> dict[int, int]:
+    mrr: dict[int, int] = defaultdict(int)
+    for s in services:
+        if s["kind"] == "recurring" and s["start_date"] <= today <= (s["end_date"] or date.max):
+            mrr[s["client_id"]] += s["monthly_price_cents"]
+    return dict(mrr)

@@ -1,0 +1,139 @@
+"""Helpers for tests: building real rows, reading HTML and headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from anyio.from_thread import BlockingPortal
+from bs4 import BeautifulSoup
+
+from web.db import Database
+
+# The date the app under test sees as today (a Sunday in November 2026).
+TODAY = date(2026, 11, 15)
+
+
+class DataBuilder:
+    """Inserts rows through the real schema, on a connection of the test's own."""
+
+    def __init__(self, db: Database, portal: BlockingPortal) -> None:
+        self.db, self.portal = db, portal
+
+    def val(self, sql: str, **params: Any) -> Any:
+        async def run() -> Any:
+            return await self.db.fetch_val(sql, **params)
+
+        return self.portal.call(run)
+
+    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async def run() -> list[dict[str, Any]]:
+            return [dict(row) for row in await self.db.fetch_all(sql, **params)]
+
+        return self.portal.call(run)
+
+    def user(self, name: str = "Sam Staff", *, role: str = "staff", rate_cents: int = 10_000) -> int:
+        email = f"{name.lower().replace(' ', '.')}.{self.val('SELECT count(*) FROM users')}@test.example"
+        return int(
+            self.val(
+                "INSERT INTO users (name, email, role, hourly_rate_cents) VALUES (:n, :e, :r, :rate) RETURNING id",
+                n=name,
+                e=email,
+                r=role,
+                rate=rate_cents,
+            )
+        )
+
+    def client(
+        self,
+        name: str = "Acme",
+        *,
+        status: str = "active",
+        manager_id: int | None = None,
+        rate_cents: int | None = None,
+        created: date = date(2024, 1, 1),
+    ) -> int:
+        return int(
+            self.val(
+                "INSERT INTO clients (name, status, account_manager_id, hourly_rate_cents, created_at) "
+                "VALUES (:n, :s, :m, :r, :c) RETURNING id",
+                n=name,
+                s=status,
+                m=manager_id,
+                r=rate_cents,
+                c=datetime(created.year, created.month, created.day, 12, tzinfo=UTC),
+            )
+        )
+
+    def recurring(self, client_id: int, monthly_cents: int, start: date, end: date | None = None) -> int:
+        return self._service(client_id, "recurring", start, end, monthly=monthly_cents)
+
+    def one_off(self, client_id: int, price_cents: int, on: date) -> int:
+        return self._service(client_id, "one_off", on, None, fixed=price_cents)
+
+    def hourly(self, client_id: int, rate_cents: int, start: date, end: date | None = None) -> int:
+        return self._service(client_id, "hourly", start, end, hourly=rate_cents)
+
+    def _service(
+        self,
+        client_id: int,
+        kind: str,
+        start: date,
+        end: date | None,
+        *,
+        monthly: int | None = None,
+        fixed: int | None = None,
+        hourly: int | None = None,
+    ) -> int:
+        return int(
+            self.val(
+                "INSERT INTO services (client_id, name, kind, monthly_price_cents, fixed_price_cents,"
+                " hourly_rate_cents, start_date, end_date) VALUES (:c, :n, :k, :m, :f, :h, :s, :e) RETURNING id",
+                c=client_id,
+                n=f"{kind} service",
+                k=kind,
+                m=monthly,
+                f=fixed,
+                h=hourly,
+                s=start,
+                e=end,
+            )
+        )
+
+    def entry(
+        self,
+        client_id: int,
+        user_id: int,
+        on: date,
+        minutes: int,
+        rate_cents: int,
+        *,
+        billable: bool = True,
+        service_id: int | None = None,
+    ) -> int:
+        return int(
+            self.val(
+                "INSERT INTO timesheet_entries (user_id, client_id, service_id, work_date, minutes, billable,"
+                " rate_cents) VALUES (:u, :c, :s, :d, :m, :b, :r) RETURNING id",
+                u=user_id,
+                c=client_id,
+                s=service_id,
+                d=on,
+                m=minutes,
+                b=billable,
+                r=rate_cents,
+            )
+        )
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def server_timing(header: str) -> dict[str, dict[str, str]]:
+    """'total;dur=1.2, cache;desc="hit"' -> {'total': {'dur': '1.2'}, 'cache': {'desc': 'hit'}}"""
+    metrics = {}
+    for part in header.split(","):
+        name, *params = [p.strip() for p in part.split(";")]
+        metrics[name] = {k: v.strip('"') for k, v in (p.split("=", 1) for p in params)}
+    return metrics

@@ -1,0 +1,117 @@
+"""The `billable` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from tests.support import DataBuilder, soup
+from web.dashboard import CARDS
+from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
+
+
+def billable(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "web", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_explains_commands_and_settings() -> None:
+    result = billable("--help")
+    assert result.returncode == 0
+    for text in (
+        "serve",
+        "migrate",
+        "seed",
+        "user",
+        "DATABASE_URL",
+        "BILLABLE_CACHE_URL",
+        "BILLABLE_DATA_DIR",
+        "BILLABLE_TTL_STATS",
+        "[default: 300]",
+    ):
+        assert text in result.stdout
+    assert "--size {tiny,demo,s,m,l}" in billable("seed", "--help").stdout
+
+
+def test_migrate_seed_and_user_add(database_url: str, data: DataBuilder) -> None:
+    env = {"DATABASE_URL": database_url}
+    assert billable("migrate", env=env).stdout.strip() == "schema is up to date"
+    seeded = billable("seed", "--size", "tiny", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seed: 12 clients" in seeded.stdout.replace("5 staff, ", "")
+    again = billable("seed", "--size", "tiny", env=env)
+    assert again.returncode == 2
+    assert "already has clients; use --reset" in again.stderr
+    added = billable("user", "add", "Zoe@Example.com", "--role", "admin", env=env, stdin="correct horse\n")
+    assert added.returncode == 0, added.stderr
+    assert data.val("SELECT role FROM users WHERE email = 'Zoe@Example.com'") == "admin"
+    assert data.val("SELECT password_hash FROM users WHERE email = 'Zoe@Example.com'").startswith("$argon2")
+    duplicate = billable("user", "add", "zoe@example.com", env=env, stdin="another pass\n")
+    assert duplicate.returncode == 2
+    assert "already exists" in duplicate.stderr
+    short = billable("user", "add", "new@example.com", env=env, stdin="short\n")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_bad_setting_is_a_clear_error() -> None:
+    result = billable("migrate", env={"BILLABLE_POOL_MAX": "lots", "DATABASE_URL": "postgresql://unused/x"})
+    assert result.returncode == 2
+    assert "BILLABLE_POOL_MAX: expected a whole number, got 'lots'" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> None:
+    """What `make run` does on a fresh machine: embedded PostgreSQL, migrated, seeded, served."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["BILLABLE_DATA_DIR"] = str(tmp_path / "data")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        shell = _wait_for(f"http://127.0.0.1:{port}/", server)
+        page = soup(shell.text)
+        assert len(page.select("article[hx-trigger=load]")) == len(CARDS)
+        assert len(page.select("tr[hx-trigger=load]")) == 50  # demo data: 60 clients, first page of 50
+        revenue = httpx2.get(f"http://127.0.0.1:{port}{page.select_one('#card-revenue')['hx-get']}")
+        assert revenue.status_code == 200 and 'cache;desc="miss"' in revenue.headers["server-timing"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output
+    assert f"http://127.0.0.1:{port}/" in output
+    assert server.returncode == 0
+
+
+def _wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"billable serve exited early:\n{server.stdout.read() if server.stdout else ''}")
+        try:
+            return httpx2.get(url, timeout=2)
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("billable serve did not answer within 90 s")

@@ -1,0 +1,53 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.support import DataBuilder
+from web.money import entry_amount_cents, format_compact, format_hours, format_money, percent_change
+
+
+@pytest.mark.parametrize(
+    ("minutes", "rate_cents", "expected"),
+    [
+        (60, 10_000, 10_000),
+        (7, 10_000, 1_167),  # 1166.67 rounds up
+        (1, 50, 1),  # 0.83 cent rounds up to 1
+        (3, 10, 1),  # exactly half a cent rounds half up
+        (1, 29, 0),  # 0.48 cent rounds down
+        (90, 12_345, 18_518),  # 18517.5 rounds half up
+        (1440, 100_000_000, 2_400_000_000),  # the largest entry at the largest rate
+    ],
+)
+def test_entry_amount_rounds_half_up_per_entry(minutes: int, rate_cents: int, expected: int) -> None:
+    assert entry_amount_cents(minutes, rate_cents) == expected
+
+
+def test_non_billable_entries_earn_nothing() -> None:
+    assert entry_amount_cents(60, 10_000, billable=False) == 0
+
+
+def test_database_computes_the_same_amount_as_python(data: DataBuilder) -> None:
+    user = data.user()
+    client = data.client()
+    cases = [
+        (m, r) for m in (1, 3, 7, 29, 59, 61, 90, 481, 1440) for r in (0, 1, 10, 29, 50, 9_999, 12_345, 100_000_000)
+    ]
+    for minutes, rate in cases:
+        data.entry(client, user, date(2024, 1, 2), minutes, rate)
+    rows = data.rows("SELECT minutes, rate_cents, amount_cents FROM timesheet_entries")
+    assert len(rows) == len(cases)
+    for row in rows:
+        assert row["amount_cents"] == entry_amount_cents(row["minutes"], row["rate_cents"]), row
+
+
+def test_formats() -> None:
+    assert format_money(123_456_789) == "€1,234,567.89"
+    assert format_money(-150) == "−€1.50"
+    assert format_money(123_450, whole=True) == "€1,235"
+    assert format_compact(123_456_789) == "€1.2M"
+    assert format_compact(3_500_000) == "€35k"
+    assert format_hours(90) == "1.5 h"
+    assert percent_change(110, 100) == Decimal("10.0")
+    assert percent_change(1, 3) == Decimal("-66.7")
+    assert percent_change(5, 0) is None

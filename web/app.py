@@ -1,0 +1,95 @@
+"""The application: its route table, its lifespan and what it holds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from web import dashboard, views
+from web.cache import make_cache
+from web.dashboard.views import dashboard as dashboard_page
+from web.db import Database
+from web.db.migrate import pending
+from web.registry import Partial, Registry
+from web.settings import Settings, SettingsError
+from web.state import AppState
+from web.static_files import HTMX_FILE
+from web.templating import STATIC_DIR, make_env
+from web.timing import TimingMiddleware
+
+log = logging.getLogger("billable")
+
+ROUTES = [
+    Route("/", dashboard_page, name="dashboard"),
+    Route("/partials/{name:path}", views.partial, name="partial"),
+    Route("/healthz", views.healthz, name="healthz"),
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    today: Callable[[], date] | None = None,
+    extra_partials: Sequence[Partial[Any, Any]] = (),
+) -> Starlette:
+    """The app for `settings` (default: from the environment).
+
+    `today` and `extra_partials` exist for tests: a fixed date, and partials that fail on purpose.
+    """
+    settings = settings or Settings.from_env()
+    if not settings.database_url:
+        raise SettingsError("DATABASE_URL is not set (`billable serve` starts an embedded PostgreSQL for you)")
+    env = make_env(dev=settings.dev)
+    env.globals["htmx_file"] = HTMX_FILE
+    db = Database(
+        settings.database_url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        timezone=settings.timezone,
+    )
+    cache = make_cache(settings.cache_url)
+    registry = Registry(
+        [*dashboard.PARTIALS, *extra_partials],
+        env=env,
+        db=db,
+        cache=cache,
+        ttls={
+            "stats": settings.ttl_stats_s,
+            "client_row": settings.ttl_client_row_s,
+            "client_list": settings.ttl_client_list_s,
+            "summary": settings.ttl_summary_s,
+        },
+        budget_s=settings.partial_budget_ms / 1000,
+    )
+    state = AppState(settings, db, cache, env, registry, today or (lambda: datetime.now(settings.tz).date()))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect()
+        try:
+            todo = await pending(db)
+            if todo:
+                raise RuntimeError(f"database needs migrations {[m.version for m in todo]}: run `billable migrate`")
+            yield
+        finally:
+            await db.disconnect()
+            await cache.close()
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(TimingMiddleware, slow_ms=settings.slow_request_ms)],
+        exception_handlers={HTTPException: views.http_error, Exception: views.server_error},
+        lifespan=lifespan,
+    )
+    app.state.billable = state
+    return app

@@ -1,0 +1,20 @@
+"""The partial cache: aiocache in memory (per process) or on Redis (shared by processes)."""
+
+from __future__ import annotations
+
+from aiocache import Cache
+from aiocache.base import BaseCache
+from aiocache.serializers import PickleSerializer
+
+NAMESPACE = "billable"
+
+
+def make_cache(url: str) -> BaseCache:
+    """A cache for BILLABLE_CACHE_URL: memory:// or redis://host:port/db."""
+    cache: BaseCache = Cache.from_url(url)
+    cache.namespace = NAMESPACE
+    if not url.startswith("memory://"):
+        # Values are our own dataclasses; Redis here is ours alone, so pickle is safe and exact
+        # (aiocache's default JSON serializer would turn them into dicts).
+        cache.serializer = PickleSerializer()
+    return cache

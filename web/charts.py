@@ -1,0 +1,42 @@
+"""Geometry for the SVG charts; templates only draw what these return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value_cents: int
+
+
+def bars(values: Sequence[int], labels: Sequence[str], *, width: float, height: float, gap: float = 4) -> list[Bar]:
+    """Vertical bars scaled to the largest value; negative values are drawn as zero."""
+    if not values:
+        return []
+    top = max(max(values), 1)
+    step = width / len(values)
+    result = []
+    for index, (value, label) in enumerate(zip(values, labels, strict=True)):
+        bar_height = height * max(value, 0) / top
+        result.append(Bar(index * step + gap / 2, height - bar_height, step - gap, bar_height, label, value))
+    return result
+
+
+def sparkline(values: Sequence[int], *, width: float, height: float, pad: float = 2) -> str:
+    """SVG polyline points for values, scaled between their minimum and maximum."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    usable = height - 2 * pad
+    return " ".join(
+        f"{pad + i * step:.1f},{pad + usable - usable * (value - low) / span:.1f}" for i, value in enumerate(values)
+    )

@@ -1,0 +1,188 @@
+"""`billable`: serve the app, migrate and seed the database, manage staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+
+from web.db import Database
+from web.db.migrate import migrate
+from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, SeedError, seed
+from web.db.server import start_embedded
+from web.queries.users import ROLES, UserExists, add_user
+from web.settings import Settings, SettingsError, settings_help
+
+log = logging.getLogger("billable")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        return handler(args, settings)
+    except (SettingsError, SeedError, UserExists, ValueError) as exc:
+        print(f"billable: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billable",
+        description="Billable: a staff dashboard of clients, services, hours and revenue.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the app (without DATABASE_URL: on an embedded PostgreSQL, seeded with demo data)",
+        description="Serve the app. Without DATABASE_URL, start an embedded PostgreSQL in BILLABLE_DATA_DIR, "
+        "migrate it and seed demo data on first start. With DATABASE_URL, migrate and serve; never seed.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("--reload", action="store_true", help="restart when Python files change (development)")
+    serve.set_defaults(handler=_serve)
+
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="apply pending schema migrations",
+        description="Apply pending schema migrations; running it twice does nothing.",
+    )
+    migrate_cmd.set_defaults(handler=_migrate)
+
+    seed_cmd = commands.add_parser(
+        "seed",
+        help="fill the database with generated demo data",
+        description="Generate realistic data (seeded, reproducible). Sizes: "
+        + ", ".join(
+            f"{name} = {s.clients:,} clients / {s.staff} staff / {s.entries:,} entries" for name, s in SIZES.items()
+        ),
+    )
+    seed_cmd.add_argument("--size", choices=list(SIZES), default="demo", help="how much data (default: demo)")
+    seed_cmd.add_argument("--reset", action="store_true", help="delete all existing data first")
+    seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    seed_cmd.set_defaults(handler=_seed)
+
+    user = commands.add_parser("user", help="manage staff accounts", description="Manage staff accounts.")
+    user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
+    user_add = user_commands.add_parser(
+        "add",
+        help="add a staff account",
+        description="Add an account. The password is prompted for, "
+        "or read from standard input when it is not a terminal.",
+    )
+    user_add.add_argument("email")
+    user_add.add_argument("--role", choices=ROLES, default="staff", help="staff or admin (default: staff)")
+    user_add.add_argument("--name", help="display name (default: the part of the email before @)")
+    user_add.set_defaults(handler=_user_add)
+    return parser
+
+
+# Commands
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    embedded = not settings.database_url
+    url = settings.database_url or start_embedded(settings.data_dir)
+    today = datetime.now(settings.tz).date()
+    seeded = _run(url, settings, lambda db: _prepare(db, seed_demo=embedded, today=today))
+    os.environ["DATABASE_URL"] = url  # the app (and --reload's worker) reads it from here
+    where = f"http://{args.host}:{args.port}/"
+    print(f"\nBillable is starting on {where}")
+    print(f"  database: {'embedded PostgreSQL in ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
+    if embedded:
+        print(f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}" + ("  (demo data seeded now)" if seeded else ""))
+    print()
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        log_level="info",
+    )
+    return 0
+
+
+async def _prepare(db: Database, *, seed_demo: bool, today: date) -> bool:
+    """Migrate; on the embedded database, seed demo data the first time. True when it seeded."""
+    await migrate(db)
+    if not seed_demo or await db.fetch_val("SELECT EXISTS (SELECT 1 FROM clients)"):
+        return False
+    print("First start: seeding demo data…")
+    await seed(db, SIZES["demo"], today=today, progress=print)
+    return True
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    applied = _run(_database_url(settings), settings, migrate)
+    print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+    return 0
+
+
+def _seed(args: argparse.Namespace, settings: Settings) -> int:
+    async def run(db: Database) -> None:
+        await migrate(db)
+        today = datetime.now(settings.tz).date()
+        await seed(db, SIZES[args.size], today=today, reset=args.reset, rng_seed=args.seed, progress=print)
+
+    started = datetime.now()
+    _run(_database_url(settings), settings, run)
+    print(f"seeded size {args.size} in {(datetime.now() - started).total_seconds():.1f}s")
+    return 0
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password()
+    name = args.name or args.email.split("@")[0]
+    user_id = _run(
+        _database_url(settings),
+        settings,
+        lambda db: add_user(db, email=args.email, name=name, role=args.role, password=password),
+    )
+    print(f"added {args.role} {args.email} (id {user_id})")
+    return 0
+
+
+# Helpers
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise ValueError("the passwords do not match")
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    return password
+
+
+def _database_url(settings: Settings) -> str:
+    return settings.database_url or start_embedded(settings.data_dir)
+
+
+def _run(url: str, settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        async with Database(url, min_size=1, max_size=4, timezone=settings.timezone) as db:
+            return await work(db)
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

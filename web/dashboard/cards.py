@@ -1,0 +1,193 @@
+"""The dashboard's stats cards: one partial each, with its context, loader and fixtures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from web import charts
+from web.dashboard.filters import DashboardFilters, parse_filters
+from web.db import Database
+from web.money import percent_change
+from web.periods import Month, trailing_months
+from web.queries import clients, figures
+from web.registry import Partial
+
+# Contexts: what each card's template is given (its first lines restate this as a contract).
+
+
+@dataclass(frozen=True)
+class RevenueCard:
+    period_label: str
+    revenue_cents: int
+    previous_cents: int
+    change_percent: Decimal | None  # None when the previous period earned nothing
+
+
+@dataclass(frozen=True)
+class MrrCard:
+    mrr_cents: int
+    paying_clients: int  # clients in scope with a recurring service active today
+
+
+@dataclass(frozen=True)
+class ClientsCard:
+    period_label: str
+    active_clients: int
+    new_clients: int  # created during the period
+
+
+@dataclass(frozen=True)
+class HoursCard:
+    period_label: str
+    billable_minutes: int
+    total_minutes: int
+    utilization_percent: Decimal | None  # billable / all hours; None without hours
+
+
+@dataclass(frozen=True)
+class AverageRevenueCard:
+    period_label: str
+    average_cents: int | None  # revenue of active clients / active clients; None without any
+    active_clients: int
+
+
+@dataclass(frozen=True)
+class TrendCard:
+    months: list[figures.MonthRevenue]
+    bars: list[charts.Bar]
+    total_cents: int
+
+
+# Loaders
+
+
+async def load_revenue(db: Database, f: DashboardFilters, today: date) -> RevenueCard:
+    current = await figures.scope_totals(db, f.scope, f.period, today)
+    previous = await figures.scope_totals(db, f.scope, f.period.previous(), today)
+    now, before = current.figures.revenue_cents, previous.figures.revenue_cents
+    return RevenueCard(f.period.label, now, before, percent_change(now, before))
+
+
+async def load_mrr(db: Database, f: DashboardFilters, today: date) -> MrrCard:
+    mrr = await figures.scope_mrr(db, f.scope, today)
+    return MrrCard(mrr.mrr_cents, mrr.paying_clients)
+
+
+async def load_clients(db: Database, f: DashboardFilters, today: date) -> ClientsCard:
+    counts = await clients.client_counts(db, f.scope, f.period)
+    return ClientsCard(f.period.label, counts.active, counts.new)
+
+
+async def load_hours(db: Database, f: DashboardFilters, today: date) -> HoursCard:
+    totals = await figures.scope_totals(db, f.scope, f.period, today)
+    billable, total = totals.figures.billable_minutes, totals.figures.minutes
+    return HoursCard(f.period.label, billable, total, _ratio_percent(billable, total))
+
+
+async def load_average_revenue(db: Database, f: DashboardFilters, today: date) -> AverageRevenueCard:
+    totals = await figures.scope_totals(db, f.scope, f.period, today)
+    average = None
+    if totals.active_clients:
+        average = int((Decimal(totals.active_revenue_cents) / totals.active_clients).quantize(0, ROUND_HALF_UP))
+    return AverageRevenueCard(f.period.label, average, totals.active_clients)
+
+
+async def load_trend(db: Database, f: DashboardFilters, today: date) -> TrendCard:
+    months = trailing_months(Month.of(f.period.end), 12)
+    series = await figures.monthly_revenue(db, f.scope, months[0], months[-1])
+    return trend_card(series)
+
+
+def trend_card(series: list[figures.MonthRevenue]) -> TrendCard:
+    values = [m.revenue_cents for m in series]
+    bars = charts.bars(values, [m.month.label for m in series], width=360, height=120)
+    return TrendCard(series, bars, sum(values))
+
+
+def _ratio_percent(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# Fixtures: every state a designer needs, without a database.
+
+_SAMPLE_MONTHS = trailing_months(Month(2026, 11), 12)
+
+
+def _sample_trend(values: list[int]) -> TrendCard:
+    return trend_card(
+        [figures.MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)]
+    )
+
+
+def stats_card(name: str, load, fixtures) -> Partial[DashboardFilters, object]:  # type: ignore[no-untyped-def]
+    return Partial(
+        name=f"dashboard/{name}",
+        parse=parse_filters,
+        load=load,
+        dom_id=lambda f: f"card-{name}",
+        cache_kind="stats",
+        fixtures=fixtures,
+        key=DashboardFilters.stats_key,
+    )
+
+
+CARDS: list[Partial[DashboardFilters, object]] = [
+    stats_card(
+        "revenue",
+        load_revenue,
+        {
+            "typical": lambda: RevenueCard("This month", 12_345_600, 11_000_000, Decimal("12.2")),
+            "extreme": lambda: RevenueCard("Last 12 months", 98_765_432_100, 99_999_999_999, Decimal("-1.2")),
+            "empty": lambda: RevenueCard("This month", 0, 0, None),
+        },
+    ),
+    stats_card(
+        "mrr",
+        load_mrr,
+        {
+            "typical": lambda: MrrCard(4_560_000, 38),
+            "extreme": lambda: MrrCard(1_234_567_890_00, 10_000),
+            "empty": lambda: MrrCard(0, 0),
+        },
+    ),
+    stats_card(
+        "clients",
+        load_clients,
+        {
+            "typical": lambda: ClientsCard("This month", 42, 3),
+            "extreme": lambda: ClientsCard("Year to date", 10_000, 1_234),
+            "empty": lambda: ClientsCard("This month", 0, 0),
+        },
+    ),
+    stats_card(
+        "hours",
+        load_hours,
+        {
+            "typical": lambda: HoursCard("This month", 61_200, 75_000, Decimal("81.6")),
+            "extreme": lambda: HoursCard("Last 12 months", 999_999_999, 999_999_999, Decimal("100.0")),
+            "empty": lambda: HoursCard("This month", 0, 0, None),
+        },
+    ),
+    stats_card(
+        "average-revenue",
+        load_average_revenue,
+        {
+            "typical": lambda: AverageRevenueCard("This month", 293_943, 42),
+            "extreme": lambda: AverageRevenueCard("Year to date", 9_876_543_210, 1),
+            "empty": lambda: AverageRevenueCard("This month", None, 0),
+        },
+    ),
+    stats_card(
+        "trend",
+        load_trend,
+        {
+            "typical": lambda: _sample_trend([90, 95, 110, 120, 100, 60, 130, 140, 150, 145, 160, 120]),
+            "extreme": lambda: _sample_trend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10**13]),
+            "empty": lambda: _sample_trend([0] * 12),
+        },
+    ),
+]

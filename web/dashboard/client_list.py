@@ -1,0 +1,210 @@
+"""The dashboard's client list: a page of rows, each row a partial of its own."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+
+from web import charts
+from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, parse_filters
+from web.db import Database
+from web.periods import Month, Period, trailing_months
+from web.queries import clients, figures
+from web.queries.clients import ClientSummary
+from web.queries.scope import ClientScope
+from web.registry import Frame, NotFound, Partial
+
+# Client row
+
+
+@dataclass(frozen=True)
+class RowParams:
+    client_id: int
+    period: Period
+    filters_query: dict[str, str]  # the period as the page asked for it, to re-request the row
+
+    def query(self) -> dict[str, str]:
+        return {"client": str(self.client_id), **self.filters_query}
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client: ClientSummary
+    revenue_cents: int
+    mrr_cents: int
+    billable_minutes: int
+    minutes: int
+    sparkline_points: str  # SVG polyline points of the last 12 months' revenue
+    sparkline_label: str  # the same months as text, for screen readers
+
+
+def parse_row(query: QueryParams, today: date) -> RowParams:
+    client_id = parse_client_id(query)
+    f = parse_filters(query, today)
+    return RowParams(client_id, f.period, period_query(f))
+
+
+def period_query(f: DashboardFilters) -> dict[str, str]:
+    return {k: v for k, v in f.query().items() if k in ("period", "from", "to")}
+
+
+async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
+    client = await clients.get_client(db, p.client_id)
+    if client is None:
+        raise NotFound(f"There is no client with id {p.client_id}.")
+    figs = await figures.client_figures(db, p.client_id, p.period, today)
+    months = trailing_months(Month.of(p.period.end), 12)
+    series = await figures.monthly_revenue(db, ClientScope(client_id=p.client_id), months[0], months[-1])
+    return client_row(client, figs, series)
+
+
+def client_row(client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue]) -> ClientRow:
+    values = [m.revenue_cents for m in series]
+    label = ", ".join(f"{m.month.label}: {m.revenue_cents // 100:,}" for m in series)
+    return ClientRow(
+        client=client,
+        revenue_cents=figs.revenue_cents,
+        mrr_cents=figs.mrr_cents,
+        billable_minutes=figs.billable_minutes,
+        minutes=figs.minutes,
+        sparkline_points=charts.sparkline(values, width=96, height=24),
+        sparkline_label=f"Revenue by month: {label}",
+    )
+
+
+def row_dom_id(p: RowParams) -> str:
+    return f"client-row-{p.client_id}"
+
+
+def row_key(p: RowParams) -> str:
+    # A row's figures depend on the client and the period only, not on the list's filters.
+    return f"{p.client_id}|{p.period.key()}"
+
+
+def _sample_row(name: str, revenue: int, values: list[int]) -> ClientRow:
+    months = trailing_months(Month(2026, 11), 12)
+    series = [figures.MonthRevenue(m, v, 0, 0) for m, v in zip(months, values, strict=True)]
+    return client_row(
+        ClientSummary(7, name, "active", "Ada Adler"),
+        figures.Figures(recurring_cents=revenue, mrr_cents=revenue // 2, billable_minutes=600, minutes=720),
+        series,
+    )
+
+
+ROW = Partial(
+    name="dashboard/client-row",
+    parse=parse_row,
+    load=load_row,
+    dom_id=row_dom_id,
+    key=row_key,
+    cache_kind="client_row",
+    fixtures={
+        "typical": lambda: _sample_row("Northwind Partners", 1_250_000, [5, 6, 7, 6, 8, 9, 7, 8, 9, 10, 11, 12]),
+        "extreme": lambda: _sample_row(
+            "A client whose name is much longer than anyone expected it to be " * 2,
+            99_999_999_999,
+            [0] * 11 + [10**12],
+        ),
+        "empty": lambda: _sample_row("Quiet Client", 0, [0] * 12),
+    },
+)
+
+# Client list
+
+
+@dataclass(frozen=True)
+class SortLink:
+    key: str
+    label: str
+    url: str
+    active: bool
+    descending: bool
+
+
+@dataclass(frozen=True)
+class ClientList:
+    rows: list[Frame]  # one loading row per client, each fetching its own figures
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    first_shown: int
+    last_shown: int
+    sort_links: list[SortLink]
+    previous_url: str | None
+    next_url: str | None
+    last_page_url: str
+
+
+_SORT_LABELS = {"name": "Client", "revenue": "Revenue", "mrr": "MRR", "hours": "Hours"}
+
+
+def page_url(f: DashboardFilters) -> str:
+    return "/?" + urlencode(f.query())
+
+
+async def load_list(db: Database, f: DashboardFilters, today: date) -> ClientList:
+    page = await clients.client_page(
+        db,
+        f.scope,
+        sort=f.sort,
+        descending=f.descending,
+        limit=f.per_page,
+        offset=(f.page - 1) * f.per_page,
+        period=f.period,
+        today=today,
+    )
+    return client_list(f, page.clients, page.total)
+
+
+def client_list(f: DashboardFilters, shown: list[ClientSummary], total: int) -> ClientList:
+    pages = max(1, math.ceil(total / f.per_page))
+    first = (f.page - 1) * f.per_page + 1
+    period = period_query(f)
+    rows = [ROW.frame(RowParams(c.id, f.period, period), label=c.name) for c in shown]
+    return ClientList(
+        rows=rows,
+        total=total,
+        page=f.page,
+        pages=pages,
+        per_page=f.per_page,
+        first_shown=first if shown else 0,
+        last_shown=first + len(shown) - 1 if shown else 0,
+        sort_links=[_sort_link(f, key) for key in SORTS],
+        previous_url=page_url(f.with_changes(page=f.page - 1)) if f.page > 1 else None,
+        next_url=page_url(f.with_changes(page=f.page + 1)) if f.page < pages else None,
+        last_page_url=page_url(f.with_changes(page=pages)),
+    )
+
+
+def _sort_link(f: DashboardFilters, key: str) -> SortLink:
+    active = f.sort == key
+    # Clicking the active column flips it; a new column starts in its natural order.
+    descending = (not f.descending) if active else key != "name"
+    url = page_url(f.with_changes(sort=key, descending=descending, page=1))
+    return SortLink(key, _SORT_LABELS[key], url, active, f.descending if active else descending)
+
+
+def _sample_list(total: int, names: list[str]) -> ClientList:
+    f = DashboardFilters(period=Period("this_month", date(2026, 11, 1), date(2026, 11, 30)))
+    shown = [ClientSummary(i + 1, name, "active", None) for i, name in enumerate(names)]
+    return client_list(f, shown, total)
+
+
+LIST = Partial(
+    name="dashboard/client-list",
+    parse=parse_filters,
+    load=load_list,
+    dom_id=lambda f: "client-list",
+    key=DashboardFilters.list_key,
+    cache_kind="client_list",
+    fixtures={
+        "typical": lambda: _sample_list(3, ["Acme Labs", "Birch Studios", "Cobalt Energy"]),
+        "extreme": lambda: _sample_list(10_000, ["X" * 200]),
+        "empty": lambda: _sample_list(0, []),
+    },
+)

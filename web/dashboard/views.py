@@ -1,0 +1,59 @@
+"""The dashboard page: the shell only. Figures arrive as partials (see web/registry.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.dashboard.cards import CARDS
+from web.dashboard.client_list import LIST
+from web.dashboard.filters import PAGE_SIZES, parse_filters
+from web.periods import PERIOD_LABELS
+from web.queries.clients import Manager, account_managers
+from web.queries.scope import CLIENT_STATUSES
+from web.registry import BadInput
+from web.responses import render_page
+from web.state import AppState
+
+
+@dataclass(frozen=True)
+class FilterForm:
+    values: dict[str, str]  # as typed, so a wrong value is shown back for correcting
+    errors: dict[str, str]
+    managers: list[Manager]
+    periods: list[tuple[str, str]] = field(default_factory=lambda: list(PERIOD_LABELS.items()))
+    statuses: tuple[str, ...] = CLIENT_STATUSES
+    page_sizes: tuple[int, ...] = PAGE_SIZES
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    form: FilterForm
+    cards: list[Markup]
+    client_list: Markup | None
+
+
+async def dashboard(request: Request) -> Response:
+    state = AppState.of(request)
+    today = state.today()
+    managers = await account_managers(state.db)
+    values = {k: v[:200] for k, v in request.query_params.items()}
+    values.setdefault("period", "custom" if values.get("from") or values.get("to") else "this_month")
+    try:
+        filters = parse_filters(request.query_params, today)
+        if filters.manager_id is not None and filters.manager_id not in {m.id for m in managers}:
+            raise BadInput({"manager": f"There is no account manager with id {filters.manager_id}."})
+    except BadInput as exc:
+        page = DashboardPage(FilterForm(values, exc.errors, managers), [], None)
+        return render_page(request, "dashboard.html", page, status_code=400)
+    registry = state.registry
+    cards = [registry.placeholder(card, filters) for card in CARDS]
+    if filters.sort == "name":
+        # Name order needs no figures, so the rows' placeholders come with the shell.
+        client_list = Markup((await registry.render(LIST, filters, today)).html)
+    else:
+        client_list = registry.placeholder(LIST, filters)
+    return render_page(request, "dashboard.html", DashboardPage(FilterForm(values, {}, managers), cards, client_list))

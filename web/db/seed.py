@@ -1,0 +1,402 @@
+"""Realistic demo data, generated fast and reproducibly.
+
+A seeded RNG drives everything, so the same size, seed and date give the same data. Client sizes
+follow a Pareto law (a few big clients, most small), work has seasons (quiet Augusts and
+Decembers, no weekends), some clients churn or pause, and rows go in with COPY.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from web.db import Database
+from web.queries.users import hash_password
+
+DEMO_EMAIL = "demo@billable.test"
+DEMO_PASSWORD = "demo-billable"
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    clients: int
+    staff: int
+    entries: int
+
+
+SIZES = {
+    "tiny": SeedSize(clients=12, staff=5, entries=2_000),
+    "demo": SeedSize(clients=60, staff=30, entries=50_000),
+    "s": SeedSize(clients=200, staff=30, entries=200_000),
+    "m": SeedSize(clients=2_000, staff=150, entries=2_000_000),
+    "l": SeedSize(clients=10_000, staff=500, entries=10_000_000),
+}
+
+HISTORY_DAYS = 730  # time entries cover the last two years
+_CHUNK = 200_000
+
+_FIRST = [
+    "Ada",
+    "Alan",
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dara",
+    "Elif",
+    "Emil",
+    "Farah",
+    "Gita",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kai",
+    "Lena",
+    "Luca",
+    "Maya",
+    "Nils",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wen",
+    "Yara",
+    "Zoe",
+]
+_LAST = [
+    "Adler",
+    "Berg",
+    "Costa",
+    "Dahl",
+    "Eriksen",
+    "Faure",
+    "Garcia",
+    "Haas",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quist",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Young",
+    "Zimmer",
+]
+_NAME_A = [
+    "Acme",
+    "Birch",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Indigo",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "North",
+    "Orchid",
+    "Pioneer",
+    "Quartz",
+    "Riverside",
+    "Summit",
+    "Tidal",
+    "Umber",
+    "Vantage",
+    "Willow",
+    "Zenith",
+]
+_NAME_B = [
+    "Analytics",
+    "Bakery",
+    "Clinics",
+    "Design",
+    "Energy",
+    "Foods",
+    "Health",
+    "Insurance",
+    "Labs",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Outfitters",
+    "Partners",
+    "Realty",
+    "Robotics",
+    "Studios",
+    "Systems",
+    "Travel",
+    "Ventures",
+]
+_SUFFIX = ["Ltd", "GmbH", "Inc", "& Co", "Group", "SA", "BV", ""]
+_WORK = [
+    "Strategy workshop",
+    "Sprint planning",
+    "Bug fixing",
+    "Campaign setup",
+    "Reporting",
+    "Design review",
+    "Client call",
+    "Content writing",
+    "Data migration",
+    "Support",
+    "Research",
+    "Onboarding",
+]
+_MINUTES = [15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 480]
+_MINUTE_WEIGHTS = [4, 10, 6, 14, 10, 14, 6, 10, 10, 6, 5, 5]
+# Activity by month (Jan..Dec): summer holidays and the end of the year are quiet.
+_SEASON = [1.0, 1.05, 1.1, 1.05, 1.0, 0.95, 0.8, 0.6, 1.05, 1.1, 1.05, 0.7]
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Client:
+    id: int
+    weight: float
+    start: date
+    end: date  # last day of activity: today, or the day it churned or paused
+    rate_cents: int | None
+    team: list[int]
+    services: list[tuple[int, int | None]]  # (service id, hourly rate if an hourly service)
+
+
+async def seed(
+    db: Database,
+    size: SeedSize,
+    *,
+    today: date,
+    reset: bool = False,
+    rng_seed: int = 42,
+    progress: Callable[[str], None] = lambda _: None,
+) -> None:
+    if reset:
+        await db.execute("TRUNCATE timesheet_entries, services, clients, users RESTART IDENTITY CASCADE")
+    elif await db.fetch_val("SELECT EXISTS (SELECT 1 FROM clients)"):
+        raise SeedError("the database already has clients; use --reset to replace them")
+    rng = random.Random(rng_seed)
+    first_user = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM users")) + 1
+    user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user)
+    clients = await _seed_clients(db, rng, size.clients, user_ids, today)
+    progress(f"seed: {len(user_ids)} staff, {len(clients)} clients")
+    await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
+    for table in ("users", "clients", "services"):
+        # Rows went in with explicit ids: move each identity past them.
+        await db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(max(id), 1) FROM {table}))"
+        )
+    await db.execute("ANALYZE")
+
+
+async def _seed_users(db: Database, rng: random.Random, count: int, first_id: int) -> tuple[list[int], dict[int, int]]:
+    demo_exists = await db.fetch_val("SELECT 1 FROM users WHERE lower(email) = :e", e=DEMO_EMAIL)
+    rows, rates = [], {}
+    for n in range(count):
+        user_id = first_id + n
+        name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        email = f"{name.lower().replace(' ', '.')}.{user_id}@staff.billable.test"
+        role, password_hash = ("admin" if n < max(1, count // 10) else "staff"), None
+        if n == 0 and not demo_exists:
+            name, email, password_hash = "Demo Admin", DEMO_EMAIL, hash_password(DEMO_PASSWORD)
+        rate = rng.randrange(60, 181, 5) * 100
+        rates[user_id] = rate
+        rows.append((user_id, name, email, role, rate, password_hash))
+    await db.copy_records("users", ("id", "name", "email", "role", "hourly_rate_cents", "password_hash"), rows)
+    return list(rates), rates
+
+
+async def _seed_clients(
+    db: Database, rng: random.Random, count: int, user_ids: list[int], today: date
+) -> list[_Client]:
+    first_client = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM clients")) + 1
+    next_service = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM services")) + 1
+    managers = user_ids[: max(1, len(user_ids) // 5)]
+    client_rows: list[tuple[Any, ...]] = []
+    service_rows: list[tuple[Any, ...]] = []
+    clients = []
+    for n in range(count):
+        client_id = first_client + n
+        weight = min(rng.paretovariate(1.2), 60.0)
+        status = rng.choices(["active", "paused", "churned", "lead"], [70, 8, 14, 8])[0]
+        created = today - timedelta(days=rng.randrange(20, 3 * 365))
+        end = today
+        if status == "churned":
+            end = max(created + timedelta(days=30), today - timedelta(days=rng.randrange(30, 540)))
+        elif status == "paused":
+            end = today - timedelta(days=rng.randrange(10, 90))
+        end = min(max(end, created), today)
+        rate = rng.randrange(80, 201, 10) * 100 if rng.random() < 0.4 else None
+        name = f"{rng.choice(_NAME_A)} {rng.choice(_NAME_B)} {rng.choice(_SUFFIX)}".strip()
+        client_rows.append(
+            (
+                client_id,
+                f"{name} #{client_id}" if count > 200 else name,
+                status,
+                rng.choice(managers),
+                rate,
+                datetime.combine(created, time(9), UTC),
+            )
+        )
+        services: list[tuple[int, int | None]] = []
+        if status != "lead":
+            for row in _services_for(rng, client_id, weight, created, end, status):
+                service_rows.append((next_service, *row))
+                services.append((next_service, row[5] if row[2] == "hourly" else None))
+                next_service += 1
+        team = rng.sample(user_ids, k=min(len(user_ids), 1 + int(min(weight, 5.0))))
+        clients.append(_Client(client_id, weight, created, end, rate, team, services))
+    await db.copy_records(
+        "clients",
+        ("id", "name", "status", "account_manager_id", "hourly_rate_cents", "created_at"),
+        client_rows,
+    )
+    await db.copy_records(
+        "services",
+        (
+            "id",
+            "client_id",
+            "name",
+            "kind",
+            "monthly_price_cents",
+            "fixed_price_cents",
+            "hourly_rate_cents",
+            "start_date",
+            "end_date",
+        ),
+        service_rows,
+    )
+    return clients
+
+
+def _services_for(
+    rng: random.Random, client_id: int, weight: float, start: date, end: date, status: str
+) -> list[tuple[Any, ...]]:
+    """Service rows (without id) for one client: a retainer, maybe hourly work, maybe one-offs."""
+    ended = end if status in ("churned", "paused") else None
+    span = max(1, (end - start).days)
+    rows: list[tuple[Any, ...]] = []
+    if rng.random() < 0.8:
+        monthly = int(rng.randrange(5, 40) * 10_000 * min(weight, 20.0))
+        rows.append((client_id, "Monthly retainer", "recurring", monthly, None, None, start, ended))
+    if rng.random() < 0.3:
+        later = start + timedelta(days=rng.randrange(span))
+        rows.append(
+            (
+                client_id,
+                "Hosting & maintenance",
+                "recurring",
+                rng.randrange(2, 20) * 5_000,
+                None,
+                None,
+                later,
+                ended if ended else (later + timedelta(days=rng.randrange(60, 720)) if rng.random() < 0.3 else None),
+            )
+        )
+    if rng.random() < 0.6:
+        rows.append(
+            (
+                client_id,
+                "Consulting (hourly)",
+                "hourly",
+                None,
+                None,
+                rng.randrange(90, 221, 10) * 100,
+                start,
+                ended,
+            )
+        )
+    for _ in range(rng.choices([0, 1, 2, 3], [50, 30, 15, 5])[0]):
+        on = start + timedelta(days=rng.randrange(span))
+        rows.append(
+            (
+                client_id,
+                rng.choice(["Website launch", "Brand audit", "Workshop", "Migration project"]),
+                "one_off",
+                None,
+                int(rng.randrange(10, 200) * 10_000 * min(weight, 5.0)),
+                None,
+                on,
+                None,
+            )
+        )
+    return rows
+
+
+async def _seed_entries(
+    db: Database,
+    rng: random.Random,
+    clients: list[_Client],
+    user_rates: dict[int, int],
+    total: int,
+    today: date,
+    progress: Callable[[str], None],
+) -> None:
+    days = [today - timedelta(days=n) for n in range(HISTORY_DAYS, -1, -1)]
+    days = [d for d in days if d.weekday() < 5]
+    day_weights = [_SEASON[d.month - 1] for d in days]
+    working = [c for c in clients if c.services or c.rate_cents]
+    spans = {c.id: _day_range(days, c.start, c.end) for c in working}
+    weights = [c.weight * max(0, spans[c.id][1] - spans[c.id][0]) for c in working]
+    scale = total / (sum(weights) or 1)
+    columns = (
+        "user_id",
+        "client_id",
+        "service_id",
+        "work_date",
+        "minutes",
+        "billable",
+        "rate_cents",
+        "description",
+    )
+    chunk: list[tuple[Any, ...]] = []
+    written = 0
+    for client, weight in zip(working, weights, strict=True):
+        lo, hi = spans[client.id]
+        count = min(int(weight * scale + rng.random()), total - written - len(chunk))
+        if count <= 0 or hi <= lo:
+            continue
+        options = [*client.services, (None, None)]
+        for day, user, minutes, (service, service_rate), billable, text in zip(
+            rng.choices(days[lo:hi], day_weights[lo:hi], k=count),
+            rng.choices(client.team, k=count),
+            rng.choices(_MINUTES, _MINUTE_WEIGHTS, k=count),
+            rng.choices(options, k=count),
+            (rng.random() < 0.82 for _ in range(count)),
+            rng.choices(_WORK, k=count),
+            strict=True,
+        ):
+            rate = service_rate if service_rate is not None else client.rate_cents or user_rates[user]
+            chunk.append((user, client.id, service, day, minutes, billable, rate, text))
+        if len(chunk) >= _CHUNK:
+            await db.copy_records("timesheet_entries", columns, chunk)
+            written += len(chunk)
+            chunk = []
+            progress(f"seed: {written:,} / ~{total:,} time entries")
+    if chunk:
+        await db.copy_records("timesheet_entries", columns, chunk)
+        written += len(chunk)
+    progress(f"seed: {written:,} time entries")
+
+
+def _day_range(days: list[date], start: date, end: date) -> tuple[int, int]:
+    return bisect_left(days, start), bisect_right(days, end)

@@ -1,0 +1,47 @@
+"""Money is integer cents everywhere; these are the only conversions to and from text."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CURRENCY_SYMBOL = "€"
+
+
+def entry_amount_cents(minutes: int, rate_cents: int, billable: bool = True) -> int:
+    """What a time entry earns: minutes / 60 x rate, rounded half up to the cent.
+
+    The database computes the same in `timesheet_entries.amount_cents`; tests hold the two equal.
+    """
+    if not billable:
+        return 0
+    return int((Decimal(minutes) * rate_cents / 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(cents: int, *, whole: bool = False) -> str:
+    """1234567 -> '€12,345.67' (or '€12,346' when whole)."""
+    sign = "−" if cents < 0 else ""
+    amount = Decimal(abs(cents)) / 100
+    text = f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}" if whole else f"{amount:,.2f}"
+    return f"{sign}{CURRENCY_SYMBOL}{text}"
+
+
+def format_compact(cents: int) -> str:
+    """A short figure for tight spaces: '€1.2M', '€35k', '€900'."""
+    value = abs(cents) / 100
+    sign = "−" if cents < 0 else ""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            return f"{sign}{CURRENCY_SYMBOL}{value / size:.1f}{suffix}".replace(".0" + suffix, suffix)
+    return f"{sign}{CURRENCY_SYMBOL}{value:.0f}"
+
+
+def format_hours(minutes: int) -> str:
+    """90 -> '1.5 h'; hours with one decimal, thousands separated."""
+    return f"{minutes / 60:,.1f} h"
+
+
+def percent_change(current: int, previous: int) -> Decimal | None:
+    """Change from previous to current in percent, one decimal; None when there is nothing to compare."""
+    if previous == 0:
+        return None
+    return (Decimal(current - previous) * 100 / previous).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -1,0 +1,231 @@
+"""Revenue, MRR and hours: the one definition of every figure Billable shows.
+
+Revenue of a client for a period (days start..end, both included) is the sum of
+  * recurring services: the monthly price for every calendar month of the period in which the
+    service was active on at least one day of the period;
+  * one-off services whose date (start_date) falls in the period;
+  * billable time entries in the period, each minutes / 60 x rate rounded half up to the cent.
+MRR is the sum of monthly prices of recurring services active today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from web.db import Database, Row
+from web.periods import Month, Period
+from web.queries.scope import ClientScope
+
+
+@dataclass(frozen=True)
+class Figures:
+    recurring_cents: int = 0
+    one_off_cents: int = 0
+    hourly_cents: int = 0
+    billable_minutes: int = 0
+    minutes: int = 0
+    mrr_cents: int = 0
+
+    @property
+    def revenue_cents(self) -> int:
+        return self.recurring_cents + self.one_off_cents + self.hourly_cents
+
+    @classmethod
+    def from_row(cls, row: Row) -> Figures:
+        return cls(**{name: int(row[name]) for name in _FIGURE_COLUMNS})
+
+
+@dataclass(frozen=True)
+class ScopeTotals:
+    figures: Figures
+    clients: int
+    active_clients: int
+    active_revenue_cents: int
+
+
+@dataclass(frozen=True)
+class MonthRevenue:
+    month: Month
+    recurring_cents: int
+    one_off_cents: int
+    hourly_cents: int
+
+    @property
+    def revenue_cents(self) -> int:
+        return self.recurring_cents + self.one_off_cents + self.hourly_cents
+
+
+_FIGURE_COLUMNS = (
+    "recurring_cents",
+    "one_off_cents",
+    "hourly_cents",
+    "billable_minutes",
+    "minutes",
+    "mrr_cents",
+)
+
+# One row per client in scope with its figures for :start..:end and its MRR on :today.
+_FIGURES_SQL = """
+WITH scope AS NOT MATERIALIZED (SELECT c.id, c.status FROM clients c WHERE {where}),
+recurring AS (
+    SELECT s.client_id,
+           SUM(s.monthly_price_cents * months_touched(GREATEST(s.start_date, :start),
+                                                      LEAST(COALESCE(s.end_date, :end), :end))) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id
+    WHERE s.kind = 'recurring' AND s.start_date <= :end AND (s.end_date IS NULL OR s.end_date >= :start)
+    GROUP BY s.client_id),
+mrr AS (
+    SELECT s.client_id, SUM(s.monthly_price_cents) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id
+    WHERE s.kind = 'recurring' AND s.start_date <= :today AND (s.end_date IS NULL OR s.end_date >= :today)
+    GROUP BY s.client_id),
+one_off AS (
+    SELECT s.client_id, SUM(s.fixed_price_cents) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id
+    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :start AND :end
+    GROUP BY s.client_id),
+hourly AS (
+    SELECT e.client_id, SUM(e.amount_cents) AS cents,
+           SUM(e.minutes) FILTER (WHERE e.billable) AS billable_minutes, SUM(e.minutes) AS minutes
+    FROM timesheet_entries e JOIN scope ON scope.id = e.client_id
+    WHERE e.work_date BETWEEN :start AND :end
+    GROUP BY e.client_id),
+figures AS (
+    SELECT scope.id AS client_id, scope.status,
+           COALESCE(recurring.cents, 0) AS recurring_cents,
+           COALESCE(one_off.cents, 0) AS one_off_cents,
+           COALESCE(hourly.cents, 0) AS hourly_cents,
+           COALESCE(hourly.billable_minutes, 0) AS billable_minutes,
+           COALESCE(hourly.minutes, 0) AS minutes,
+           COALESCE(mrr.cents, 0) AS mrr_cents
+    FROM scope
+    LEFT JOIN recurring ON recurring.client_id = scope.id
+    LEFT JOIN one_off ON one_off.client_id = scope.id
+    LEFT JOIN hourly ON hourly.client_id = scope.id
+    LEFT JOIN mrr ON mrr.client_id = scope.id)
+"""
+
+_TOTALS_SELECT = """
+SELECT COALESCE(SUM(recurring_cents), 0) AS recurring_cents,
+       COALESCE(SUM(one_off_cents), 0) AS one_off_cents,
+       COALESCE(SUM(hourly_cents), 0) AS hourly_cents,
+       COALESCE(SUM(billable_minutes), 0) AS billable_minutes,
+       COALESCE(SUM(minutes), 0) AS minutes,
+       COALESCE(SUM(mrr_cents), 0) AS mrr_cents,
+       count(*) AS clients,
+       count(*) FILTER (WHERE status = 'active') AS active_clients,
+       COALESCE(SUM(recurring_cents + one_off_cents + hourly_cents) FILTER (WHERE status = 'active'), 0)
+           AS active_revenue_cents
+FROM figures
+"""
+
+# Sort orders of the client list that need figures; name order needs none (see clients.py).
+FIGURE_SORTS = {
+    "revenue": "recurring_cents + one_off_cents + hourly_cents",
+    "mrr": "mrr_cents",
+    "hours": "minutes",
+}
+
+
+def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
+    """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
+    where, params = scope.where()
+    return _FIGURES_SQL.format(where=where), {
+        **params,
+        "start": period.start,
+        "end": period.end,
+        "today": today,
+    }
+
+
+async def client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
+    sql, params = figures_cte(ClientScope(client_id=client_id), period, today)
+    row = await db.fetch_one(sql + "SELECT * FROM figures", **params)
+    return Figures() if row is None else Figures.from_row(row)
+
+
+async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
+    sql, params = figures_cte(scope, period, today)
+    row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return ScopeTotals(
+        figures=Figures.from_row(row),
+        clients=int(row["clients"]),
+        active_clients=int(row["active_clients"]),
+        active_revenue_cents=int(row["active_revenue_cents"]),
+    )
+
+
+@dataclass(frozen=True)
+class Mrr:
+    mrr_cents: int
+    paying_clients: int
+
+
+async def scope_mrr(db: Database, scope: ClientScope, today: date) -> Mrr:
+    """MRR of the clients in scope on `today`, and how many of them pay it."""
+    where, params = scope.where()
+    row = await db.fetch_one(
+        "SELECT COALESCE(SUM(s.monthly_price_cents), 0) AS mrr, count(DISTINCT s.client_id) AS paying "
+        f"FROM services s JOIN clients c ON c.id = s.client_id WHERE {where} AND s.kind = 'recurring' "
+        "AND s.start_date <= :today AND (s.end_date IS NULL OR s.end_date >= :today)",
+        **params,
+        today=today,
+    )
+    assert row is not None
+    return Mrr(int(row["mrr"]), int(row["paying"]))
+
+
+_MONTHLY_SQL = """
+WITH scope AS NOT MATERIALIZED (SELECT c.id FROM clients c WHERE {where}),
+months AS (
+    SELECT generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month')::date AS month),
+recurring AS (
+    SELECT m.month, SUM(s.monthly_price_cents) AS cents
+    FROM months m
+    JOIN services s ON s.kind = 'recurring'
+        AND s.start_date <= (m.month + interval '1 month' - interval '1 day')::date
+        AND (s.end_date IS NULL OR s.end_date >= m.month)
+    JOIN scope ON scope.id = s.client_id
+    GROUP BY m.month),
+one_off AS (
+    SELECT date_trunc('month', s.start_date)::date AS month, SUM(s.fixed_price_cents) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id
+    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :first AND :last_day
+    GROUP BY 1),
+hourly AS (
+    SELECT date_trunc('month', e.work_date)::date AS month, SUM(e.amount_cents) AS cents
+    FROM timesheet_entries e JOIN scope ON scope.id = e.client_id
+    WHERE e.work_date BETWEEN :first AND :last_day
+    GROUP BY 1)
+SELECT m.month, COALESCE(recurring.cents, 0) AS recurring_cents, COALESCE(one_off.cents, 0) AS one_off_cents,
+       COALESCE(hourly.cents, 0) AS hourly_cents
+FROM months m
+LEFT JOIN recurring ON recurring.month = m.month
+LEFT JOIN one_off ON one_off.month = m.month
+LEFT JOIN hourly ON hourly.month = m.month
+ORDER BY m.month
+"""
+
+
+async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:
+    """Revenue of the clients in scope for each calendar month first..last, oldest first."""
+    where, params = scope.where()
+    rows = await db.fetch_all(
+        _MONTHLY_SQL.format(where=where),
+        **params,
+        first=first.first_day,
+        last=last.first_day,
+        last_day=last.last_day,
+    )
+    return [
+        MonthRevenue(
+            month=Month.of(row["month"]),
+            recurring_cents=int(row["recurring_cents"]),
+            one_off_cents=int(row["one_off_cents"]),
+            hourly_cents=int(row["hourly_cents"]),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,191 @@
+"""Partials: declared once, then routed, cached, timed, isolated and previewed from that declaration.
+
+A `Partial` names its template (`partials/<name>.html`), how it reads its input, how it loads its
+context, how long its result may be cached and the fixtures that show it without a database. The
+`Registry` serves them: one URL each (`/partials/<name>?...`), results cached in aiocache, each
+distinct cache miss computed once while concurrent requests for it wait (single flight), and any
+failure or overrun rendered as the partial's own error state, so one partial never breaks a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlencode
+
+from aiocache.base import BaseCache
+from jinja2 import Environment
+from markupsafe import Markup
+from starlette.datastructures import QueryParams
+
+from web import timing
+from web.db import Database
+
+log = logging.getLogger("billable.partials")
+
+STATES = ("loading", "loaded", "error")
+
+
+class Params(Protocol):
+    """What a partial is asked for; `query()` gives the URL parameters that ask for it again."""
+
+    def query(self) -> dict[str, str]: ...
+
+
+P = TypeVar("P", bound=Params)
+C = TypeVar("C")
+
+
+class BadInput(ValueError):
+    """Input a user can type that we cannot use; the message says what was wrong."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+class NotFound(LookupError):
+    """The thing a partial was asked about does not exist."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What every partial template gets besides its own context: where it lives and its state."""
+
+    name: str
+    dom_id: str
+    query: str
+    state: str = "loading"
+    message: str = ""
+    retry: bool = False
+    label: str = ""  # what the placeholder can show before loading (a client's name)
+
+    @property
+    def url(self) -> str:
+        return f"/partials/{self.name}" + (f"?{self.query}" if self.query else "")
+
+
+@dataclass(frozen=True)
+class Partial(Generic[P, C]):
+    name: str  # "dashboard/revenue": its URL and its template partials/<name>.html
+    parse: Callable[[QueryParams, date], P]
+    load: Callable[[Database, P, date], Awaitable[C]]
+    dom_id: Callable[[P], str]
+    key: Callable[[P], str]  # the cache key: every input that changes the result, nothing else
+    cache_kind: str  # "stats" | "client_row" | "client_list" | "summary": picks the TTL setting
+    fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
+
+    @property
+    def template(self) -> str:
+        return f"{self.name}.html"
+
+    def frame(self, params: P, **state: Any) -> Frame:
+        return Frame(self.name, self.dom_id(params), urlencode(params.query()), **state)
+
+
+def render_partial(env: Environment, partial: Partial[Any, Any], frame: Frame, context: Any = None) -> str:
+    """A partial's template in the frame's state; a loaded one also gets its context's fields."""
+    values = {"frame": frame}
+    if context is not None:
+        values.update({f.name: getattr(context, f.name) for f in fields(context)})
+    with timing.measure_render():
+        return env.get_template(partial.template).render(values)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    status: int
+    cache: str | None  # "hit" | "miss" | None when nothing was loaded
+
+
+class Registry:
+    def __init__(
+        self,
+        partials: list[Partial[Any, Any]],
+        *,
+        env: Environment,
+        db: Database,
+        cache: BaseCache,
+        ttls: Mapping[str, int],
+        budget_s: float,
+    ) -> None:
+        self.partials = {p.name: p for p in partials}
+        self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+
+    def __getitem__(self, name: str) -> Partial[Any, Any]:
+        return self.partials[name]
+
+    # Rendering
+
+    def render_state(self, partial: Partial[Any, Any], frame: Frame, context: Any = None) -> str:
+        return render_partial(self.env, partial, frame, context)
+
+    def placeholder(self, partial: Partial[P, Any], params: P) -> Markup:
+        """The loading state, for a page shell to fetch the partial from."""
+        return Markup(self.render_state(partial, partial.frame(params)))
+
+    async def render(self, partial: Partial[P, Any], params: P, today: date) -> Rendered:
+        """The partial loaded (from cache or the database), or its error state. Never raises."""
+        try:
+            context, outcome = await self._load_cached(partial, params, today)
+        except NotFound as exc:
+            return self._error(partial, params, 404, str(exc) or "Not found.", retry=False)
+        except TimeoutError:
+            log.warning("partial %s exceeded its %.1fs budget", partial.name, self.budget_s)
+            return self._error(partial, params, 504, "This is taking too long.", retry=True)
+        except Exception:
+            log.exception("partial %s failed", partial.name)
+            return self._error(partial, params, 500, "This could not be loaded.", retry=True)
+        html = self.render_state(partial, partial.frame(params, state="loaded"), context)
+        return Rendered(html, 200, outcome)
+
+    def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
+        frame = Frame(partial.name, "partial-error", "", state="error", message=str(exc))
+        return Rendered(self.render_state(partial, frame), 400, None)
+
+    def _error(self, partial: Partial[P, Any], params: P, status: int, message: str, *, retry: bool) -> Rendered:
+        frame = partial.frame(params, state="error", message=message, retry=retry)
+        return Rendered(self.render_state(partial, frame), status, None)
+
+    # Loading: cache, single flight, time budget
+
+    async def _load_cached(self, partial: Partial[P, C], params: P, today: date) -> tuple[C, str]:
+        key = f"{partial.name}:{partial.key(params)}"
+        cached = await self._cache_get(key)
+        if cached is not None:
+            return cached, "hit"
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._fill(partial, params, today, key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        # shield: a request that gives up (budget, disconnect) leaves the work to finish and
+        # fill the cache, so a retry finds it there.
+        return await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
+
+    async def _fill(self, partial: Partial[P, C], params: P, today: date, key: str) -> C:
+        context = await partial.load(self.db, params, today)
+        try:
+            await self.cache.set(key, context, ttl=self.ttls[partial.cache_kind])
+        except Exception:
+            log.exception("cache set failed for %s", key)
+        return context
+
+    async def _cache_get(self, key: str) -> Any:
+        try:
+            return await self.cache.get(key)
+        except Exception:
+            # A cache outage costs speed, not answers.
+            log.exception("cache get failed for %s", key)
+            return None
+
+    def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            pass  # retrieved here so asyncio does not log it again; the awaiting request logged it

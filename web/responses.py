@@ -1,0 +1,28 @@
+"""Responses shared by every view: full pages and partial fragments, with the headers they need."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from web import timing
+from web.state import AppState
+
+# Company figures: private to the signed-in browser, and revalidated every time.
+PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+def render_page(request: Request, template: str, page: Any, *, status_code: int = 200) -> HTMLResponse:
+    """Render a page template with the fields of its context dataclass."""
+    env = AppState.of(request).env
+    context = {f.name: getattr(page, f.name) for f in fields(page)}
+    with timing.measure_render():
+        html = env.get_template(template).render(context)
+    return HTMLResponse(html, status_code=status_code, headers=PRIVATE)
+
+
+def fragment(html: str, *, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(html, status_code=status_code, headers=PRIVATE)

@@ -1,0 +1,101 @@
+"""One settings object, read from the environment.
+
+Each setting is a dataclass field whose metadata names its environment variable and a one-line
+help; `billable --help` and the README print that table, so the documentation cannot drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+def _setting(env: str, default: Any, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "DATABASE_URL", "", "PostgreSQL URL. Unset: start the embedded server in BILLABLE_DATA_DIR."
+    )
+    cache_url: str = _setting(
+        "BILLABLE_CACHE_URL", "memory://", "Partial cache: memory:// (per process) or redis://host:port/db."
+    )
+    data_dir: Path = _setting("BILLABLE_DATA_DIR", Path(".billable"), "Where the embedded PostgreSQL keeps its data.")
+    timezone: str = _setting("BILLABLE_TIMEZONE", "UTC", "IANA zone that decides what 'today' is.")
+    ttl_stats_s: int = _setting("BILLABLE_TTL_STATS", 300, "Cache TTL of stats cards, seconds.")
+    ttl_client_row_s: int = _setting("BILLABLE_TTL_CLIENT_ROW", 120, "Cache TTL of client rows, seconds.")
+    ttl_client_list_s: int = _setting("BILLABLE_TTL_CLIENT_LIST", 120, "Cache TTL of client list pages, seconds.")
+    ttl_summary_s: int = _setting("BILLABLE_TTL_SUMMARY", 600, "Cache TTL of timesheet summaries, seconds.")
+    partial_budget_ms: int = _setting(
+        "BILLABLE_PARTIAL_BUDGET_MS", 5000, "A partial slower than this shows its error state, ms."
+    )
+    slow_request_ms: int = _setting("BILLABLE_SLOW_MS", 500, "Requests slower than this are logged, ms.")
+    pool_min: int = _setting("BILLABLE_POOL_MIN", 2, "Smallest database pool size.")
+    pool_max: int = _setting("BILLABLE_POOL_MAX", 10, "Largest database pool size.")
+    dev: bool = _setting("BILLABLE_DEV", False, "Development mode: reload templates, name them in HTML.")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.metadata["env"], raw, type(f.default))
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        try:
+            self.tz  # noqa: B018 - raises on an unknown zone
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"BILLABLE_TIMEZONE: unknown time zone {self.timezone!r}") from exc
+        if not self.cache_url.startswith(("memory://", "redis://", "rediss://")):
+            raise SettingsError("BILLABLE_CACHE_URL: use memory:// or redis://host:port/db")
+        if not 1 <= self.pool_min <= self.pool_max:
+            raise SettingsError("BILLABLE_POOL_MIN/MAX: need 1 <= min <= max")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(env: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{env}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{env}: expected a whole number, got {raw!r}") from None
+    if issubclass(kind, Path):
+        return Path(raw)
+    return raw
+
+
+def settings_help() -> str:
+    """The settings table shown by `billable --help`."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default != "" else "(unset)"
+        rows.append(f"  {f.metadata['env']:<28} {f.metadata['help']} [default: {default}]")
+    return "environment:\n" + "\n".join(rows)

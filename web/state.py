@@ -1,0 +1,30 @@
+"""What the app holds for its lifetime, reachable from any request as `AppState.of(request)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from aiocache.base import BaseCache
+from jinja2 import Environment
+from starlette.requests import Request
+
+from web.db import Database
+from web.registry import Registry
+from web.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    cache: BaseCache
+    env: Environment
+    registry: Registry
+    today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
+
+    @staticmethod
+    def of(request: Request) -> AppState:
+        state: AppState = request.app.state.billable
+        return state

@@ -1,0 +1,50 @@
+"""The Jinja2 environment shared by pages and partials: strict, autoescaped, with our formats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from web.money import format_compact, format_hours, format_money
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTIALS_DIR = ROOT / "partials"
+PAGES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+def make_env(*, dev: bool = False) -> Environment:
+    """Pages live in web/templates, partials in partials/<area>/<name>.html.
+
+    StrictUndefined turns a typo in a template into an error instead of an empty figure.
+    """
+    env = Environment(
+        loader=FileSystemLoader([PAGES_DIR, PARTIALS_DIR]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        auto_reload=dev,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=format_money,
+        money_whole=lambda cents: format_money(cents, whole=True),
+        money_compact=format_compact,
+        hours=format_hours,
+        signed_percent=_signed_percent,
+        percent=_percent,
+    )
+    return env
+
+
+def _signed_percent(value: Decimal | None) -> str:
+    if value is None:
+        return "–"
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{abs(value)}%"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value}%"

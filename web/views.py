@@ -1,0 +1,56 @@
+"""Views that are not a page area of their own: partials, health, errors."""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from web import timing
+from web.registry import BadInput
+from web.responses import fragment
+from web.state import AppState
+
+
+async def partial(request: Request) -> Response:
+    """GET /partials/<name>: one partial, loaded or in its error state, never a 500."""
+    state = AppState.of(request)
+    name = request.path_params["name"]
+    declared = state.registry.partials.get(name)
+    if declared is None:
+        return fragment(f'<p class="card__error">There is no partial named {escape(name)!s}.</p>', status_code=404)
+    request_timing = timing.current()
+    if request_timing is not None:
+        request_timing.partial = name
+    try:
+        params = declared.parse(request.query_params, state.today())
+    except BadInput as exc:
+        rendered = state.registry.render_bad_input(declared, exc)
+    else:
+        rendered = await state.registry.render(declared, params, state.today())
+    if request_timing is not None:
+        request_timing.cache = rendered.cache
+    return fragment(rendered.html, status_code=rendered.status)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+_ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>
+<link rel="stylesheet" href="/static/app.css"></head><body><main id="main" class="error-page">
+<h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    title = {404: "Page not found", 405: "Method not allowed"}.get(exc.status_code, "Request not understood")
+    return HTMLResponse(_ERROR_PAGE.format(title=title, detail=escape(str(exc.detail))), status_code=exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log, never to the page.
+    body = _ERROR_PAGE.format(title="Something went wrong", detail="The error has been logged. Please try again.")
+    return HTMLResponse(body, status_code=500)
