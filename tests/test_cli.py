@@ -103,6 +103,8 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
     assert f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output
     assert f"http://127.0.0.1:{port}/" in output
     assert server.returncode == 0
+    # Stopping the app stops its embedded PostgreSQL too.
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()
 
 
 def _wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:

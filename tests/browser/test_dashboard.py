@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote_plus
 
+import pytest
 from anyio.from_thread import BlockingPortal
 from playwright.sync_api import Page, expect
 
@@ -18,12 +20,19 @@ from web.queries import figures
 from web.queries.scope import ClientScope
 
 
-def test_every_partial_loads_with_the_database_figures(
-    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
-) -> None:
+@pytest.fixture
+def seeded_page(page: Page, live_url: str, test_db: Database, portal: BlockingPortal, today: date) -> Page:
+    """The dashboard on tiny seeded data, every partial loaded."""
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
     page.goto(live_url + "/")
     wait_until_loaded(page)
+    return page
+
+
+def test_every_partial_loads_with_the_database_figures(
+    seeded_page: Page, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
+) -> None:
+    page = seeded_page
     assert page.locator(".card--error, .row--error, .card--loading, .row--loading").count() == 0
     assert page.locator(".cards > article.card").count() == len(CARDS)
 
@@ -40,12 +49,8 @@ def test_every_partial_loads_with_the_database_figures(
         expect(cell).to_have_text(format_money(figs.revenue_cents, whole=True))
 
 
-def test_filters_update_the_url_and_reload_only_the_partials(
-    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
-) -> None:
-    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
-    page.goto(live_url + "/")
-    wait_until_loaded(page)
+def test_filters_update_the_url_and_reload_only_the_partials(seeded_page: Page, data: DataBuilder) -> None:
+    page = seeded_page
     page.evaluate("window.notReloaded = true")
 
     page.select_option("#filter-status", "churned")
@@ -86,12 +91,8 @@ def test_bad_custom_range_shows_the_error_next_to_the_field(page: Page, live_url
     assert "from=2024-03-10&to=2024-03-31" in page.url
 
 
-def test_sorting_by_revenue_loads_the_list_then_its_rows(
-    page: Page, live_url: str, data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date
-) -> None:
-    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
-    page.goto(live_url + "/")
-    wait_until_loaded(page)
+def test_sorting_by_revenue_loads_the_list_then_its_rows(seeded_page: Page) -> None:
+    page = seeded_page
     page.click("#client-list thead a:text('Revenue')")
     page.wait_for_url("**sort=revenue&dir=desc")
     wait_until_loaded(page)
@@ -99,3 +100,13 @@ def test_sorting_by_revenue_loads_the_list_then_its_rows(
     values = page.locator("#client-list tbody tr td.num:nth-of-type(1)").all_inner_texts()
     cents = [int(v.replace("€", "").replace(",", "").replace("−", "-")) for v in values]
     assert cents == sorted(cents, reverse=True)
+
+
+def test_fast_typing_ends_on_the_last_search(seeded_page: Page, data: DataBuilder) -> None:
+    page = seeded_page
+    name = data.val("SELECT name FROM clients ORDER BY id LIMIT 1")
+    page.locator("#filter-q").press_sequentially(name, delay=30)
+    page.wait_for_url(lambda url: f"q={quote_plus(name)}&" in url)
+    wait_until_loaded(page)
+    expect(page.locator("#client-list tbody th").first).to_contain_text(name)
+    expect(page.locator("#filter-q")).to_be_focused()
