@@ -1,6 +1,13 @@
 // Billable's only script besides htmx. No inline scripts anywhere (CSP-ready).
 "use strict";
 
+// Every htmx request carries the session's CSRF token. Set here, once, because htmx 4 does not
+// inherit hx-headers implicitly; the server refuses writes without it.
+document.addEventListener("htmx:config:request", (event) => {
+  const token = document.querySelector('meta[name="csrf-token"]');
+  if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("filters");
   if (!form) return;

@@ -7,15 +7,18 @@ its own. Test data goes in through `data` (see tests/support.py), on its own con
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
-from tests.support import TODAY, DataBuilder
+from tests.support import PASSWORD, TODAY, DataBuilder, sign_in
 from web.app import create_app
 from web.db import Database
 from web.db.migrate import migrate
@@ -24,6 +27,12 @@ from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# In CI the fuzz tests replay the same examples (a landing must not depend on luck); on a laptop
+# they explore new ones every run.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
 
 
 def require(condition: bool, reason: str) -> None:
@@ -74,13 +83,15 @@ def test_db(database_url: str, portal: BlockingPortal) -> Iterator[Database]:
 
 @pytest.fixture
 def data(test_db: Database, portal: BlockingPortal) -> DataBuilder:
-    portal.call(test_db.execute, "TRUNCATE timesheet_entries, services, clients, users RESTART IDENTITY CASCADE")
+    portal.call(
+        test_db.execute, "TRUNCATE timesheet_entries, services, clients, users, login_attempts RESTART IDENTITY CASCADE"
+    )
     return DataBuilder(test_db, portal)
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_min=1, pool_max=10)
+    return Settings(database_url=database_url, pool_min=1, pool_max=10, secret_key="test-secret")
 
 
 @pytest.fixture
@@ -89,9 +100,36 @@ def today() -> date:
 
 
 @pytest.fixture
-def client(settings: Settings, data: DataBuilder, today: date) -> Iterator[TestClient]:
-    """The app on a fresh memory cache, seeing `today` as its date."""
+def anonymous(settings: Settings, data: DataBuilder, today: date) -> Iterator[TestClient]:
+    """The app on a fresh memory cache, seeing `today` as its date; nobody signed in."""
     with TestClient(create_app(settings, today=lambda: today)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin(data: DataBuilder) -> str:
+    """An admin account (its email) who can sign in with tests.support.PASSWORD."""
+    data.user("Ada Admin", role="admin", email="ada@test.example", password=PASSWORD)
+    return "ada@test.example"
+
+
+@pytest.fixture
+def open_app(settings: Settings, today: date, admin: str) -> Callable[..., AbstractContextManager[TestClient]]:
+    """open_app(**setting_changes): the app with those settings and the admin signed in."""
+
+    @contextmanager
+    def open_signed_in(**changes: Any) -> Iterator[TestClient]:
+        with TestClient(create_app(settings.replace(**changes), today=lambda: today)) as test_client:
+            sign_in(test_client, admin)
+            yield test_client
+
+    return open_signed_in
+
+
+@pytest.fixture
+def client(open_app: Callable[..., AbstractContextManager[TestClient]]) -> Iterator[TestClient]:
+    """The app on a fresh memory cache, with the admin signed in."""
+    with open_app() as test_client:
         yield test_client
 
 

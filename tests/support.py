@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
 from anyio.from_thread import BlockingPortal
 from bs4 import BeautifulSoup
+from itsdangerous import TimestampSigner
+from starlette.testclient import TestClient
 
 from web.db import Database
+from web.queries.users import hash_password
+
+# open_app(**setting_changes) -> a context manager giving a signed-in TestClient (see conftest.py)
+OpenApp = Callable[..., AbstractContextManager[TestClient]]
 
 # The date the app under test sees as today (a Sunday in November 2026).
 TODAY = date(2026, 11, 15)
@@ -32,15 +42,25 @@ class DataBuilder:
 
         return self.portal.call(run)
 
-    def user(self, name: str = "Sam Staff", *, role: str = "staff", rate_cents: int = 10_000) -> int:
-        email = f"{name.lower().replace(' ', '.')}.{self.val('SELECT count(*) FROM users')}@test.example"
+    def user(
+        self,
+        name: str = "Sam Staff",
+        *,
+        role: str = "staff",
+        rate_cents: int = 10_000,
+        email: str | None = None,
+        password: str | None = None,
+    ) -> int:
+        email = email or f"{name.lower().replace(' ', '.')}.{self.val('SELECT count(*) FROM users')}@test.example"
         return int(
             self.val(
-                "INSERT INTO users (name, email, role, hourly_rate_cents) VALUES (:n, :e, :r, :rate) RETURNING id",
+                "INSERT INTO users (name, email, role, hourly_rate_cents, password_hash)"
+                " VALUES (:n, :e, :r, :rate, :hash) RETURNING id",
                 n=name,
                 e=email,
                 r=role,
                 rate=rate_cents,
+                hash=hash_password(password) if password else None,
             )
         )
 
@@ -137,3 +157,26 @@ def server_timing(header: str) -> dict[str, dict[str, str]]:
         name, *params = [p.strip() for p in part.split(";")]
         metrics[name] = {k: v.strip('"') for k, v in (p.split("=", 1) for p in params)}
     return metrics
+
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form; later writes from this client carry the CSRF token.
+
+    The redirect to the dashboard is not followed (it would fill the cache before the test starts):
+    the new token is read from the signed session cookie instead."""
+    client.headers.pop("X-CSRF-Token", None)  # a token of an earlier session would be refused
+    form_token = soup(client.get("/login").text).select_one("input[name=csrf_token]")["value"]
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": form_token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = session_of(client)["csrf"]
+
+
+def session_of(client: TestClient, secret: str = "test-secret") -> dict[str, Any]:
+    """The client's session, as Starlette's SessionMiddleware signed it."""
+    signed = client.cookies["billable_session"].encode()
+    return json.loads(base64.b64decode(TimestampSigner(secret).unsign(signed)))

@@ -90,13 +90,21 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        shell = _wait_for(f"http://127.0.0.1:{port}/", server)
-        page = soup(shell.text)
-        assert len(page.select("article[hx-trigger=load]")) == len(CARDS)
-        assert len(page.select("tr[hx-trigger=load]")) == 50  # demo data: 60 clients, first page of 50
-        revenue = httpx2.get(f"http://127.0.0.1:{port}{page.select_one('#card-revenue')['hx-get']}")
-        assert revenue.status_code == 200 and 'cache;desc="miss"' in revenue.headers["server-timing"]
+        assert _wait_for(f"{base}/healthz", server).text == "ok"
+        with httpx2.Client(base_url=base) as browser:
+            assert browser.get("/").headers["location"].startswith("/login")
+            token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
+            form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token}
+            page = soup(browser.post("/login", data=form, follow_redirects=True).text)
+            assert len(page.select("article[hx-trigger=load]")) == len(CARDS)
+            assert len(page.select("tr[hx-trigger=load]")) == 50  # demo data: 60 clients, first page of 50
+            revenue_url = page.select_one("#card-revenue")["hx-get"]
+            for outcome in ("miss", "hit"):
+                revenue = browser.get(revenue_url)
+                assert revenue.status_code == 200
+                assert f'cache;desc="{outcome}"' in revenue.headers["server-timing"]
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)

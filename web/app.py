@@ -11,15 +11,19 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import dashboard, views
+from web.auth import views as auth_views
+from web.auth.guard import PUBLIC, guarded
 from web.cache import make_cache
 from web.dashboard.views import dashboard as dashboard_page
 from web.db import Database
 from web.db.migrate import pending
 from web.registry import Partial, Registry
+from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError
 from web.state import AppState
 from web.static_files import HTMX_FILE
@@ -28,10 +32,14 @@ from web.timing import TimingMiddleware
 
 log = logging.getLogger("billable")
 
+# Every route names the role it needs (PUBLIC: anyone); tests/auth walks this table.
 ROUTES = [
-    Route("/", dashboard_page, name="dashboard"),
-    Route("/partials/{name:path}", views.partial, name="partial"),
-    Route("/healthz", views.healthz, name="healthz"),
+    Route("/", guarded(dashboard_page, "staff"), name="dashboard"),
+    Route("/partials/{name:path}", guarded(views.partial, "staff"), name="partial"),
+    Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
+    Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
+    Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
+    Route("/healthz", guarded(views.healthz, PUBLIC), name="healthz"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 
@@ -87,7 +95,17 @@ def create_app(
 
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(TimingMiddleware, slow_ms=settings.slow_request_ms)],
+        middleware=[
+            Middleware(TimingMiddleware, slow_ms=settings.slow_request_ms),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.session_secret(),
+                session_cookie="billable_session",
+                max_age=settings.session_hours * 3600,
+                same_site="lax",
+            ),
+        ],
         exception_handlers={HTTPException: views.http_error, Exception: views.server_error},
         lifespan=lifespan,
     )

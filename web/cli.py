@@ -16,7 +16,15 @@ from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, SeedError, seed
 from web.db.server import start_embedded
-from web.queries.users import ROLES, UserExists, add_user
+from web.queries.users import (
+    ROLES,
+    UnknownUser,
+    UserExists,
+    add_user,
+    check_password_rules,
+    set_disabled,
+    set_password,
+)
 from web.settings import Settings, SettingsError, settings_help
 
 log = logging.getLogger("billable")
@@ -30,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
-    except (SettingsError, SeedError, UserExists, ValueError) as exc:
+    except (SettingsError, SeedError, UserExists, UnknownUser, ValueError) as exc:
         print(f"billable: {exc}", file=sys.stderr)
         return 2
 
@@ -75,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     seed_cmd.set_defaults(handler=_seed)
 
-    user = commands.add_parser("user", help="manage staff accounts", description="Manage staff accounts.")
+    user = commands.add_parser(
+        "user", help="manage staff accounts: add, passwd, disable, enable", description="Manage staff accounts."
+    )
     user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
     user_add = user_commands.add_parser(
         "add",
@@ -87,6 +97,20 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", choices=ROLES, default="staff", help="staff or admin (default: staff)")
     user_add.add_argument("--name", help="display name (default: the part of the email before @)")
     user_add.set_defaults(handler=_user_add)
+    user_passwd = user_commands.add_parser(
+        "passwd",
+        help="set an account's password",
+        description="Set an account's password (prompted, or read from standard input when it is not a terminal).",
+    )
+    user_passwd.add_argument("email")
+    user_passwd.set_defaults(handler=_user_passwd)
+    for action, disabled, text in (
+        ("disable", True, "stop an account from signing in"),
+        ("enable", False, "let a disabled account sign in again"),
+    ):
+        command = user_commands.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        command.add_argument("email")
+        command.set_defaults(handler=_user_set_disabled, disabled=disabled)
     return parser
 
 
@@ -124,7 +148,7 @@ async def _prepare(db: Database, *, seed_demo: bool, today: date) -> bool:
     if not seed_demo or await db.fetch_val("SELECT EXISTS (SELECT 1 FROM clients)"):
         return False
     print("First start: seeding demo data…")
-    await seed(db, SIZES["demo"], today=today, progress=print)
+    await seed(db, SIZES["demo"], today=today, progress=print, demo_account=True)
     return True
 
 
@@ -138,7 +162,16 @@ def _seed(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: Database) -> None:
         await migrate(db)
         today = datetime.now(settings.tz).date()
-        await seed(db, SIZES[args.size], today=today, reset=args.reset, rng_seed=args.seed, progress=print)
+        # Only the embedded default database gets the demo account; a real server never does.
+        await seed(
+            db,
+            SIZES[args.size],
+            today=today,
+            reset=args.reset,
+            rng_seed=args.seed,
+            progress=print,
+            demo_account=not settings.database_url,
+        )
 
     started = datetime.now()
     _run(_database_url(settings), settings, run)
@@ -158,6 +191,19 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password()
+    _run(_database_url(settings), settings, lambda db: set_password(db, args.email, password))
+    print(f"password changed for {args.email}")
+    return 0
+
+
+def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_database_url(settings), settings, lambda db: set_disabled(db, args.email, args.disabled))
+    print(f"{'disabled' if args.disabled else 'enabled'} {args.email}")
+    return 0
+
+
 # Helpers
 
 
@@ -168,8 +214,7 @@ def _read_password() -> str:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Repeat password: ") != password:
             raise ValueError("the passwords do not match")
-    if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
+    check_password_rules(password)
     return password
 
 

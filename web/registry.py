@@ -77,6 +77,7 @@ class Partial(Generic[P, C]):
     dom_id: Callable[[P], str]
     key: Callable[[P], str]  # the cache key: every input that changes the result, nothing else
     cache_kind: str  # "stats" | "client_row" | "client_list" | "summary": picks the TTL setting
+    role: str = "staff"  # who may see it (see web.auth.guard)
     fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
 
     @property

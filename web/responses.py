@@ -16,9 +16,13 @@ PRIVATE = {"Cache-Control": "private, no-cache"}
 
 
 def render_page(request: Request, template: str, page: Any, *, status_code: int = 200) -> HTMLResponse:
-    """Render a page template with the fields of its context dataclass."""
+    """Render a page template with the fields of its context dataclass, plus what the layout needs:
+    the signed-in user (or None) and the session's CSRF token."""
+    from web.auth.guard import csrf_token  # the guard renders refusals with this module
+
     env = AppState.of(request).env
     context = {f.name: getattr(page, f.name) for f in fields(page)}
+    context.update(current_user=getattr(request.state, "user", None), csrf_token=csrf_token(request))
     with timing.measure_render():
         html = env.get_template(template).render(context)
     return HTMLResponse(html, status_code=status_code, headers=PRIVATE)

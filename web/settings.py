@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,10 @@ class Settings:
     slow_request_ms: int = _setting("BILLABLE_SLOW_MS", 500, "Requests slower than this are logged, ms.")
     pool_min: int = _setting("BILLABLE_POOL_MIN", 2, "Smallest database pool size.")
     pool_max: int = _setting("BILLABLE_POOL_MAX", 10, "Largest database pool size.")
+    secret_key: str = _setting(
+        "BILLABLE_SECRET_KEY", "", "Signs session cookies. Unset: a random key kept in BILLABLE_DATA_DIR/secret_key."
+    )
+    session_hours: int = _setting("BILLABLE_SESSION_HOURS", 12, "How long a sign-in lasts, hours.")
     dev: bool = _setting("BILLABLE_DEV", False, "Development mode: reload templates, name them in HTML.")
 
     @property
@@ -70,6 +75,18 @@ class Settings:
             raise SettingsError("BILLABLE_CACHE_URL: use memory:// or redis://host:port/db")
         if not 1 <= self.pool_min <= self.pool_max:
             raise SettingsError("BILLABLE_POOL_MIN/MAX: need 1 <= min <= max")
+
+    def session_secret(self) -> str:
+        """BILLABLE_SECRET_KEY, or a random key created once in the data directory and reused, so that
+        every process on this machine (and every restart) accepts the same sessions."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

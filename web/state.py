@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from aiocache.base import BaseCache
@@ -11,6 +11,7 @@ from jinja2 import Environment
 from starlette.requests import Request
 
 from web.db import Database
+from web.queries.users import User
 from web.registry import Registry
 from web.settings import Settings
 
@@ -23,6 +24,8 @@ class AppState:
     env: Environment
     registry: Registry
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
+    # user id -> (when read, the user or None): see web.auth.guard.current_user
+    user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
 
     @staticmethod
     def of(request: Request) -> AppState:

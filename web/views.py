@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from web import timing
+from web.auth.guard import allows, current_user, refusal
 from web.registry import BadInput
 from web.responses import fragment
 from web.state import AppState
@@ -21,6 +22,10 @@ async def partial(request: Request) -> Response:
     declared = state.registry.partials.get(name)
     if declared is None:
         return fragment(f'<p class="card__error">There is no partial named {escape(name)!s}.</p>', status_code=404)
+    user = await current_user(request)
+    # Checked before the cache is read: a cached partial never reaches a role that may not see it.
+    if user is None or not allows(user.role, declared.role):
+        return refusal(request, 403, "Your account may not see this.")
     request_timing = timing.current()
     if request_timing is not None:
         request_timing.partial = name
@@ -44,13 +49,16 @@ _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 <h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
 
 
+def error_page(status: int, title: str, detail: str) -> HTMLResponse:
+    return HTMLResponse(_ERROR_PAGE.format(title=escape(title), detail=escape(detail)), status_code=status)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = {404: "Page not found", 405: "Method not allowed"}.get(exc.status_code, "Request not understood")
-    return HTMLResponse(_ERROR_PAGE.format(title=title, detail=escape(str(exc.detail))), status_code=exc.status_code)
+    return error_page(exc.status_code, title, str(exc.detail))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # The traceback goes to the log, never to the page.
-    body = _ERROR_PAGE.format(title="Something went wrong", detail="The error has been logged. Please try again.")
-    return HTMLResponse(body, status_code=500)
+    return error_page(500, "Something went wrong", "The error has been logged. Please try again.")

@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import require
-from tests.support import DataBuilder
+from tests.support import PASSWORD, DataBuilder
 from web.app import create_app
 from web.settings import Settings
 
@@ -57,16 +57,34 @@ def live_url(settings: Settings, data: DataBuilder, today: date) -> Iterator[str
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def anonymous_page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab; the test fails on any script error or Content-Security-Policy violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Security Policy" in m.text else None)
     yield page
     context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    assert errors == [], f"JavaScript errors or CSP violations: {errors}"
+
+
+@pytest.fixture
+def page(anonymous_page: Page, live_url: str, admin: str) -> Page:
+    """A browser tab signed in as the admin, through the sign-in form."""
+    sign_in_with_browser(anonymous_page, live_url, admin)
+    return anonymous_page
+
+
+def sign_in_with_browser(page: Page, live_url: str, email: str) -> None:
+    page.goto(live_url + "/login")
+    page.fill("#login-email", email)
+    page.fill("#login-password", PASSWORD)
+    page.click("button:text('Sign in')")
+    page.wait_for_url(live_url + "/")
 
 
 def wait_until_loaded(page: Page) -> None:
     """Every placeholder has been swapped for its partial."""
-    page.wait_for_function("document.querySelectorAll('[aria-busy=true]').length === 0", timeout=15_000)
+    # A locator, not wait_for_function: that evaluates a string, which our CSP (rightly) refuses.
+    expect(page.locator("[aria-busy=true]")).to_have_count(0, timeout=15_000)

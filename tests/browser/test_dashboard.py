@@ -9,8 +9,8 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import wait_until_loaded
-from tests.support import DataBuilder
+from tests.browser.conftest import sign_in_with_browser, wait_until_loaded
+from tests.support import PASSWORD, DataBuilder
 from web.dashboard import CARDS
 from web.db import Database
 from web.db.seed import SIZES, seed
@@ -21,12 +21,15 @@ from web.queries.scope import ClientScope
 
 
 @pytest.fixture
-def seeded_page(page: Page, live_url: str, test_db: Database, portal: BlockingPortal, today: date) -> Page:
-    """The dashboard on tiny seeded data, every partial loaded."""
+def seeded_page(
+    anonymous_page: Page, live_url: str, admin: str, test_db: Database, portal: BlockingPortal, today: date
+) -> Page:
+    """The dashboard on tiny seeded data, signed in as the admin, every partial loaded."""
+    # Seeded before anything is cached: cache invalidation on writes is issue #3.
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
-    page.goto(live_url + "/")
-    wait_until_loaded(page)
-    return page
+    sign_in_with_browser(anonymous_page, live_url, admin)
+    wait_until_loaded(anonymous_page)
+    return anonymous_page
 
 
 def test_every_partial_loads_with_the_database_figures(
@@ -110,3 +113,27 @@ def test_fast_typing_ends_on_the_last_search(seeded_page: Page, data: DataBuilde
     wait_until_loaded(page)
     expect(page.locator("#client-list tbody th").first).to_contain_text(name)
     expect(page.locator("#filter-q")).to_be_focused()
+
+
+def test_an_ended_session_sends_the_browser_to_sign_in(seeded_page: Page, live_url: str) -> None:
+    page = seeded_page
+    page.context.clear_cookies()
+    page.select_option("#filter-status", "active")
+    page.wait_for_url(f"{live_url}/login?next=%2F")  # back to the page they were on, after signing in
+    expect(page.locator("h1")).to_have_text("Sign in")
+
+
+def test_sign_in_form_and_error(anonymous_page: Page, live_url: str, admin: str) -> None:
+    page = anonymous_page
+    page.goto(live_url + "/?period=ytd")
+    page.wait_for_url("**/login?next=%2F%3Fperiod%3Dytd")
+    page.fill("#login-email", admin)
+    page.fill("#login-password", "wrong password")
+    page.press("#login-password", "Enter")
+    expect(page.locator("#login-error")).to_have_text("Email or password is incorrect.")
+    expect(page.locator("#login-email")).to_have_value(admin)
+    page.fill("#login-password", PASSWORD)
+    page.press("#login-password", "Enter")
+    page.wait_for_url(f"{live_url}/?period=ytd")
+    wait_until_loaded(page)
+    expect(page.locator(".topbar__user")).to_contain_text("Ada Admin")

@@ -11,9 +11,7 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import DataBuilder, server_timing, soup
-from web.app import create_app
-from web.settings import Settings
+from tests.support import DataBuilder, OpenApp, server_timing, soup
 
 
 @pytest.fixture
@@ -78,10 +76,9 @@ def locked_services(database_url: str) -> Iterator[threading.Event]:
 
 
 def test_a_partial_over_its_budget_shows_its_error_and_fills_the_cache_later(
-    settings: Settings, acme: int, locked_services: threading.Event, today: date
+    open_app: OpenApp, acme: int, locked_services: threading.Event
 ) -> None:
-    app = create_app(settings.replace(partial_budget_ms=200), today=lambda: today)
-    with TestClient(app) as client:
+    with open_app(partial_budget_ms=200) as client:
         slow = client.get("/partials/dashboard/mrr?period=this_month")
         quick = client.get("/partials/dashboard/clients?period=this_month")
         assert slow.status_code == 504

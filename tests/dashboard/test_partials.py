@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import DataBuilder, server_timing, soup
+from tests.support import DataBuilder, OpenApp, server_timing, soup
 from web.dashboard import CARDS
 
 
@@ -133,15 +133,8 @@ def test_a_different_filter_is_a_different_key(client: TestClient, agency: dict[
     assert server_timing(hit.headers["server-timing"])["cache"]["desc"] == "hit"
 
 
-def test_slow_requests_are_logged_with_the_partial_name(
-    settings,
-    data: DataBuilder,
-    today: date,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
-) -> None:
-    from web.app import create_app
-
-    with TestClient(create_app(settings.replace(slow_request_ms=0), today=lambda: today)) as slow_client:
+def test_slow_requests_are_logged_with_the_partial_name(open_app: OpenApp, caplog: pytest.LogCaptureFixture) -> None:
+    with open_app(slow_request_ms=0) as slow_client:
         slow_client.get("/partials/dashboard/mrr?period=this_month")
     messages = [r.getMessage() for r in caplog.records if r.name == "billable.timing"]
     assert any("partial=dashboard/mrr" in m and "cache=miss" in m for m in messages), messages

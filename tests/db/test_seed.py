@@ -30,13 +30,15 @@ def fingerprint(data: DataBuilder) -> tuple[int, ...]:
 def test_seed_is_reproducible_and_refuses_to_mix(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY))
     first = fingerprint(data)
+    # A database given by DATABASE_URL never gets a default account.
+    assert data.val("SELECT count(*) FROM users WHERE password_hash IS NOT NULL") == 0
     assert first[0] == SIZES["tiny"].clients
     assert 0.9 * SIZES["tiny"].entries <= first[2] <= SIZES["tiny"].entries
     with pytest.raises(SeedError, match="use --reset"):
         portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY))
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, reset=True))
     assert fingerprint(data) == first
-    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, reset=True, rng_seed=7))
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, reset=True, rng_seed=7, demo_account=True))
     assert fingerprint(data) != first
     assert data.val("SELECT count(*) FROM users WHERE email = :e AND password_hash IS NOT NULL", e=DEMO_EMAIL) == 1
 

@@ -188,6 +188,7 @@ async def seed(
     today: date,
     reset: bool = False,
     rng_seed: int = 42,
+    demo_account: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> None:
     if reset:
@@ -196,7 +197,7 @@ async def seed(
         raise SeedError("the database already has clients; use --reset to replace them")
     rng = random.Random(rng_seed)
     first_user = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM users")) + 1
-    user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user)
+    user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user, demo_account)
     clients = await _seed_clients(db, rng, size.clients, user_ids, today)
     progress(f"seed: {len(user_ids)} staff, {len(clients)} clients")
     await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
@@ -208,15 +209,19 @@ async def seed(
     await db.execute("ANALYZE")
 
 
-async def _seed_users(db: Database, rng: random.Random, count: int, first_id: int) -> tuple[list[int], dict[int, int]]:
-    demo_exists = await db.fetch_val("SELECT 1 FROM users WHERE lower(email) = :e", e=DEMO_EMAIL)
+async def _seed_users(
+    db: Database, rng: random.Random, count: int, first_id: int, demo_account: bool
+) -> tuple[list[int], dict[int, int]]:
+    """Staff with generated names and no password (they cannot sign in); with demo_account, the
+    first is the demo admin, who can. Only the embedded default database gets a demo account."""
+    make_demo = demo_account and not await db.fetch_val("SELECT 1 FROM users WHERE lower(email) = :e", e=DEMO_EMAIL)
     rows, rates = [], {}
     for n in range(count):
         user_id = first_id + n
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         email = f"{name.lower().replace(' ', '.')}.{user_id}@staff.billable.test"
         role, password_hash = ("admin" if n < max(1, count // 10) else "staff"), None
-        if n == 0 and not demo_exists:
+        if n == 0 and make_demo:
             name, email, password_hash = "Demo Admin", DEMO_EMAIL, hash_password(DEMO_PASSWORD)
         rate = rng.randrange(60, 181, 5) * 100
         rates[user_id] = rate

@@ -1,27 +1,80 @@
-"""Staff accounts."""
+"""Staff accounts and sign-in attempts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from web.db import Database
 
 ROLES = ("staff", "admin")
+MIN_PASSWORD = 8
 _hasher = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
 
 
 class UserExists(ValueError):
     pass
 
 
+class UnknownUser(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    email: str
+    role: str
+    disabled: bool
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise ValueError("the password is too long (1024 characters at most)")
+
+
+_USER_COLUMNS = "id, name, email, role, disabled"
+
+
+async def get_user(db: Database, user_id: int) -> User | None:
+    row = await db.fetch_one(f"SELECT {_USER_COLUMNS} FROM users WHERE id = :id", id=user_id)
+    return None if row is None else User(**row)
+
+
+async def authenticate(db: Database, email: str, password: str) -> User | None:
+    """The enabled user with this email and password, or None (taking as long either way)."""
+    row = await db.fetch_one(
+        f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower(:email)", email=email
+    )
+    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["password_hash"] or row["disabled"]:
+        return None
+    return User(**{k: row[k] for k in ("id", "name", "email", "role", "disabled")})
+
+
 async def add_user(db: Database, *, email: str, name: str, role: str, password: str, hourly_rate_cents: int = 0) -> int:
     """Create a staff account; raises UserExists when the email is taken (case-insensitive)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email or len(email) > 320:
+        raise ValueError(f"{email!r} is not an email address")
+    check_password_rules(password)
     async with db.transaction():
         taken = await db.fetch_val("SELECT 1 FROM users WHERE lower(email) = lower(:email)", email=email)
         if taken:
@@ -36,3 +89,64 @@ async def add_user(db: Database, *, email: str, name: str, role: str, password: 
             hash=hash_password(password),
         )
     return int(user_id)
+
+
+async def set_password(db: Database, email: str, password: str) -> None:
+    check_password_rules(password)
+    updated = await db.fetch_val(
+        "UPDATE users SET password_hash = :hash WHERE lower(email) = lower(:email) RETURNING id",
+        email=email,
+        hash=hash_password(password),
+    )
+    if updated is None:
+        raise UnknownUser(f"there is no user with email {email}")
+
+
+async def set_disabled(db: Database, email: str, disabled: bool) -> None:
+    updated = await db.fetch_val(
+        "UPDATE users SET disabled = :disabled WHERE lower(email) = lower(:email) RETURNING id",
+        email=email,
+        disabled=disabled,
+    )
+    if updated is None:
+        raise UnknownUser(f"there is no user with email {email}")
+
+
+# Sign-in attempts
+
+
+async def record_attempt(db: Database, email: str, address: str, succeeded: bool) -> None:
+    await db.execute(
+        "INSERT INTO login_attempts (email, address, succeeded) VALUES (lower(:email), :address, :ok)",
+        email=email[:320],
+        address=address[:64],
+        ok=succeeded,
+    )
+    await db.execute("DELETE FROM login_attempts WHERE at < now() - interval '1 day'")
+
+
+@dataclass(frozen=True)
+class RecentFailures:
+    by_email: int
+    by_address: int
+    oldest_email: datetime | None
+    oldest_address: datetime | None
+
+
+async def recent_failures(db: Database, email: str, address: str, window: timedelta) -> RecentFailures:
+    """Failed attempts within the window since the last success, per account and per address."""
+    row = await db.fetch_one(
+        "SELECT count(*) FILTER (WHERE email = lower(:email)) AS by_email,"
+        " count(*) FILTER (WHERE address = :address) AS by_address,"
+        " min(at) FILTER (WHERE email = lower(:email)) AS oldest_email,"
+        " min(at) FILTER (WHERE address = :address) AS oldest_address"
+        " FROM login_attempts a WHERE NOT succeeded AND at > now() - CAST(:window AS interval)"
+        " AND (email = lower(:email) OR address = :address)"
+        " AND at > COALESCE((SELECT max(at) FROM login_attempts s WHERE s.succeeded AND s.email = a.email),"
+        " '-infinity')",
+        email=email[:320],
+        address=address[:64],
+        window=window,
+    )
+    assert row is not None
+    return RecentFailures(**row)

@@ -1,0 +1,135 @@
+"""Every endpoint declares the role it needs; `guarded` enforces it, and CSRF on every write.
+
+Anonymous requests for pages are sent to /login; anonymous partial requests get 401 with an
+HX-Redirect to /login (htmx then loads the login page). A signed-in user without the role gets 403.
+Every state-changing request must carry the session's CSRF token (the `X-CSRF-Token` header that
+static/app.js adds to htmx requests, or a `csrf_token` form field); without it: 403, nothing changes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from web.queries.users import User, get_user
+from web.state import AppState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+ROLE_RANK = {"staff": 1, "admin": 2}
+PUBLIC = None  # the role of endpoints anyone may call
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+USER_RECHECK_S = 30.0  # a disabled account or changed role takes effect within this time
+
+
+def allows(role: str, required: str | None) -> bool:
+    return required is None or ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
+
+
+def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
+    """The endpoint, refusing requests without `role` (None: public) or without a valid CSRF token."""
+
+    @wraps(endpoint)
+    async def guard(request: Request) -> Response:
+        if request.method not in SAFE_METHODS and not await _csrf_ok(request):
+            return refusal(request, 403, "This form has expired or did not come from Billable. Reload the page.")
+        if role is not None:
+            user = await current_user(request)
+            if user is None:
+                return _to_login(request)
+            if not allows(user.role, role):
+                return refusal(request, 403, "Your account may not see this.")
+        return await endpoint(request)
+
+    guard.required_role = role  # type: ignore[attr-defined]  # read by the route-table test
+    return guard
+
+
+async def current_user(request: Request) -> User | None:
+    """The signed-in, enabled user, re-read from the database at most every USER_RECHECK_S."""
+    if "user" in request.scope.get("state", {}):
+        return request.state.user  # type: ignore[no-any-return]
+    session = request.session
+    user_id = session.get("user_id")
+    user = None
+    if isinstance(user_id, int):
+        cache = AppState.of(request).user_cache
+        cached = cache.get(user_id)
+        if cached is not None and time.monotonic() - cached[0] < USER_RECHECK_S:
+            user = cached[1]
+        else:
+            user = await get_user(AppState.of(request).db, user_id)
+            cache[user_id] = (time.monotonic(), user)
+        if user is None or user.disabled:
+            session.clear()
+            user = None
+    request.state.user = user
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def _csrf_ok(request: Request) -> bool:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str):
+        return False
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    return sent is not None and secrets.compare_digest(sent.encode(), expected.encode())
+
+
+def is_fragment_request(request: Request) -> bool:
+    """htmx asked for a piece of a page (a partial), not a whole page."""
+    return request.url.path.startswith("/partials/") or (
+        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Request-Type") != "full"
+    )
+
+
+def refusal(request: Request, status: int, message: str) -> Response:
+    """A refusal as a fragment for htmx, or as a small page."""
+    from web.views import error_page  # views imports this module
+
+    if is_fragment_request(request):
+        return HTMLResponse(f'<p class="card__error" role="alert">{message}</p>', status_code=status)
+    return error_page(status, "Not allowed" if status == 403 else "Sign in", message)
+
+
+def _to_login(request: Request) -> Response:
+    """Send an anonymous request to sign in: a redirect for a page, 401 + HX-Redirect for htmx
+    (a followed redirect would swap the login page into a card)."""
+    page = request.headers.get("HX-Current-URL") or str(request.url)
+    parts = urlsplit(page)
+    target = f"/login?next={quote(parts.path + ('?' + parts.query if parts.query else ''), safe='')}"
+    if is_fragment_request(request) or request.headers.get("HX-Request") == "true":
+        response = refusal(request, 401, "Your session has ended. Sign in again.")
+        response.headers["HX-Redirect"] = target
+        return response
+    return RedirectResponse(target, status_code=303)
+
+
+def safe_next(value: Any) -> str:
+    """A local path to go to after signing in; anything else (other sites, schemes) becomes /."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value[:2000]
