@@ -64,6 +64,15 @@ def test_migrate_seed_and_user_add(database_url: str, data: DataBuilder) -> None
     assert "already exists" in duplicate.stderr
     short = billable("user", "add", "new@example.com", env=env, stdin="short\n")
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    before = data.val("SELECT password_hash FROM users WHERE email = 'Zoe@Example.com'")
+    assert billable("user", "passwd", "zoe@example.com", env=env, stdin="a new password\n").returncode == 0
+    assert data.val("SELECT password_hash FROM users WHERE email = 'Zoe@Example.com'") != before
+    assert billable("user", "disable", "zoe@example.com", env=env).returncode == 0
+    assert data.val("SELECT disabled FROM users WHERE email = 'Zoe@Example.com'") is True
+    assert billable("user", "enable", "zoe@example.com", env=env).returncode == 0
+    assert data.val("SELECT disabled FROM users WHERE email = 'Zoe@Example.com'") is False
+    unknown = billable("user", "disable", "ghost@example.com", env=env)
+    assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
 
 
 def test_bad_setting_is_a_clear_error() -> None:
