@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import dashboard, views
@@ -22,6 +23,12 @@ from web.cache import make_cache
 from web.dashboard.views import dashboard as dashboard_page
 from web.db import Database
 from web.db.migrate import pending
+from web.dev import events as dev_events
+from web.gallery import gallery
+from web.ops import views as ops_views
+from web.ops.metrics import OpsMetrics
+from web.ops.prometheus import PrometheusMetrics
+from web.ops.shared import SharedOps
 from web.registry import Partial, Registry
 from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError
@@ -32,16 +39,33 @@ from web.timing import TimingMiddleware
 
 log = logging.getLogger("billable")
 
-# Every route names the role it needs (PUBLIC: anyone); tests/auth walks this table.
-ROUTES = [
-    Route("/", guarded(dashboard_page, "staff"), name="dashboard"),
-    Route("/partials/{name:path}", guarded(views.partial, "staff"), name="partial"),
-    Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
-    Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
-    Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
-    Route("/healthz", guarded(views.healthz, PUBLIC), name="healthz"),
-    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-]
+
+def build_routes(*, dev: bool = False) -> list[BaseRoute]:
+    """The route table. Every route names the role it needs (PUBLIC: anyone); tests/auth walks it.
+
+    /metrics, /healthz and /readyz are public for scrapers and load balancers: they reveal timings
+    and health, no company data. The gallery shows fixtures only; it is open in development mode.
+    """
+    routes: list[BaseRoute] = [
+        Route("/", guarded(dashboard_page, "staff"), name="dashboard"),
+        Route("/partials/{name:path}", guarded(views.partial, "staff"), name="partial"),
+        Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
+        Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
+        Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
+        Route("/ops", guarded(ops_views.ops_page, "admin"), name="ops"),
+        Route("/ops/live", guarded(ops_views.ops_live, "admin"), name="ops_live"),
+        Route("/gallery", guarded(gallery, PUBLIC if dev else "admin"), name="gallery"),
+        Route("/metrics", guarded(ops_views.metrics, PUBLIC), name="metrics"),
+        Route("/healthz", guarded(ops_views.healthz, PUBLIC), name="healthz"),
+        Route("/readyz", guarded(ops_views.readyz, PUBLIC), name="readyz"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    if dev:
+        routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
+    return routes
+
+
+ROUTES = build_routes()
 
 
 def create_app(
@@ -58,7 +82,7 @@ def create_app(
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`billable serve` starts an embedded PostgreSQL for you)")
     env = make_env(dev=settings.dev)
-    env.globals["htmx_file"] = HTMX_FILE
+    env.globals.update(htmx_file=HTMX_FILE, dev=settings.dev)
     db = Database(
         settings.database_url,
         min_size=settings.pool_min,
@@ -78,25 +102,39 @@ def create_app(
             "summary": settings.ttl_summary_s,
         },
         budget_s=settings.partial_budget_ms / 1000,
+        dev=settings.dev,
     )
-    state = AppState(settings, db, cache, env, registry, today or (lambda: datetime.now(settings.tz).date()))
+    metrics = OpsMetrics()
+    prometheus = PrometheusMetrics(db)
+    redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None
+    shared_ops = SharedOps(metrics, redis_url)
+    state = AppState(
+        settings, db, cache, env, registry, today or (lambda: datetime.now(settings.tz).date()), shared_ops, prometheus
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        publisher = None
         await db.connect()
         try:
             todo = await pending(db)
             if todo:
                 raise RuntimeError(f"database needs migrations {[m.version for m in todo]}: run `billable migrate`")
+            publisher = asyncio.create_task(shared_ops.publish_forever()) if shared_ops.shared else None
             yield
         finally:
+            if publisher is not None:
+                publisher.cancel()
+            await shared_ops.close()
             await db.disconnect()
             await cache.close()
 
     app = Starlette(
-        routes=ROUTES,
+        routes=build_routes(dev=settings.dev),
         middleware=[
-            Middleware(TimingMiddleware, slow_ms=settings.slow_request_ms),
+            Middleware(
+                TimingMiddleware, slow_ms=settings.slow_request_ms, observers=[metrics.record, prometheus.observe]
+            ),
             Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,

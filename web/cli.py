@@ -60,7 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    serve.add_argument("--reload", action="store_true", help="restart when Python files change (development)")
+    serve.add_argument("--reload", action="store_true", help="restart when Python files change")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: --reload, templates reload on save, the browser refreshes itself, "
+        "template errors show file and line, /gallery needs no sign-in",
+    )
     serve.set_defaults(handler=_serve)
 
     migrate_cmd = commands.add_parser(
@@ -125,18 +131,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     today = datetime.now(settings.tz).date()
     seeded = _run(url, settings, lambda db: _prepare(db, seed_demo=embedded, today=today))
     os.environ["DATABASE_URL"] = url  # the app (and --reload's worker) reads it from here
+    if args.dev:
+        os.environ["BILLABLE_DEV"] = "true"
     where = f"http://{args.host}:{args.port}/"
     print(f"\nBillable is starting on {where}")
     print(f"  database: {'embedded PostgreSQL in ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
     if embedded:
         print(f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}" + ("  (demo data seeded now)" if seeded else ""))
+    if args.dev:
+        print(f"  development mode: the partial gallery is at {where}gallery")
     print()
     uvicorn.run(
         "web.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        reload=args.reload,
+        reload=args.reload or args.dev,
         log_level="info",
     )
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -18,8 +19,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from aiocache.base import BaseCache
-from jinja2 import Environment
-from markupsafe import Markup
+from jinja2 import Environment, TemplateError, TemplateSyntaxError
+from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
 
 from web import timing
@@ -63,6 +64,7 @@ class Frame:
     message: str = ""
     retry: bool = False
     label: str = ""  # what the placeholder can show before loading (a client's name)
+    stale: bool = False  # loaded from an expired cache entry while a fresh one is computed
 
     @property
     def url(self) -> str:
@@ -97,6 +99,38 @@ def render_partial(env: Environment, partial: Partial[Any, Any], frame: Frame, c
         return env.get_template(partial.template).render(values)
 
 
+def render_or_explain(
+    env: Environment, partial: Partial[Any, Any], frame: Frame, context: Any = None, *, dev: bool
+) -> str:
+    """Render, or, when the template itself is broken, a box in the partial's place saying so: with
+    the file, line and message in development, a plain message otherwise. The rest of the page
+    renders either way."""
+    try:
+        return render_partial(env, partial, frame, context)
+    except TemplateError as exc:
+        log.exception("template %s failed", partial.template)
+        where, line = _template_location(exc, partial.template)
+        detail = f"{where}, line {line}: {exc}" if dev else "This part of the page could not be shown."
+        return (
+            f'<div id="{escape(frame.dom_id)}" class="template-error" role="alert">'
+            f"<strong>Template error</strong> {escape(detail)}</div>"
+        )
+
+
+def _template_location(exc: TemplateError, default: str) -> tuple[str, int | str]:
+    if isinstance(exc, TemplateSyntaxError):
+        return f"partials/{exc.name or default}", exc.lineno
+    frames = traceback.extract_tb(exc.__traceback__)
+    # Jinja rewrites tracebacks so that template lines appear as frames of the template's file
+    # ("<template>" for templates not loaded from a file).
+    in_templates = [f for f in frames if f.filename.endswith(".html") or f.filename == "<template>"]
+    if in_templates:
+        last = in_templates[-1]
+        name = last.filename.split("/partials/")[-1] if last.filename.endswith(".html") else default
+        return f"partials/{name}", last.lineno or "?"
+    return f"partials/{default}", "?"
+
+
 @dataclass(frozen=True)
 class Rendered:
     html: str
@@ -114,9 +148,11 @@ class Registry:
         cache: BaseCache,
         ttls: Mapping[str, int],
         budget_s: float,
+        dev: bool = False,
     ) -> None:
         self.partials = {p.name: p for p in partials}
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
+        self.dev = dev
         self._inflight: dict[str, asyncio.Task[Any]] = {}
 
     def __getitem__(self, name: str) -> Partial[Any, Any]:
@@ -125,7 +161,7 @@ class Registry:
     # Rendering
 
     def render_state(self, partial: Partial[Any, Any], frame: Frame, context: Any = None) -> str:
-        return render_partial(self.env, partial, frame, context)
+        return render_or_explain(self.env, partial, frame, context, dev=self.dev)
 
     def placeholder(self, partial: Partial[P, Any], params: P) -> Markup:
         """The loading state, for a page shell to fetch the partial from."""

@@ -22,7 +22,11 @@ def render_page(request: Request, template: str, page: Any, *, status_code: int 
 
     env = AppState.of(request).env
     context = {f.name: getattr(page, f.name) for f in fields(page)}
-    context.update(current_user=getattr(request.state, "user", None), csrf_token=csrf_token(request))
+    context.update(
+        current_user=getattr(request.state, "user", None),
+        csrf_token=csrf_token(request),
+        active_nav=template.removesuffix(".html"),  # the layout marks that page's link as current
+    )
     with timing.measure_render():
         html = env.get_template(template).render(context)
     return HTMLResponse(html, status_code=status_code, headers=PRIVATE)

@@ -11,6 +11,8 @@ from jinja2 import Environment
 from starlette.requests import Request
 
 from web.db import Database
+from web.ops.prometheus import PrometheusMetrics
+from web.ops.shared import SharedOps
 from web.queries.users import User
 from web.registry import Registry
 from web.settings import Settings
@@ -24,6 +26,8 @@ class AppState:
     env: Environment
     registry: Registry
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
+    shared_ops: SharedOps  # this process's /ops figures, and everyone's through Redis
+    prometheus: PrometheusMetrics
     # user id -> (when read, the user or None): see web.auth.guard.current_user
     user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
 

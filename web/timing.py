@@ -8,16 +8,19 @@ and the partial pipeline add to it; `TimingMiddleware` turns it into `Server-Tim
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("billable.timing")
+from web.ops.metrics import RequestRecord
+
+log = logging.getLogger("billable.requests")
 
 
 @dataclass
@@ -26,8 +29,10 @@ class RequestTiming:
     db_ms: float = 0.0
     db_queries: int = 0
     render_ms: float = 0.0
-    cache: str | None = None  # "hit" | "miss", for partial responses
+    cache: str | None = None  # "hit" | "miss" | "stale", for partial responses
     partial: str | None = None
+    slowest_query: str | None = None
+    slowest_query_ms: float = 0.0
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -51,43 +56,47 @@ def current() -> RequestTiming | None:
 
 
 @contextmanager
-def measure_db() -> Iterator[None]:
+def measure_db(sql: str) -> Iterator[None]:
     """Count one query and its duration against the current request, if any."""
-    try:
-        with _measure("db_ms"):
-            yield
-    finally:
-        timing = _current.get()
-        if timing is not None:
-            timing.db_queries += 1
-
-
-@contextmanager
-def measure_render() -> Iterator[None]:
-    with _measure("render_ms"):
-        yield
-
-
-@contextmanager
-def _measure(field: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
     finally:
         timing = _current.get()
         if timing is not None:
-            setattr(timing, field, getattr(timing, field) + (time.perf_counter() - started) * 1000)
+            elapsed = (time.perf_counter() - started) * 1000
+            timing.db_ms += elapsed
+            timing.db_queries += 1
+            if elapsed > timing.slowest_query_ms:
+                timing.slowest_query, timing.slowest_query_ms = " ".join(sql.split())[:300], elapsed
+
+
+@contextmanager
+def measure_render() -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timing = _current.get()
+        if timing is not None:
+            timing.render_ms += (time.perf_counter() - started) * 1000
+
+
+Observer = Callable[[RequestRecord], None]
 
 
 class TimingMiddleware:
-    """Adds X-Response-Time and Server-Timing to every HTTP response; logs slow ones."""
+    """Adds X-Response-Time and Server-Timing to every HTTP response; then logs one JSON line per
+    request (at warning level when slow, with its slowest query) and hands the record to observers
+    (the /ops statistics and the Prometheus metrics)."""
 
-    def __init__(self, app: ASGIApp, slow_ms: float) -> None:
+    def __init__(self, app: ASGIApp, slow_ms: float, observers: Sequence[Observer] = ()) -> None:
         self.app = app
         self.slow_ms = slow_ms
+        self.observers = observers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         timing = RequestTiming(started=time.perf_counter())
@@ -108,17 +117,31 @@ class TimingMiddleware:
             await self.app(scope, receive, send_with_timing)
         finally:
             _current.reset(token)
-            total = timing.elapsed_ms()
-            if total >= self.slow_ms:
-                log.warning(
-                    "slow request %s %s partial=%s status=%s total=%.1fms db=%.1fms/%dq render=%.1fms cache=%s",
-                    scope["method"],
-                    scope["path"],
-                    timing.partial or "-",
-                    status,
-                    total,
-                    timing.db_ms,
-                    timing.db_queries,
-                    timing.render_ms,
-                    timing.cache or "-",
-                )
+            self._finish(scope, status, timing)
+
+    def _finish(self, scope: Scope, status: int, timing: RequestTiming) -> None:
+        route = scope.get("route")
+        record = RequestRecord(
+            at=time.time(),
+            partial=timing.partial or (f"page {route.path}" if route is not None else "unmatched"),
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1")[:500],
+            status=status,
+            total_ms=timing.elapsed_ms(),
+            db_ms=timing.db_ms,
+            render_ms=timing.render_ms,
+            queries=timing.db_queries,
+            cache=timing.cache,
+            slowest_query=timing.slowest_query,
+            slowest_query_ms=timing.slowest_query_ms,
+        )
+        slow = record.total_ms >= self.slow_ms
+        line = {k: v for k, v in asdict(record).items() if v is not None and (slow or not k.startswith("slowest"))}
+        line.update(method=scope["method"], slow=slow)
+        log.log(logging.WARNING if slow else logging.INFO, json.dumps(line, default=_rounded))
+        for observe in self.observers:
+            observe(record)
+
+
+def _rounded(value: object) -> object:
+    return str(value)

@@ -6,7 +6,7 @@ from html import escape
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from web import timing
 from web.auth.guard import allows, current_user, refusal
@@ -38,10 +38,6 @@ async def partial(request: Request) -> Response:
     if request_timing is not None:
         request_timing.cache = rendered.cache
     return fragment(rendered.html, status_code=rendered.status)
-
-
-async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
 
 
 _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>

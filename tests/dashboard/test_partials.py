@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import date
 
 import pytest
@@ -133,8 +135,26 @@ def test_a_different_filter_is_a_different_key(client: TestClient, agency: dict[
     assert server_timing(hit.headers["server-timing"])["cache"]["desc"] == "hit"
 
 
-def test_slow_requests_are_logged_with_the_partial_name(open_app: OpenApp, caplog: pytest.LogCaptureFixture) -> None:
+def test_every_request_logs_one_json_line(open_app: OpenApp, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="billable.requests")
+    with open_app() as client:
+        client.get("/partials/dashboard/mrr?period=this_month&status=active")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "billable.requests"]
+    line = next(line for line in lines if line["partial"] == "dashboard/mrr")
+    assert line["query"] == "period=this_month&status=active"
+    assert line["status"] == 200 and line["cache"] == "miss" and line["queries"] == 2
+    assert {"total_ms", "db_ms", "render_ms"} <= set(line)
+    assert line["slow"] is False and "slowest_query" not in line
+    assert [r.levelname for r in caplog.records if r.name == "billable.requests"][-1] == "INFO"
+
+
+def test_slow_requests_are_logged_as_warnings_with_their_slowest_query(
+    open_app: OpenApp, caplog: pytest.LogCaptureFixture
+) -> None:
     with open_app(slow_request_ms=0) as slow_client:
         slow_client.get("/partials/dashboard/mrr?period=this_month")
-    messages = [r.getMessage() for r in caplog.records if r.name == "billable.timing"]
-    assert any("partial=dashboard/mrr" in m and "cache=miss" in m for m in messages), messages
+    records = [r for r in caplog.records if r.name == "billable.requests"]
+    record = next(r for r in records if json.loads(r.getMessage())["partial"] == "dashboard/mrr")
+    line = json.loads(record.getMessage())
+    assert record.levelname == "WARNING" and line["slow"] is True
+    assert line["slowest_query"].startswith("SELECT") and line["slowest_query_ms"] > 0

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web.auth.guard import current_user
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST
 from web.dashboard.filters import PAGE_SIZES, parse_filters
@@ -34,13 +35,14 @@ class DashboardPage:
     form: FilterForm
     cards: list[Markup]
     client_list: Markup | None
+    show_timings: bool = False  # ?timings=1, for admins: the page waterfall
 
 
 async def dashboard(request: Request) -> Response:
     state = AppState.of(request)
     today = state.today()
     managers = await account_managers(state.db)
-    values = {k: v[:200] for k, v in request.query_params.items()}
+    values = {k: v[:200] for k, v in request.query_params.items() if k != "timings"}
     values.setdefault("period", "custom" if values.get("from") or values.get("to") else "this_month")
     try:
         filters = parse_filters(request.query_params, today)
@@ -56,4 +58,7 @@ async def dashboard(request: Request) -> Response:
         client_list = Markup((await registry.render(LIST, filters, today)).html)
     else:
         client_list = registry.placeholder(LIST, filters)
-    return render_page(request, "dashboard.html", DashboardPage(FilterForm(values, {}, managers), cards, client_list))
+    user = await current_user(request)
+    show_timings = request.query_params.get("timings") == "1" and user is not None and user.role == "admin"
+    page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
+    return render_page(request, "dashboard.html", page)

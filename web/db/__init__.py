@@ -10,8 +10,9 @@ a parameter by SQLAlchemy's text().
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import databases
@@ -21,9 +22,24 @@ from web.timing import measure_db
 Row = Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class PoolStats:
+    size: int  # connections open
+    in_use: int  # of those, busy
+    max_size: int
+    in_flight: int  # queries started and not finished, including those waiting for a connection
+
+    @property
+    def waiting(self) -> int:
+        """Queries that cannot have a connection yet (the pool has no queue length of its own)."""
+        return max(0, self.in_flight - self.max_size)
+
+
 class Database:
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, timezone: str = "UTC") -> None:
         self.url = url
+        self.max_size = max_size
+        self.in_flight = 0
         # The session time zone makes timestamp::date mean a date in BILLABLE_TIMEZONE.
         self._db = databases.Database(url, min_size=min_size, max_size=max_size, server_settings={"timezone": timezone})
 
@@ -40,28 +56,43 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
 
+    @contextmanager
+    def _query(self, sql: str) -> Iterator[None]:
+        self.in_flight += 1
+        try:
+            with measure_db(sql):
+                yield
+        finally:
+            self.in_flight -= 1
+
+    def pool_stats(self) -> PoolStats:
+        pool = getattr(self._db._backend, "_pool", None)  # asyncpg's Pool, once connected
+        size = pool.get_size() if pool is not None else 0
+        idle = pool.get_idle_size() if pool is not None else 0
+        return PoolStats(size=size, in_use=size - idle, max_size=self.max_size, in_flight=self.in_flight)
+
     async def fetch_all(self, sql: str, **params: Any) -> list[Row]:
-        with measure_db():
+        with self._query(sql):
             rows = await self._db.fetch_all(sql, params or None)
         return [row._mapping for row in rows]
 
     async def fetch_one(self, sql: str, **params: Any) -> Row | None:
-        with measure_db():
+        with self._query(sql):
             row = await self._db.fetch_one(sql, params or None)
         return None if row is None else row._mapping
 
     async def fetch_val(self, sql: str, **params: Any) -> Any:
-        with measure_db():
+        with self._query(sql):
             return await self._db.fetch_val(sql, params or None)
 
     async def execute(self, sql: str, **params: Any) -> Any:
-        with measure_db():
+        with self._query(sql):
             return await self._db.execute(sql, params or None)
 
     async def execute_script(self, sql: str) -> None:
         """Run several statements (a migration file) at once, without parameters."""
         async with self._db.connection() as conn:
-            with measure_db():
+            with measure_db(sql):
                 await conn.raw_connection.execute(sql)
 
     @asynccontextmanager
@@ -72,5 +103,5 @@ class Database:
     async def copy_records(self, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]) -> None:
         """Bulk load with COPY: about 60x faster than one INSERT per row."""
         async with self._db.connection() as conn:
-            with measure_db():
+            with measure_db(f"COPY {table}"):
                 await conn.raw_connection.copy_records_to_table(table, records=records, columns=list(columns))

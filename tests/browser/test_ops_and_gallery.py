@@ -1,0 +1,120 @@
+"""Ops and designers in a real browser: the waterfall, accessibility, screenshots, hot reload."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import uvicorn
+from anyio.from_thread import BlockingPortal
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import free_port, sign_in_with_browser, wait_until_loaded
+from tests.support import DataBuilder
+from web.app import create_app
+from web.dashboard import CARDS
+from web.db import Database
+from web.db.seed import SIZES, seed
+from web.settings import Settings
+from web.templating import STATIC_DIR
+
+SCREENSHOTS = Path(os.environ.get("BILLABLE_ARTIFACTS", "artifacts")) / "screenshots"
+
+
+@pytest.fixture
+def seeded(data: DataBuilder, test_db: Database, portal: BlockingPortal, today: date) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
+
+
+def test_waterfall_lists_every_partial_as_the_browser_saw_it(
+    anonymous_page: Page, live_url: str, admin: str, seeded: None
+) -> None:
+    page = anonymous_page
+    sign_in_with_browser(page, live_url, admin)
+    page.goto(live_url + "/?timings=1")
+    wait_until_loaded(page)
+    panel = page.locator("#waterfall")
+    expect(panel).to_be_visible()
+    rows = panel.locator("tbody tr")
+    expect(rows).to_have_count(len(CARDS) + SIZES["tiny"].clients)
+    names = rows.locator("th").all_inner_texts()
+    assert {c.name for c in CARDS} <= set(names)
+    caches = rows.locator("td:nth-child(6)").all_inner_texts()
+    assert set(caches) <= {"hit", "miss"} and "miss" in caches
+    servers = [float(v) for v in rows.locator("td:nth-child(4)").all_inner_texts()]
+    assert all(v > 0 for v in servers)
+
+
+AXE_PAGES = {"dashboard": "/", "gallery": "/gallery", "ops": "/ops", "login": "/login"}
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    if url.endswith("/"):
+        wait_until_loaded(page)  # the gallery's loading previews stay busy on purpose
+
+
+@pytest.mark.parametrize("name", AXE_PAGES)
+def test_no_serious_accessibility_violations(
+    browser: Browser, live_url: str, admin: str, seeded: None, name: str
+) -> None:
+    # axe is injected as a script: this one context lets it past our CSP (the other tests check the CSP).
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        if name != "login":
+            sign_in_with_browser(page, live_url, admin)
+        open_page(page, live_url + AXE_PAGES[name])
+        results = Axe().run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], results.generate_report()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("name", ["dashboard", "gallery"])
+def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, name: str, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    open_page(page, live_url + AXE_PAGES[name])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    assert (SCREENSHOTS / f"{name}-{width}.png").stat().st_size > 10_000
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= width, f"{name} is {overflow}px wide at {width}px"
+
+
+@pytest.fixture
+def dev_url(settings: Settings, data: DataBuilder, today: date) -> Iterator[str]:
+    port = free_port()
+    app = create_app(settings.replace(dev=True), today=lambda: today)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_dev_mode_reloads_the_page_when_a_file_changes(dev_url: str, anonymous_page: Page) -> None:
+    page = anonymous_page
+    page.goto(dev_url + "/gallery")
+    page.wait_for_timeout(800)  # the event stream is open
+    touched = STATIC_DIR / "app.css"
+    stat = touched.stat()
+    try:
+        with page.expect_navigation(timeout=10_000):
+            os.utime(touched, (stat.st_atime, stat.st_mtime + 5))
+    finally:
+        os.utime(touched, (stat.st_atime, stat.st_mtime))
+    expect(page.locator("h1")).to_have_text("Partial gallery")

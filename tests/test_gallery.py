@@ -1,0 +1,70 @@
+"""The partial gallery: every partial, every state, from fixtures; template errors explained."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from jinja2 import DictLoader
+from starlette.testclient import TestClient
+
+from tests.support import soup
+from web.dashboard import PARTIALS
+from web.dashboard.cards import CARDS
+from web.registry import Frame, render_or_explain
+from web.templating import make_env
+
+
+def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
+    page = soup(client.get("/gallery").text)
+    for partial in PARTIALS:
+        entry = page.select_one(f"#{partial.name.replace('/', '-')}")
+        assert entry is not None, partial.name
+        states = [c.get_text(strip=True) for c in entry.select("figcaption")]
+        assert states == [
+            "loading",
+            "loaded: typical",
+            "loaded: extreme",
+            "loaded: empty",
+            "error",
+            "stale (refreshing)",
+        ]
+        assert f"partials/{partial.template}" in entry.get_text()
+        assert "context" in entry.select_one("pre.contract").get_text()
+        assert entry.select_one(".gallery__states").has_attr("hx-ignore")  # previews fetch nothing
+        assert entry.select_one("[aria-busy=true]") is not None
+        assert entry.select_one("[role=alert]") is not None
+        assert "Updating" in entry.get_text()
+
+
+def test_gallery_needs_no_database_rows(client: TestClient) -> None:
+    # No clients, services or entries exist in this test; the fixtures fill every state.
+    assert "Northwind Partners" in client.get("/gallery").text
+
+
+def test_gallery_is_open_in_development_mode(settings, data, today) -> None:  # type: ignore[no-untyped-def]
+    from web.app import create_app
+
+    with TestClient(create_app(settings.replace(dev=True), today=lambda: today)) as dev_client:
+        response = dev_client.get("/gallery")
+        assert response.status_code == 200
+        assert '<script src="/static/dev.js" defer></script>' in response.text
+
+
+def test_a_template_error_names_file_line_and_message() -> None:
+    env = make_env()
+    env.loader = DictLoader({"dashboard/mrr.html": "<article>\n{{ frame.state }}\n{{ not_in_context.x }}\n</article>"})
+    mrr = next(card for card in CARDS if card.name == "dashboard/mrr")
+    html = render_or_explain(env, mrr, Frame(mrr.name, "card-mrr", ""), dev=True)
+    box = soup(html).select_one("#card-mrr.template-error")
+    assert "partials/dashboard/mrr.html, line 3" in box.get_text()
+    assert "not_in_context" in box.get_text()
+    quiet = render_or_explain(env, mrr, Frame(mrr.name, "card-mrr", ""), dev=False)
+    assert "This part of the page could not be shown." in quiet and "line" not in quiet
+
+
+def test_a_syntax_error_is_explained_too() -> None:
+    env = make_env()
+    env.loader = DictLoader({"dashboard/mrr.html": "{% if %}"})
+    mrr = replace(next(card for card in CARDS if card.name == "dashboard/mrr"))
+    html = render_or_explain(env, mrr, Frame(mrr.name, "card-mrr", ""), dev=True)
+    assert "partials/dashboard/mrr.html, line 1" in html

@@ -1,0 +1,65 @@
+"""The partial gallery: every registered partial in every state, from its fixtures, no database.
+
+For designers editing partials/: each entry shows the template's path, its context contract (the
+comment at its top) and the partial rendered loading, loaded (typical and extreme), empty, in its
+error state and stale. Previews are inert (`hx-ignore`): nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.registry import Frame, Partial, render_or_explain
+from web.responses import render_page
+from web.state import AppState
+from web.templating import PARTIALS_DIR
+
+
+@dataclass(frozen=True)
+class GalleryState:
+    name: str
+    html: Markup
+    in_table: bool  # a <tr> needs a table around it to render
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    name: str
+    path: str
+    contract: str
+    states: list[GalleryState]
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    entries: list[GalleryEntry]
+
+
+def gallery_entry(state: AppState, partial: Partial[Any, Any]) -> GalleryEntry:
+    def frame(**kw: Any) -> Frame:
+        return Frame(partial.name, f"gallery-{partial.name.replace('/', '-')}", "", **kw)
+
+    states = [("loading", frame(label="Northwind Partners"), None)]  # a row shows its client's name
+    for fixture, make in partial.fixtures.items():
+        states.append((f"loaded: {fixture}", frame(state="loaded"), make()))
+    states.append(("error", frame(state="error", message="This could not be loaded.", retry=True), None))
+    if "typical" in partial.fixtures:
+        states.append(("stale (refreshing)", frame(state="loaded", stale=True), partial.fixtures["typical"]()))
+    rendered = []
+    for name, state_frame, context in states:
+        html = render_or_explain(state.env, partial, state_frame, context, dev=True)
+        rendered.append(GalleryState(name, Markup(html), html.lstrip().startswith("<tr")))
+    source = (PARTIALS_DIR / partial.template).read_text()
+    contract = source[: source.find("#}") + 2] if source.startswith("{#") else "(no context comment)"
+    return GalleryEntry(partial.name, f"partials/{partial.template}", contract, rendered)
+
+
+async def gallery(request: Request) -> Response:
+    state = AppState.of(request)
+    entries = [gallery_entry(state, p) for p in state.registry.partials.values()]
+    return render_page(request, "gallery.html", GalleryPage(entries))

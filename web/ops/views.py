@@ -1,0 +1,120 @@
+"""The ops pages: live per-partial figures, Prometheus metrics, health and readiness."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from web import charts
+from web.db import PoolStats
+from web.db.migrate import pending
+from web.ops.metrics import PartialSummary, RequestRecord, slowest_requests, summarize
+from web.responses import render_page
+from web.state import AppState
+
+WINDOWS = (5, 60)
+
+
+@dataclass(frozen=True)
+class CacheHealth:
+    backend: str
+    ok: bool
+    latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class OpsLive:
+    window: int  # minutes
+    windows: tuple[int, ...]
+    partials: list[PartialSummary]
+    charts: dict[str, str]  # partial -> SVG polyline points of its per-minute p95
+    slowest: list[RequestRecord]
+    pool: PoolStats
+    cache: CacheHealth
+    processes: int
+    shared: bool
+    updated: str
+
+
+@dataclass(frozen=True)
+class OpsPage:
+    live: OpsLive
+
+
+async def ops_page(request: Request) -> Response:
+    live = await _live(request)
+    if live is None:
+        return PlainTextResponse("window must be 5 or 60 (minutes)", status_code=400)
+    return render_page(request, "ops.html", OpsPage(live))
+
+
+async def ops_live(request: Request) -> Response:
+    live = await _live(request)
+    if live is None:
+        return PlainTextResponse("window must be 5 or 60 (minutes)", status_code=400)
+    return render_page(request, "ops-live.html", OpsPage(live))
+
+
+async def _live(request: Request) -> OpsLive | None:
+    window = request.query_params.get("window", "5")
+    if window not in {str(w) for w in WINDOWS}:
+        return None
+    state = AppState.of(request)
+    metrics, processes = await state.shared_ops.combined()
+    partials = summarize(metrics, int(window))
+    return OpsLive(
+        window=int(window),
+        windows=WINDOWS,
+        partials=partials,
+        charts={
+            p.partial: charts.sparkline([round(v * 1000) if v else 0 for v in p.per_minute_p95], width=160, height=28)
+            for p in partials
+        },
+        slowest=slowest_requests(metrics),
+        pool=state.db.pool_stats(),
+        cache=await cache_health(state),
+        processes=processes,
+        shared=state.shared_ops.shared,
+        updated=datetime.now(UTC).strftime("%H:%M:%S UTC"),
+    )
+
+
+async def cache_health(state: AppState) -> CacheHealth:
+    backend = state.settings.cache_url.split("://", 1)[0]
+    started = time.perf_counter()
+    try:
+        await state.cache.set("health", "ok", ttl=10)
+        ok = await state.cache.get("health") == "ok"
+    except Exception:
+        return CacheHealth(backend, False, None)
+    return CacheHealth(backend, ok, (time.perf_counter() - started) * 1000)
+
+
+async def metrics(request: Request) -> Response:
+    body = AppState.of(request).prometheus.exposition()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def healthz(request: Request) -> Response:
+    """The process is alive."""
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """Ready to serve: the database answers, its migrations are current, the cache answers."""
+    state = AppState.of(request)
+    failed = []
+    try:
+        if await pending(state.db):
+            failed.append("migrations pending")
+    except Exception:
+        failed.append("database unreachable")
+    if not (await cache_health(state)).ok:
+        failed.append("cache unreachable")
+    if failed:
+        return PlainTextResponse("not ready: " + ", ".join(failed), status_code=503)
+    return PlainTextResponse("ready")
