@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from tests.support import DataBuilder, OpenApp, server_timing, soup
@@ -43,3 +44,27 @@ def test_an_unreachable_cache_still_serves_figures(open_app: OpenApp, data: Data
     assert response.status_code == 200
     assert outcome(response) == "miss"
     assert soup(response.text).select_one(".figure").get_text() == "€1,000"
+
+
+def test_an_expired_entry_is_served_stale_while_it_is_refreshed(open_app: OpenApp, data: DataBuilder) -> None:
+    acme = data.client("Acme")
+    data.recurring(acme, 100_000, start=date(2026, 1, 1))
+    with open_app(ttl_stats_s=1) as client:
+        assert outcome(client.get(URL)) == "miss"
+        data.recurring(acme, 50_000, start=date(2026, 1, 1))  # changed behind the cache's back
+        time.sleep(1.1)  # past the TTL
+        stale = client.get(URL)
+        assert outcome(stale) == "stale"
+        card = soup(stale.text).select_one("#card-mrr")
+        assert card.select_one(".figure").get_text() == "€1,000"  # the old figure, at once
+        assert "Updating" in card.get_text()
+        assert (card["hx-get"], card["hx-trigger"]) == (URL, "load delay:2s")  # asks again shortly
+        # The refresh started by the stale answer fills the cache (it runs in the background).
+        for _ in range(100):
+            fresh = client.get(URL)
+            if outcome(fresh) != "stale":
+                break
+            time.sleep(0.02)
+        assert outcome(fresh) == "hit"
+        assert soup(fresh.text).select_one(".figure").get_text() == "€1,500"
+        assert not soup(fresh.text).select_one("#card-mrr").has_attr("hx-trigger")

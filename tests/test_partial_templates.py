@@ -27,6 +27,10 @@ def test_loaded_with_each_fixture(partial: Partial[Any, Any], fixture: str) -> N
     root = soup(html).find(True)
     assert root["id"] == "the-dom-id"
     assert not root.has_attr("hx-trigger")
+    stale = soup(render_partial(ENV, partial, frame(partial, "loaded", stale=True), partial.fixtures[fixture]())).find(
+        True
+    )
+    assert (stale["hx-trigger"], stale["hx-get"]) == ("load delay:2s", f"/partials/{partial.name}?period=this_month")
 
 
 @pytest.mark.parametrize("partial", PARTIALS, ids=[p.name for p in PARTIALS])

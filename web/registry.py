@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -132,6 +133,12 @@ def _template_location(exc: TemplateError, default: str) -> tuple[str, int | str
 
 
 @dataclass(frozen=True)
+class CacheEntry:
+    fresh_until: float  # epoch seconds; after it the entry is served stale while it is refreshed
+    context: Any
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     status: int
@@ -179,8 +186,8 @@ class Registry:
         except Exception:
             log.exception("partial %s failed", partial.name)
             return self._error(partial, params, 500, "This could not be loaded.", retry=True)
-        html = self.render_state(partial, partial.frame(params, state="loaded"), context)
-        return Rendered(html, 200, outcome)
+        frame = partial.frame(params, state="loaded", stale=outcome == "stale")
+        return Rendered(self.render_state(partial, frame, context), 200, outcome)
 
     def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
         frame = Frame(partial.name, "partial-error", "", state="error", message=str(exc))
@@ -193,23 +200,35 @@ class Registry:
     # Loading: cache, single flight, time budget
 
     async def _load_cached(self, partial: Partial[P, C], params: P, today: date) -> tuple[C, str]:
+        """The context from the cache ("hit"), from an expired entry while it is refreshed in the
+        background ("stale"), or computed now ("miss")."""
         key = f"{partial.name}:{partial.key(params)}"
-        cached = await self._cache_get(key)
-        if cached is not None:
-            return cached, "hit"
+        entry = await self._cache_get(key)
+        if isinstance(entry, CacheEntry):
+            if time.time() < entry.fresh_until:
+                return entry.context, "hit"
+            self._computation(partial, params, today, key)  # refresh; this request does not wait
+            return entry.context, "stale"
+        task = self._computation(partial, params, today, key)
+        # shield: a request that gives up (budget, disconnect) leaves the work to finish and
+        # fill the cache, so a retry finds it there.
+        return await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
+
+    def _computation(self, partial: Partial[P, C], params: P, today: date, key: str) -> asyncio.Task[C]:
+        """The one computation of this key in this process (single flight): joined if running."""
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.create_task(self._fill(partial, params, today, key))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
-        # shield: a request that gives up (budget, disconnect) leaves the work to finish and
-        # fill the cache, so a retry finds it there.
-        return await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
+        return task
 
     async def _fill(self, partial: Partial[P, C], params: P, today: date, key: str) -> C:
         context = await partial.load(self.db, params, today)
+        ttl = self.ttls[partial.cache_kind]
         try:
-            await self.cache.set(key, context, ttl=self.ttls[partial.cache_kind])
+            # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
+            await self.cache.set(key, CacheEntry(time.time() + ttl, context), ttl=2 * ttl)
         except Exception:
             log.exception("cache set failed for %s", key)
         return context
@@ -225,4 +244,6 @@ class Registry:
     def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
         self._inflight.pop(key, None)
         if not task.cancelled() and task.exception() is not None:
-            pass  # retrieved here so asyncio does not log it again; the awaiting request logged it
+            # Retrieved here so asyncio does not complain; a waiting request logs it, and a
+            # background refresh has nobody waiting, so say it here.
+            log.warning("computing %s failed: %r", key, task.exception())
