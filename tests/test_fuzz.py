@@ -66,6 +66,9 @@ headers = st.dictionaries(
 )
 PATHS = [r.path for r in ROUTES if isinstance(r, Route) and "{" not in r.path]
 PATHS += [f"/partials/{p.name}" for p in PARTIALS] + ["/partials/nope", "/partials/../../etc"]
+PATHS += [
+    f"/timesheet/entries/{i}{tail}" for i in ("1", "0", "99999999999999999999999") for tail in ("", "/edit", "/delete")
+]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -116,6 +119,20 @@ def test_post_anything(  # type: ignore[no-untyped-def]
 
 
 @FUZZ
+@given(path=st.sampled_from([p for p in PATHS if p != "/logout"]), form=params, extra_headers=headers)
+def test_post_anything_signed_in(  # type: ignore[no-untyped-def]
+    client: TestClient, some_data: DataBuilder, path: str, form, extra_headers
+) -> None:
+    """With a valid session and token: bad forms are refused with a message and save nothing."""
+    before = fingerprint(some_data)
+    extra_headers = {k: v for k, v in extra_headers.items() if k not in ("X-CSRF-Token", "Content-Type")}
+    response = client.post(path, data=dict(form), headers=extra_headers, follow_redirects=False)
+    check(response)
+    if response.status_code >= 400:
+        assert fingerprint(some_data) == before
+
+
+@FUZZ
 @given(
     raw=st.binary(max_size=300),
     content_type=st.sampled_from(
@@ -123,6 +140,6 @@ def test_post_anything(  # type: ignore[no-untyped-def]
     ),
 )
 def test_post_malformed_bodies(client: TestClient, some_data: DataBuilder, raw: bytes, content_type: str) -> None:
-    for path in ("/login", "/logout"):
+    for path in ("/login", "/timesheet/entries", "/timesheet/entries/1", "/logout"):
         response = client.post(path, content=raw, headers={"Content-Type": content_type}, follow_redirects=False)
         check(response)

@@ -23,6 +23,7 @@ from web.cache import make_cache
 from web.dashboard.views import dashboard as dashboard_page
 from web.db import Database
 from web.db.migrate import pending
+from web.db.versions import Versions
 from web.dev import events as dev_events
 from web.gallery import gallery
 from web.ops import views as ops_views
@@ -35,6 +36,7 @@ from web.settings import Settings, SettingsError
 from web.state import AppState
 from web.static_files import HTMX_FILE
 from web.templating import STATIC_DIR, make_env
+from web.timesheets import views as timesheet
 from web.timing import TimingMiddleware
 
 log = logging.getLogger("billable")
@@ -52,6 +54,24 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
         Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
         Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
         Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
+        Route("/timesheet", guarded(timesheet.timesheet_page, "staff"), name="timesheet"),
+        Route("/timesheet/week", guarded(timesheet.week_fragment, "staff"), name="timesheet_week"),
+        Route("/timesheet/services", guarded(timesheet.services_options, "staff"), name="timesheet_services"),
+        Route("/timesheet/entries/new", guarded(timesheet.new_form, "staff"), name="entry_new"),
+        Route("/timesheet/entries", guarded(timesheet.create, "staff"), methods=["POST"], name="entry_create"),
+        Route("/timesheet/entries/{entry_id:int}/edit", guarded(timesheet.edit_form, "staff"), name="entry_edit"),
+        Route(
+            "/timesheet/entries/{entry_id:int}",
+            guarded(timesheet.update, "staff"),
+            methods=["POST"],
+            name="entry_update",
+        ),
+        Route(
+            "/timesheet/entries/{entry_id:int}/delete",
+            guarded(timesheet.delete, "staff"),
+            methods=["POST"],
+            name="entry_delete",
+        ),
         Route("/ops", guarded(ops_views.ops_page, "admin"), name="ops"),
         Route("/ops/live", guarded(ops_views.ops_live, "admin"), name="ops_live"),
         Route("/gallery", guarded(gallery, PUBLIC if dev else "admin"), name="gallery"),
@@ -90,6 +110,7 @@ def create_app(
         timezone=settings.timezone,
     )
     cache = make_cache(settings.cache_url)
+    versions = Versions(settings.database_url)
     registry = Registry(
         [*dashboard.PARTIALS, *extra_partials],
         env=env,
@@ -102,6 +123,7 @@ def create_app(
             "summary": settings.ttl_summary_s,
         },
         budget_s=settings.partial_budget_ms / 1000,
+        versions=versions,
         dev=settings.dev,
     )
     metrics = OpsMetrics()
@@ -120,11 +142,13 @@ def create_app(
             todo = await pending(db)
             if todo:
                 raise RuntimeError(f"database needs migrations {[m.version for m in todo]}: run `billable migrate`")
+            await versions.start()
             publisher = asyncio.create_task(shared_ops.publish_forever()) if shared_ops.shared else None
             yield
         finally:
             if publisher is not None:
                 publisher.cancel()
+            await versions.stop()
             await shared_ops.close()
             await db.disconnect()
             await cache.close()

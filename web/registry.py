@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
@@ -26,6 +26,7 @@ from starlette.datastructures import QueryParams
 
 from web import timing
 from web.db import Database
+from web.db.versions import Versions
 
 log = logging.getLogger("billable.partials")
 
@@ -81,6 +82,8 @@ class Partial(Generic[P, C]):
     key: Callable[[P], str]  # the cache key: every input that changes the result, nothing else
     cache_kind: str  # "stats" | "client_row" | "client_list" | "summary": picks the TTL setting
     role: str = "staff"  # who may see it (see web.auth.guard)
+    # The cache-version scopes its result depends on: a write to any of them makes it recomputed.
+    depends: Callable[[P], Sequence[str]] = lambda params: ("epoch", "all")
     fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
 
     @property
@@ -155,11 +158,12 @@ class Registry:
         cache: BaseCache,
         ttls: Mapping[str, int],
         budget_s: float,
+        versions: Versions,
         dev: bool = False,
     ) -> None:
         self.partials = {p.name: p for p in partials}
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
-        self.dev = dev
+        self.versions, self.dev = versions, dev
         self._inflight: dict[str, asyncio.Task[Any]] = {}
 
     def __getitem__(self, name: str) -> Partial[Any, Any]:
@@ -202,7 +206,8 @@ class Registry:
     async def _load_cached(self, partial: Partial[P, C], params: P, today: date) -> tuple[C, str]:
         """The context from the cache ("hit"), from an expired entry while it is refreshed in the
         background ("stale"), or computed now ("miss")."""
-        key = f"{partial.name}:{partial.key(params)}"
+        # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
+        key = f"{partial.name}:{today}:{self.versions.key(partial.depends(params))}:{partial.key(params)}"
         entry = await self._cache_get(key)
         if isinstance(entry, CacheEntry):
             if time.time() < entry.fresh_until:

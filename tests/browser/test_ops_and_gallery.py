@@ -51,7 +51,7 @@ def test_waterfall_lists_every_partial_as_the_browser_saw_it(
     assert all(v > 0 for v in servers)
 
 
-AXE_PAGES = {"dashboard": "/", "gallery": "/gallery", "ops": "/ops", "login": "/login"}
+AXE_PAGES = {"dashboard": "/", "gallery": "/gallery", "ops": "/ops", "login": "/login", "timesheet": "/timesheet"}
 
 
 def open_page(page: Page, url: str) -> None:
@@ -79,7 +79,7 @@ def test_no_serious_accessibility_violations(
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-@pytest.mark.parametrize("name", ["dashboard", "gallery"])
+@pytest.mark.parametrize("name", ["dashboard", "gallery", "timesheet"])
 def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     open_page(page, live_url + AXE_PAGES[name])

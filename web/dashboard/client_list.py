@@ -102,6 +102,7 @@ ROW = Partial(
     dom_id=row_dom_id,
     key=row_key,
     cache_kind="client_row",
+    depends=lambda p: ("epoch", f"client:{p.client_id}"),
     fixtures={
         "typical": lambda: _sample_row("Northwind Partners", 1_250_000, [5, 6, 7, 6, 8, 9, 7, 8, 9, 10, 11, 12]),
         "extreme": lambda: _sample_row(

@@ -53,6 +53,12 @@ async def get_user(db: Database, user_id: int) -> User | None:
     return None if row is None else User(**row)
 
 
+async def staff_list(db: Database) -> list[User]:
+    """Everyone who can log time, by name."""
+    rows = await db.fetch_all(f"SELECT {_USER_COLUMNS} FROM users WHERE NOT disabled ORDER BY lower(name), id")
+    return [User(**row) for row in rows]
+
+
 async def authenticate(db: Database, email: str, password: str) -> User | None:
     """The enabled user with this email and password, or None (taking as long either way)."""
     row = await db.fetch_one(

@@ -1,0 +1,124 @@
+"""After a write, no cached partial shows an old figure, in this process or another; unrelated
+partials stay cached."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+from tests.browser.conftest import free_port
+from tests.support import PASSWORD, DataBuilder, server_timing, soup
+
+REVENUE = "/partials/dashboard/revenue?period=this_month"
+
+
+def figure(response) -> str:  # type: ignore[no-untyped-def]
+    return soup(response.text).select_one(".figure").get_text()
+
+
+def outcome(response) -> str:  # type: ignore[no-untyped-def]
+    return server_timing(response.headers["server-timing"])["cache"]["desc"]
+
+
+@pytest.fixture
+def two_clients(data: DataBuilder) -> dict[str, int]:
+    acme = data.client("Acme", rate_cents=10_000)
+    bolt = data.client("Bolt")
+    data.recurring(bolt, 100_000, start=date(2026, 1, 1))
+    return {"acme": acme, "bolt": bolt}
+
+
+def log_hour(client: TestClient, client_id: int) -> None:
+    form = {"work_date": "2026-11-12", "client_id": str(client_id), "duration": "1:00", "billable": "on"}
+    assert client.post("/timesheet/entries", data=form).status_code == 200
+
+
+def test_a_write_refreshes_what_it_changes_and_nothing_else(client: TestClient, two_clients: dict[str, int]) -> None:
+    acme_row = f"/partials/dashboard/client-row?client={two_clients['acme']}&period=this_month"
+    bolt_row = f"/partials/dashboard/client-row?client={two_clients['bolt']}&period=this_month"
+    for url in (REVENUE, acme_row, bolt_row):
+        client.get(url)
+    assert figure(client.get(REVENUE)) == "€1,000"
+    log_hour(client, two_clients["acme"])  # €100 for Acme
+    revenue = client.get(REVENUE)
+    assert (outcome(revenue), figure(revenue)) == ("miss", "€1,100")
+    acme = client.get(acme_row)
+    assert outcome(acme) == "miss" and "€100" in acme.text
+    assert outcome(client.get(bolt_row)) == "hit"  # another client's row stays cached
+
+
+@pytest.fixture
+def second_process(database_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Another `billable serve` process on the same database (and the same Redis when asked)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "BILLABLE_SECRET_KEY": "test-secret"}
+    env["BILLABLE_CACHE_URL"] = getattr(request, "param", "memory://")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx2.get(base + "/healthz", timeout=1)
+            break
+        except httpx2.TransportError:
+            assert time.monotonic() < deadline and server.poll() is None, "second process did not start"
+            time.sleep(0.1)
+    yield base
+    server.send_signal(signal.SIGINT)
+    server.wait(20)
+
+
+@contextmanager
+def signed_in(base: str, email: str) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=base) as browser:
+        token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
+        response = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 303
+        yield browser
+
+
+def write_in_one_process_and_read_in_another(client: TestClient, base: str, two_clients: dict[str, int]) -> None:
+    with signed_in(base, "ada@test.example") as other:
+        assert figure(other.get(REVENUE)) == "€1,000"
+        assert outcome(other.get(REVENUE)) == "hit"
+        log_hour(client, two_clients["acme"])
+        written = time.monotonic()
+        while figure(response := other.get(REVENUE)) != "€1,100":
+            assert time.monotonic() - written < 1.0, "the other process still shows the old figure after 1 s"
+            time.sleep(0.02)
+        assert outcome(response) in ("miss", "hit")
+
+
+def test_a_write_in_one_process_reaches_another_with_memory_caches(
+    client: TestClient, two_clients: dict[str, int], second_process: str
+) -> None:
+    write_in_one_process_and_read_in_another(client, second_process, two_clients)
+
+
+@pytest.mark.parametrize(
+    "second_process", [os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")], indirect=True
+)
+def test_a_write_in_one_process_reaches_another_through_redis(
+    open_app,
+    redis_url: str,
+    two_clients: dict[str, int],
+    second_process: str,  # type: ignore[no-untyped-def]
+) -> None:
+    with open_app(cache_url=redis_url) as client:
+        client.portal.call(client.app.state.billable.cache.clear)
+        write_in_one_process_and_read_in_another(client, second_process, two_clients)

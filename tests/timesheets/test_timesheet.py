@@ -1,0 +1,179 @@
+"""The timesheet: logging, validation, editing with optimistic locking, deleting, audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.support import PASSWORD, DataBuilder, sign_in, soup
+
+
+@pytest.fixture
+def office(data: DataBuilder) -> dict[str, int]:
+    ids = {
+        "sam": data.user("Sam Staff", email="sam@test.example", password=PASSWORD, rate_cents=6_000),
+        "kim": data.user("Kim Colleague", email="kim@test.example", password=PASSWORD, rate_cents=7_000),
+        "acme": data.client("Acme", rate_cents=9_000),
+        "bolt": data.client("Bolt"),
+    }
+    ids["acme_hourly"] = data.hourly(ids["acme"], 15_000, start=date(2026, 1, 1))
+    ids["bolt_hourly"] = data.hourly(ids["bolt"], 11_000, start=date(2026, 1, 1))
+    return ids
+
+
+@pytest.fixture
+def sam(anonymous: TestClient, office: dict[str, int]) -> TestClient:
+    sign_in(anonymous, "sam@test.example")
+    return anonymous
+
+
+def log(client: TestClient, **fields: str) -> object:
+    form = {"work_date": "2026-11-12", "client_id": "", "duration": "1:30", "billable": "on", "description": ""}
+    return client.post("/timesheet/entries", data={**form, **fields})
+
+
+def entries(data: DataBuilder) -> list[dict]:  # type: ignore[type-arg]
+    return data.rows(
+        "SELECT user_id, client_id, service_id, minutes, billable, rate_cents, description, version "
+        "FROM timesheet_entries ORDER BY id"
+    )
+
+
+def test_log_time_resolves_the_rate(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    response = log(sam, client_id=str(office["acme"]), service_id=str(office["acme_hourly"]), duration="1.5")
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "entries-changed"
+    assert "Logged 1:30 h on Thu 12 Nov." in soup(response.text).select_one(".notice--ok").text
+    log(sam, client_id=str(office["acme"]), duration="0:45")  # no service: the client's rate
+    log(sam, client_id=str(office["bolt"]), duration="2", billable="")  # no client rate: Sam's own
+    assert [(e["minutes"], e["rate_cents"], e["billable"]) for e in entries(data)] == [
+        (90, 15_000, True),
+        (45, 9_000, True),
+        (120, 6_000, False),
+    ]
+    audit = data.rows("SELECT entity, action, user_id, client_id, after FROM audit_log ORDER BY id")
+    assert [(a["entity"], a["action"], a["user_id"]) for a in audit] == [("entry", "create", office["sam"])] * 3
+    assert json.loads(audit[0]["after"])["minutes"] == 90
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"work_date": ""}, "work_date", "Date is required."),
+        ({"work_date": "2026-02-30"}, "work_date", "is not a date that exists"),
+        ({"client_id": ""}, "client_id", "Choose a client."),
+        ({"client_id": "abc"}, "client_id", "Client is not valid."),
+        ({"duration": ""}, "duration", "Duration is required"),
+        ({"duration": "lots"}, "duration", "is not a duration; write 1:30 or 1.5."),
+        ({"duration": "0:00"}, "duration", "between 1 minute and 24 hours"),
+        ({"duration": "24:01"}, "duration", "between 1 minute and 24 hours"),
+        ({"duration": "25"}, "duration", "between 1 minute and 24 hours"),
+        ({"description": "x" * 2001}, "description", "at most 2000 characters"),
+    ],
+)
+def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
+    sam: TestClient, office: dict[str, int], data: DataBuilder, fields: dict[str, str], field: str, message: str
+) -> None:
+    form = {"client_id": str(office["acme"]), "description": "kept as typed", **fields}
+    response = log(sam, **form)
+    assert response.status_code == 422
+    page = soup(response.text)
+    assert message in page.select_one(f"#entry-error-{field}").text
+    assert page.select_one(f"[name={field}]")["aria-invalid"] == "true"
+    if field != "description":
+        assert page.select_one("#entry-description").text == "kept as typed"
+    assert entries(data) == []
+
+
+def test_a_service_must_belong_to_the_client(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    response = log(sam, client_id=str(office["acme"]), service_id=str(office["bolt_hourly"]))
+    assert response.status_code == 422
+    assert "does not belong to the chosen client" in soup(response.text).select_one("#entry-error-service_id").text
+    assert entries(data) == []
+
+
+def test_html_in_a_description_is_stored_as_text_and_shown_escaped(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), description="<script>alert(1)</script>")
+    assert entries(data)[0]["description"] == "<script>alert(1)</script>"
+    page = sam.get("/timesheet?week=2026-11-12").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_week_shows_hours_per_day(sam: TestClient, office: dict[str, int]) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:30", work_date="2026-11-10")
+    log(sam, client_id=str(office["acme"]), duration="0:30", work_date="2026-11-10", billable="")
+    page = soup(sam.get("/timesheet?week=2026-11-12").text)
+    assert "Week of 9 November 2026" in page.select_one("#week-title").text
+    tuesday = page.select(".week__day")[1]
+    assert "Tuesday 10 Nov" in tuesday.text and "2.0 h" in tuesday.text and "1.5 h billable" in tuesday.text
+    assert page.select_one("#week")["hx-trigger"] == "entries-changed from:body"
+    assert "Week of 2 November" in sam.get(page.select_one(".week-nav a")["href"]).text
+
+
+def test_services_follow_the_client(sam: TestClient, office: dict[str, int]) -> None:
+    options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
+    assert [o.get_text() for o in options] == ["No service", "hourly service (hourly)"]
+    assert options[1]["value"] == str(office["bolt_hourly"])
+    assert sam.get("/timesheet/services?client_id=nope").status_code == 200
+
+
+def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:00")
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    form = soup(sam.get(f"/timesheet/entries/{entry_id}/edit").text)
+    assert form.select_one("#entry-duration")["value"] == "1:00"
+    assert form.select_one("input[name=version]")["value"] == "1"
+    fields = {
+        "work_date": "2026-11-12",
+        "client_id": str(office["acme"]),
+        "duration": "2:00",
+        "version": "1",
+        "billable": "on",
+        "description": "first save",
+    }
+    assert sam.post(f"/timesheet/entries/{entry_id}", data=fields).status_code == 200
+    # A second save that read version 1 too is refused, shows the current values, and changes nothing.
+    late = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "duration": "3:00", "description": "late"})
+    assert late.status_code == 409
+    page = soup(late.text)
+    assert "changed by someone else" in page.select_one("[role=alert]").text
+    assert page.select_one("#entry-duration")["value"] == "2:00"
+    assert page.select_one("input[name=version]")["value"] == "2"
+    assert [(e["minutes"], e["description"], e["version"]) for e in entries(data)] == [(120, "first save", 2)]
+    assert data.val("SELECT count(*) FROM audit_log WHERE action = 'update'") == 1
+
+
+def test_delete_and_its_conflict(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    log(sam, client_id=str(office["acme"]))
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    stale = sam.post(f"/timesheet/entries/{entry_id}/delete", data={"version": "7"})
+    assert stale.status_code == 409 and entries(data) != []
+    done = sam.post(f"/timesheet/entries/{entry_id}/delete", data={"version": "1"})
+    assert done.status_code == 200 and "Deleted 1:30 h for Acme" in done.text
+    assert done.headers["HX-Trigger"] == "entries-changed"
+    assert entries(data) == []
+    assert json.loads(data.val("SELECT before FROM audit_log WHERE action = 'delete'"))["minutes"] == 90
+    assert sam.post(f"/timesheet/entries/{entry_id}/delete", data={"version": "1"}).status_code == 404
+
+
+def test_staff_touch_only_their_own_time(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    theirs = data.entry(office["acme"], office["kim"], date(2026, 11, 12), 60, 7_000)
+    assert sam.get(f"/timesheet?user={office['kim']}").status_code == 403
+    assert sam.get(f"/timesheet/entries/{theirs}/edit").status_code == 403
+    assert sam.post(f"/timesheet/entries/{theirs}/delete", data={"version": "1"}).status_code == 403
+    assert log(sam, client_id=str(office["acme"]), user_id=str(office["kim"])).status_code == 403
+    assert len(entries(data)) == 1
+
+
+def test_admins_see_and_change_anyone(client: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    theirs = data.entry(office["acme"], office["kim"], date(2026, 11, 12), 60, 7_000)
+    page = soup(client.get(f"/timesheet?user={office['kim']}&week=2026-11-12").text)
+    assert "Timesheet of Kim Colleague" in page.select_one("h1").text
+    assert page.select_one(f"#entry-{theirs}") is not None
+    assert client.post(f"/timesheet/entries/{theirs}/delete", data={"version": "1"}).status_code == 200

@@ -1,0 +1,112 @@
+"""Reading form fields a user typed: each reader returns the value or records a clear message.
+
+A `FormReader` collects one message per field, so a form shows every mistake at once, next to its
+field, with the rest of what was typed kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+MAX_CENTS = 10_000_000_000  # €100 million
+MAX_RATE_CENTS = 100_000_000  # €1 million an hour
+_DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$")
+
+
+class FormReader:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = {k: (v if isinstance(v, str) else "") for k, v in values.items()}
+        self.errors: dict[str, str] = {}
+
+    def raw(self, name: str) -> str:
+        return self.values.get(name, "").strip()
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(self, name: str, label: str, *, required: bool = True, max_length: int = 200) -> str:
+        value = self.raw(name)
+        if required and not value:
+            self.fail(name, f"{label} is required.")
+        elif len(value) > max_length:
+            self.fail(name, f"{label} can be at most {max_length} characters ({len(value)} now).")
+        return value
+
+    def choice(self, name: str, label: str, choices: tuple[str, ...]) -> str:
+        value = self.raw(name)
+        if value not in choices:
+            self.fail(name, f"Choose a {label.lower()}: {', '.join(choices)}.")
+        return value
+
+    def id(self, name: str, label: str, *, required: bool = True) -> int | None:
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.fail(name, f"Choose a {label.lower()}.")
+            return None
+        if not (len(value) <= 19 and value.isascii() and value.isdecimal() and int(value) > 0):
+            self.fail(name, f"{label} is not valid.")
+            return None
+        return int(value)
+
+    def date(self, name: str, label: str, *, required: bool = True) -> date | None:
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.fail(name, f"{label} is required.")
+            return None
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, f"{label} {value[:20]!r} is not a date that exists; use YYYY-MM-DD.")
+            return None
+        if not 1900 <= parsed.year <= 2200:
+            self.fail(name, f"{label} must be between the years 1900 and 2200.")
+            return None
+        return parsed
+
+    def duration_minutes(self, name: str, label: str) -> int | None:
+        """'1:30', '1.5', '1,5' or '2h' -> minutes; between 1 minute and 24 hours."""
+        value = self.raw(name)
+        match = _DURATION.match(value)
+        if not value:
+            self.fail(name, f"{label} is required, as 1:30 or 1.5.")
+            return None
+        if not match:
+            self.fail(name, f"{label} {value[:20]!r} is not a duration; write 1:30 or 1.5.")
+            return None
+        if match.group(3) is not None:
+            minutes = int((Decimal(match.group(3).replace(",", ".")) * 60).to_integral_value())
+        else:
+            minutes = int(match.group(1)) * 60 + int(match.group(2))
+        if not 1 <= minutes <= 24 * 60:
+            self.fail(name, f"{label} must be between 1 minute and 24 hours.")
+            return None
+        return minutes
+
+    def money_cents(self, name: str, label: str, *, required: bool = True, maximum: int = MAX_CENTS) -> int | None:
+        """'1234.50', '1,234.50' or '€99' -> cents; not negative, at most `maximum`."""
+        value = self.raw(name).replace("€", "").replace(",", "").replace(" ", "")
+        if not value:
+            if required:
+                self.fail(name, f"{label} is required.")
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            self.fail(name, f"{label} {self.raw(name)[:20]!r} is not an amount; write e.g. 1250.00.")
+            return None
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            self.fail(name, f"{label} can have at most two decimals.")
+            return None
+        cents = int(amount * 100)
+        if not 0 <= cents <= maximum:
+            self.fail(name, f"{label} must be between €0 and €{maximum // 100:,}.")
+            return None
+        return cents
+
+    def checkbox(self, name: str) -> bool:
+        return self.raw(name) in ("on", "true", "1", "yes")

@@ -1,0 +1,200 @@
+"""Time entries: a staff member's week, and logging, editing and deleting entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from web.db import Database
+from web.queries.changes import ChangeSet, Conflict
+
+_AUDITED = ("user_id", "client_id", "service_id", "work_date", "minutes", "billable", "rate_cents", "description")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    user_id: int
+    client_id: int
+    client: str
+    service_id: int | None
+    service: str | None
+    work_date: date
+    minutes: int
+    billable: bool
+    rate_cents: int
+    amount_cents: int
+    description: str
+    version: int
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    user_id: int
+    client_id: int
+    service_id: int | None
+    work_date: date
+    minutes: int
+    billable: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ClientChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceChoice:
+    id: int
+    name: str
+    kind: str
+
+
+_ENTRY_SELECT = (
+    "SELECT e.id, e.user_id, e.client_id, c.name AS client, e.service_id, s.name AS service, e.work_date, "
+    "e.minutes, e.billable, e.rate_cents, e.amount_cents, e.description, e.version "
+    "FROM timesheet_entries e JOIN clients c ON c.id = e.client_id LEFT JOIN services s ON s.id = e.service_id "
+)
+
+
+async def week_entries(db: Database, user_id: int, first: date, last: date) -> list[Entry]:
+    rows = await db.fetch_all(
+        _ENTRY_SELECT + "WHERE e.user_id = :user AND e.work_date BETWEEN :first AND :last ORDER BY e.work_date, e.id",
+        user=user_id,
+        first=first,
+        last=last,
+    )
+    return [Entry(**row) for row in rows]
+
+
+async def get_entry(db: Database, entry_id: int) -> Entry | None:
+    row = await db.fetch_one(_ENTRY_SELECT + "WHERE e.id = :id", id=entry_id)
+    return None if row is None else Entry(**row)
+
+
+async def client_choices(db: Database) -> list[ClientChoice]:
+    """Clients time can be logged for: all but churned ones, by name."""
+    rows = await db.fetch_all("SELECT id, name FROM clients WHERE status <> 'churned' ORDER BY lower(name), id")
+    return [ClientChoice(row["id"], row["name"]) for row in rows]
+
+
+async def service_choices(db: Database, client_id: int) -> list[ServiceChoice]:
+    rows = await db.fetch_all(
+        "SELECT id, name, kind FROM services WHERE client_id = :client ORDER BY kind <> 'hourly', name, id",
+        client=client_id,
+    )
+    return [ServiceChoice(row["id"], row["name"], row["kind"]) for row in rows]
+
+
+class InvalidEntry(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+async def _resolve_rate(db: Database, entry: EntryInput) -> int:
+    """The rate when the entry is made: service rate, else client rate, else the staff member's."""
+    row = await db.fetch_one(
+        "SELECT c.status, c.hourly_rate_cents AS client_rate, u.hourly_rate_cents AS user_rate, "
+        "(SELECT s.hourly_rate_cents FROM services s WHERE s.id = :service AND s.client_id = c.id) AS service_rate, "
+        "(SELECT count(*) FROM services s WHERE s.id = :service AND s.client_id = c.id) AS service_found "
+        "FROM clients c, users u WHERE c.id = :client AND u.id = :user",
+        client=entry.client_id,
+        service=entry.service_id,
+        user=entry.user_id,
+    )
+    if row is None:
+        raise InvalidEntry("client_id", "This client does not exist (any more).")
+    if entry.service_id is not None and not row["service_found"]:
+        raise InvalidEntry("service_id", "This service does not belong to the chosen client.")
+    for rate in (row["service_rate"], row["client_rate"], row["user_rate"]):
+        if rate is not None:
+            return int(rate)
+    return 0
+
+
+async def create_entry(db: Database, changes: ChangeSet, entry: EntryInput) -> int:
+    rate = await _resolve_rate(db, entry)
+    row = await db.fetch_one(
+        "INSERT INTO timesheet_entries (user_id, client_id, service_id, work_date, minutes, billable, rate_cents,"
+        " description) VALUES (:user, :client, :service, :day, :minutes, :billable, :rate, :text) "
+        "RETURNING id, " + ", ".join(_AUDITED),
+        user=entry.user_id,
+        client=entry.client_id,
+        service=entry.service_id,
+        day=entry.work_date,
+        minutes=entry.minutes,
+        billable=entry.billable,
+        rate=rate,
+        text=entry.description,
+    )
+    assert row is not None
+    changes.add(
+        "entry", row["id"], "create", client_id=entry.client_id, after=_audited(row), scopes=(f"user:{entry.user_id}",)
+    )
+    return int(row["id"])
+
+
+async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version: int, entry: EntryInput) -> None:
+    before = await _locked(db, entry_id)
+    rate = before["rate_cents"]
+    if (entry.client_id, entry.service_id) != (before["client_id"], before["service_id"]):
+        rate = await _resolve_rate(db, entry)  # a new client or service: its rate
+    row = await db.fetch_one(
+        "UPDATE timesheet_entries SET client_id = :client, service_id = :service, work_date = :day, "
+        "minutes = :minutes, billable = :billable, rate_cents = :rate, description = :text, version = version + 1 "
+        "WHERE id = :id AND version = :version RETURNING id, " + ", ".join(_AUDITED),
+        id=entry_id,
+        version=version,
+        client=entry.client_id,
+        service=entry.service_id,
+        day=entry.work_date,
+        minutes=entry.minutes,
+        billable=entry.billable,
+        rate=rate,
+        text=entry.description,
+    )
+    if row is None:
+        raise Conflict("time entry", before)
+    changes.add(
+        "entry",
+        entry_id,
+        "update",
+        client_id=entry.client_id,
+        before=_audited(before),
+        after=_audited(row),
+        scopes=(f"client:{before['client_id']}", f"user:{before['user_id']}"),
+    )
+
+
+async def delete_entry(db: Database, changes: ChangeSet, entry_id: int, version: int) -> None:
+    before = await _locked(db, entry_id)
+    deleted = await db.fetch_val(
+        "DELETE FROM timesheet_entries WHERE id = :id AND version = :version RETURNING id", id=entry_id, version=version
+    )
+    if deleted is None:
+        raise Conflict("time entry", before)
+    changes.add(
+        "entry",
+        entry_id,
+        "delete",
+        client_id=before["client_id"],
+        before=_audited(before),
+        scopes=(f"user:{before['user_id']}",),
+    )
+
+
+async def _locked(db: Database, entry_id: int) -> dict[str, Any]:
+    row = await db.fetch_one(
+        "SELECT id, version, " + ", ".join(_AUDITED) + " FROM timesheet_entries WHERE id = :id FOR UPDATE", id=entry_id
+    )
+    if row is None:
+        raise Conflict("time entry", None)
+    return dict(row)
+
+
+def _audited(row: Any) -> dict[str, Any]:
+    return {name: row[name] for name in _AUDITED}
