@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.support import DataBuilder
 from web.app import ROUTES
-from web.dashboard import PARTIALS
+from web.catalog import PARTIALS
 
 KNOWN_KEYS = [
     "period",

@@ -8,7 +8,7 @@ from jinja2 import DictLoader
 from starlette.testclient import TestClient
 
 from tests.support import soup
-from web.dashboard import PARTIALS
+from web.catalog import PARTIALS
 from web.dashboard.cards import CARDS
 from web.registry import Frame, render_or_explain
 from web.templating import make_env

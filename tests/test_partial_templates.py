@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support import soup
-from web.dashboard import PARTIALS
+from web.catalog import PARTIALS
 from web.registry import Frame, Partial, render_partial
 from web.templating import PARTIALS_DIR, make_env
 

@@ -16,10 +16,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web import dashboard, views
+from web import catalog, views
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.cache import make_cache
+from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
 from web.db import Database
 from web.db.migrate import pending
@@ -72,6 +73,47 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
             methods=["POST"],
             name="entry_delete",
         ),
+        Route("/clients/new", guarded(client_views.new_client_page, "admin"), name="client_new"),
+        Route("/clients", guarded(client_views.create_client, "admin"), methods=["POST"], name="client_create"),
+        Route("/clients/{client_id:int}", guarded(client_views.client_page, "staff"), name="client"),
+        Route(
+            "/clients/{client_id:int}",
+            guarded(client_views.update_client, "admin"),
+            methods=["POST"],
+            name="client_update",
+        ),
+        Route(
+            "/clients/{client_id:int}/services/new", guarded(client_views.new_service_form, "admin"), name="service_new"
+        ),
+        Route(
+            "/clients/{client_id:int}/services",
+            guarded(client_views.save_service, "admin"),
+            methods=["POST"],
+            name="service_create",
+        ),
+        Route(
+            "/clients/{client_id:int}/services/{service_id:int}/edit",
+            guarded(client_views.edit_service_form, "admin"),
+            name="service_edit",
+        ),
+        Route(
+            "/clients/{client_id:int}/services/{service_id:int}",
+            guarded(client_views.save_service, "admin"),
+            methods=["POST"],
+            name="service_update",
+        ),
+        Route(
+            "/clients/{client_id:int}/services/{service_id:int}/end",
+            guarded(client_views.end_service, "admin"),
+            methods=["POST"],
+            name="service_end",
+        ),
+        Route(
+            "/clients/{client_id:int}/services/{service_id:int}/reactivate",
+            guarded(client_views.reactivate_service, "admin"),
+            methods=["POST"],
+            name="service_reactivate",
+        ),
         Route("/ops", guarded(ops_views.ops_page, "admin"), name="ops"),
         Route("/ops/live", guarded(ops_views.ops_live, "admin"), name="ops_live"),
         Route("/gallery", guarded(gallery, PUBLIC if dev else "admin"), name="gallery"),
@@ -112,7 +154,7 @@ def create_app(
     cache = make_cache(settings.cache_url)
     versions = Versions(settings.database_url)
     registry = Registry(
-        [*dashboard.PARTIALS, *extra_partials],
+        [*catalog.PARTIALS, *extra_partials],
         env=env,
         db=db,
         cache=cache,

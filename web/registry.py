@@ -67,6 +67,8 @@ class Frame:
     retry: bool = False
     label: str = ""  # what the placeholder can show before loading (a client's name)
     stale: bool = False  # loaded from an expired cache entry while a fresh one is computed
+    viewer_role: str = "staff"  # who is looking: templates may offer admins more (data is the same)
+    refresh_on: str = ""  # an event (sent with HX-Trigger) on which a loaded partial reloads itself
 
     @property
     def url(self) -> str:
@@ -84,6 +86,7 @@ class Partial(Generic[P, C]):
     role: str = "staff"  # who may see it (see web.auth.guard)
     # The cache-version scopes its result depends on: a write to any of them makes it recomputed.
     depends: Callable[[P], Sequence[str]] = lambda params: ("epoch", "all")
+    refresh_on: str = ""  # see Frame.refresh_on
     fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
 
     @property
@@ -91,7 +94,7 @@ class Partial(Generic[P, C]):
         return f"{self.name}.html"
 
     def frame(self, params: P, **state: Any) -> Frame:
-        return Frame(self.name, self.dom_id(params), urlencode(params.query()), **state)
+        return Frame(self.name, self.dom_id(params), urlencode(params.query()), refresh_on=self.refresh_on, **state)
 
 
 def render_partial(env: Environment, partial: Partial[Any, Any], frame: Frame, context: Any = None) -> str:
@@ -178,7 +181,7 @@ class Registry:
         """The loading state, for a page shell to fetch the partial from."""
         return Markup(self.render_state(partial, partial.frame(params)))
 
-    async def render(self, partial: Partial[P, Any], params: P, today: date) -> Rendered:
+    async def render(self, partial: Partial[P, Any], params: P, today: date, viewer_role: str = "staff") -> Rendered:
         """The partial loaded (from cache or the database), or its error state. Never raises."""
         try:
             context, outcome = await self._load_cached(partial, params, today)
@@ -190,7 +193,7 @@ class Registry:
         except Exception:
             log.exception("partial %s failed", partial.name)
             return self._error(partial, params, 500, "This could not be loaded.", retry=True)
-        frame = partial.frame(params, state="loaded", stale=outcome == "stale")
+        frame = partial.frame(params, state="loaded", stale=outcome == "stale", viewer_role=viewer_role)
         return Rendered(self.render_state(partial, frame, context), 200, outcome)
 
     def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:

@@ -34,7 +34,7 @@ async def partial(request: Request) -> Response:
     except BadInput as exc:
         rendered = state.registry.render_bad_input(declared, exc)
     else:
-        rendered = await state.registry.render(declared, params, state.today())
+        rendered = await state.registry.render(declared, params, state.today(), user.role)
     if request_timing is not None:
         request_timing.cache = rendered.cache
     return fragment(rendered.html, status_code=rendered.status)

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, sign_in
 from web.app import ROUTES, create_app
 from web.auth.guard import ROLE_RANK
-from web.dashboard import PARTIALS
+from web.catalog import PARTIALS
 from web.dashboard.cards import CARDS
 from web.settings import Settings
 
@@ -21,7 +21,10 @@ ROUTE_CASES = [
 
 
 def path_of(route: Route) -> str:
-    return route.path.replace("{name:path}", PARTIALS[0].name).replace("{entry_id:int}", "1")
+    path = route.path.replace("{name:path}", PARTIALS[0].name)
+    for name in ("entry_id", "client_id", "service_id"):
+        path = path.replace(f"{{{name}:int}}", "1")
+    return path
 
 
 @pytest.mark.parametrize(("route", "method"), ROUTE_CASES, ids=[f"{m} {r.path}" for r, m in ROUTE_CASES])

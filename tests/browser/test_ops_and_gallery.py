@@ -51,12 +51,19 @@ def test_waterfall_lists_every_partial_as_the_browser_saw_it(
     assert all(v > 0 for v in servers)
 
 
-AXE_PAGES = {"dashboard": "/", "gallery": "/gallery", "ops": "/ops", "login": "/login", "timesheet": "/timesheet"}
+AXE_PAGES = {
+    "dashboard": "/",
+    "gallery": "/gallery",
+    "ops": "/ops",
+    "login": "/login",
+    "timesheet": "/timesheet",
+    "client": "/clients/1",
+}
 
 
 def open_page(page: Page, url: str) -> None:
     page.goto(url)
-    if url.endswith("/"):
+    if not url.endswith("/gallery"):
         wait_until_loaded(page)  # the gallery's loading previews stay busy on purpose
 
 
@@ -79,7 +86,7 @@ def test_no_serious_accessibility_violations(
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-@pytest.mark.parametrize("name", ["dashboard", "gallery", "timesheet"])
+@pytest.mark.parametrize("name", ["dashboard", "gallery", "timesheet", "client"])
 def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     open_page(page, live_url + AXE_PAGES[name])
@@ -87,7 +94,13 @@ def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, na
     page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
     assert (SCREENSHOTS / f"{name}-{width}.png").stat().st_size > 10_000
     overflow = page.evaluate("document.documentElement.scrollWidth")
-    assert overflow <= width, f"{name} is {overflow}px wide at {width}px"
+    if overflow > width:  # name the widest culprits
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+            f"{width} + 1 && e.parentElement.getBoundingClientRect().right <= {width} + 1)"
+            ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' in ' + e.parentElement.className)"
+        )
+        raise AssertionError(f"{name} is {overflow}px wide at {width}px: {wide}")
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from web.db import Database
 from web.periods import Period
+from web.queries.changes import ChangeSet, Conflict
 from web.queries.figures import FIGURE_SORTS, figures_cte
 from web.queries.scope import ClientScope
 
@@ -108,3 +111,142 @@ async def account_managers(db: Database) -> list[Manager]:
         "(SELECT 1 FROM clients c WHERE c.account_manager_id = u.id) ORDER BY lower(u.name), u.id"
     )
     return [Manager(r["id"], r["name"]) for r in rows]
+
+
+# One client, and changing clients
+
+
+@dataclass(frozen=True)
+class ClientDetail:
+    id: int
+    name: str
+    status: str
+    manager_id: int | None
+    manager: str | None
+    hourly_rate_cents: int | None
+    created_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class ClientInput:
+    name: str
+    status: str
+    manager_id: int | None
+    hourly_rate_cents: int | None
+
+
+_CLIENT_AUDITED = ("name", "status", "account_manager_id", "hourly_rate_cents")
+
+
+async def client_detail(db: Database, client_id: int) -> ClientDetail | None:
+    row = await db.fetch_one(
+        "SELECT c.id, c.name, c.status, c.account_manager_id AS manager_id, u.name AS manager, c.hourly_rate_cents,"
+        " c.created_at, c.version FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id WHERE c.id = :id",
+        id=client_id,
+    )
+    return None if row is None else ClientDetail(**row)
+
+
+async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -> int:
+    await _check_manager(db, client.manager_id)
+    row = await db.fetch_one(
+        "INSERT INTO clients (name, status, account_manager_id, hourly_rate_cents) VALUES (:name, :status, :manager,"
+        " :rate) RETURNING id, " + ", ".join(_CLIENT_AUDITED),
+        name=client.name,
+        status=client.status,
+        manager=client.manager_id,
+        rate=client.hourly_rate_cents,
+    )
+    assert row is not None
+    changes.add("client", row["id"], "create", client_id=row["id"], after={k: row[k] for k in _CLIENT_AUDITED})
+    return int(row["id"])
+
+
+async def update_client(db: Database, changes: ChangeSet, client_id: int, version: int, client: ClientInput) -> None:
+    before = await db.fetch_one(
+        "SELECT version, " + ", ".join(_CLIENT_AUDITED) + " FROM clients WHERE id = :id FOR UPDATE", id=client_id
+    )
+    if before is None:
+        raise Conflict("client", None)
+    await _check_manager(db, client.manager_id)
+    row = await db.fetch_one(
+        "UPDATE clients SET name = :name, status = :status, account_manager_id = :manager, hourly_rate_cents = :rate,"
+        " version = version + 1 WHERE id = :id AND version = :version RETURNING " + ", ".join(_CLIENT_AUDITED),
+        id=client_id,
+        version=version,
+        name=client.name,
+        status=client.status,
+        manager=client.manager_id,
+        rate=client.hourly_rate_cents,
+    )
+    if row is None:
+        raise Conflict("client", dict(before))
+    changes.add(
+        "client",
+        client_id,
+        "update",
+        client_id=client_id,
+        before={k: before[k] for k in _CLIENT_AUDITED},
+        after={k: row[k] for k in _CLIENT_AUDITED},
+    )
+
+
+class UnknownManager(ValueError):
+    pass
+
+
+async def _check_manager(db: Database, manager_id: int | None) -> None:
+    if manager_id is not None and not await db.fetch_val("SELECT 1 FROM users WHERE id = :id", id=manager_id):
+        raise UnknownManager("This account manager does not exist.")
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    id: int
+    work_date: date
+    person: str
+    service: str | None
+    minutes: int
+    billable: bool
+    amount_cents: int
+    description: str
+
+
+async def client_entries(db: Database, client_id: int, *, limit: int, offset: int) -> tuple[list[ClientEntry], int]:
+    """One page of a client's time entries, newest first, and how many there are."""
+    rows = await db.fetch_all(
+        "SELECT e.id, e.work_date, u.name AS person, s.name AS service, e.minutes, e.billable, e.amount_cents,"
+        " e.description, count(*) OVER () AS total FROM timesheet_entries e JOIN users u ON u.id = e.user_id"
+        " LEFT JOIN services s ON s.id = e.service_id WHERE e.client_id = :client"
+        " ORDER BY e.work_date DESC, e.id DESC LIMIT :limit OFFSET :offset",
+        client=client_id,
+        limit=limit,
+        offset=offset,
+    )
+    total = (
+        int(rows[0]["total"])
+        if rows
+        else int(await db.fetch_val("SELECT count(*) FROM timesheet_entries WHERE client_id = :c", c=client_id))
+    )
+    return [ClientEntry(**{k: r[k] for k in ClientEntry.__dataclass_fields__}) for r in rows], total
+
+
+async def client_history(db: Database, client_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The audit trail of a client, its services and its time entries, newest first: who, when, what
+    changed from what to what."""
+    rows = await db.fetch_all(
+        "SELECT a.at, u.name AS who, a.entity, a.entity_id, a.action, a.before, a.after FROM audit_log a"
+        " LEFT JOIN users u ON u.id = a.user_id WHERE a.client_id = :client ORDER BY a.at DESC, a.id DESC LIMIT :limit",
+        client=client_id,
+        limit=limit,
+    )
+    history = []
+    for row in rows:
+        before = json.loads(row["before"]) if row["before"] else {}
+        after = json.loads(row["after"]) if row["after"] else {}
+        changed = [
+            (k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
+        ]
+        history.append({**{k: row[k] for k in ("at", "who", "entity", "entity_id", "action")}, "changes": changed})
+    return history

@@ -1,0 +1,147 @@
+"""The client page, creating and editing clients, and managing services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.support import PASSWORD, DataBuilder, server_timing, sign_in, soup
+from web.clients.partials import PARTIALS
+
+
+@pytest.fixture
+def acme(data: DataBuilder) -> dict[str, int]:
+    manager = data.user("Mia Manager")
+    sam = data.user("Sam Staff", email="sam@test.example", password=PASSWORD)
+    client_id = data.client("Acme", manager_id=manager, rate_cents=10_000)
+    retainer = data.recurring(client_id, 200_000, start=date(2025, 1, 1))
+    for day in range(1, 26):
+        data.entry(client_id, sam, date(2026, 11, day % 28 + 1), 60, 10_000)
+    return {"client": client_id, "retainer": retainer, "manager": manager, "sam": sam}
+
+
+def test_the_page_shell_has_a_placeholder_per_partial(client: TestClient, acme: dict[str, int]) -> None:
+    page = soup(client.get(f"/clients/{acme['client']}").text)
+    assert page.select_one("h1").text == "Acme"
+    urls = [el["hx-get"] for el in page.select(".client-grid [hx-trigger=load]")]
+    assert urls == [f"/partials/{p.name}?client={acme['client']}&period=this_month" for p in PARTIALS]
+    assert page.select_one("#client-form") is not None  # admins manage the client here
+    assert page.select_one("#service-editor")["hx-get"] == f"/clients/{acme['client']}/services/new"
+
+
+def test_staff_see_the_client_but_cannot_manage_it(anonymous: TestClient, acme: dict[str, int]) -> None:
+    sign_in(anonymous, "sam@test.example")
+    page = soup(anonymous.get(f"/clients/{acme['client']}").text)
+    assert page.select_one("#client-form") is None and "History" not in page.text
+    services = anonymous.get(f"/partials/clients/services?client={acme['client']}")
+    assert "End today" not in services.text  # no controls for staff
+    form = {"name": "Renamed", "status": "active", "version": "1"}
+    assert anonymous.post(f"/clients/{acme['client']}", data=form).status_code == 403
+    assert anonymous.get("/clients/new").status_code == 403
+
+
+def test_partials_show_the_clients_figures(client: TestClient, acme: dict[str, int]) -> None:
+    query = f"?client={acme['client']}&period=this_month"
+    figures = soup(client.get("/partials/clients/figures" + query).text)
+    assert figures.select_one(".figure").text == "€4,500"  # €2,000 retainer + 25 h at €100
+    assert "€2,500" in figures.select_one(".split").text
+    services = soup(client.get("/partials/clients/services" + query).text)
+    assert [th.text for th in services.select("tbody th")] == ["recurring service"]
+    assert "End today" in services.text  # admins get controls
+    entries = soup(client.get("/partials/clients/entries" + query).text)
+    assert len(entries.select("tbody tr")) == 20
+    assert "Page 1 of 2 · 25 entries" in entries.select_one(".pager").text
+    older = entries.select_one(".pager button")["hx-get"]
+    assert len(soup(client.get(older).text).select("tbody tr")) == 5
+    chart = soup(client.get("/partials/clients/chart" + query).text)
+    assert len(chart.select(".chart__table tbody tr")) == 24
+    assert client.get("/partials/clients/figures?client=424242").status_code == 404
+
+
+def test_unknown_client_and_bad_period(client: TestClient, acme: dict[str, int]) -> None:
+    assert client.get("/clients/424242").status_code == 404
+    assert client.get("/clients/99999999999999999999999").status_code == 404
+    assert client.get(f"/clients/{acme['client']}?period=fortnight").status_code == 400
+
+
+def test_create_a_client(client: TestClient, data: DataBuilder) -> None:
+    bad = client.post("/clients", data={"name": "", "status": "happy", "hourly_rate": "-5"})
+    assert bad.status_code == 422
+    page = soup(bad.text)
+    assert page.select_one("#client-error-name").text == "Name is required."
+    assert "Choose a status" in page.select_one("#client-error-status").text
+    assert "between €0 and" in page.select_one("#client-error-hourly_rate").text
+    assert data.val("SELECT count(*) FROM clients") == 0
+    made = client.post(
+        "/clients", data={"name": "Nova <b>Labs</b>", "status": "lead", "hourly_rate": "125.50"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    row = data.rows("SELECT id, name, hourly_rate_cents FROM clients")[0]
+    assert made.headers["location"] == f"/clients/{row['id']}"
+    assert (row["name"], row["hourly_rate_cents"]) == ("Nova <b>Labs</b>", 12_550)
+    assert "Nova &lt;b&gt;Labs&lt;/b&gt;" in client.get(made.headers["location"]).text
+
+
+def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    form = {
+        "name": "Acme Group",
+        "status": "paused",
+        "manager_id": str(acme["manager"]),
+        "hourly_rate": "",
+        "version": "1",
+    }
+    saved = client.post(f"/clients/{acme['client']}", data=form)
+    assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "client-changed"
+    late = client.post(f"/clients/{acme['client']}", data={**form, "name": "Someone else's name"})
+    assert late.status_code == 409
+    assert "changed by someone else" in soup(late.text).select_one("[role=alert]").text
+    assert soup(late.text).select_one("#client-name")["value"] == "Acme Group"
+    assert data.rows("SELECT name, status, hourly_rate_cents, version FROM clients")[0] == {
+        "name": "Acme Group",
+        "status": "paused",
+        "hourly_rate_cents": None,
+        "version": 2,
+    }
+    history = soup(client.get(f"/clients/{acme['client']}").text).select_one(".history").text
+    assert "changed client" in history and "name Acme → Acme Group" in history and "status active → paused" in history
+
+
+def test_manage_services(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    base = f"/clients/{acme['client']}"
+    figures = f"/partials/clients/figures?client={acme['client']}&period=this_month"
+    assert soup(client.get(figures).text).select_one(".figure").text == "€4,500"
+    bad = client.post(
+        f"{base}/services",
+        data={
+            "name": "Hosting",
+            "kind": "recurring",
+            "price": "abc",
+            "start_date": "2026-11-01",
+            "end_date": "2026-10-01",
+        },
+    )
+    assert bad.status_code == 422
+    assert "is not an amount" in soup(bad.text).select_one("#service-error-price").text
+    assert "on or after the start date" in soup(bad.text).select_one("#service-error-end_date").text
+    added = client.post(
+        f"{base}/services", data={"name": "Hosting", "kind": "recurring", "price": "300", "start_date": "2026-11-01"}
+    )
+    assert added.status_code == 200 and added.headers["HX-Trigger"] == "client-changed"
+    fresh = client.get(figures)
+    assert server_timing(fresh.headers["server-timing"])["cache"]["desc"] == "miss"
+    assert soup(fresh.text).select_one(".figure").text == "€4,800"
+    ended = client.post(f"{base}/services/{acme['retainer']}/end", data={"version": "1", "end_date": "2026-10-31"})
+    assert ended.status_code == 200 and "Ended recurring service on 2026-10-31" in ended.text
+    assert soup(client.get(figures).text).select_one(".figure").text == "€2,800"
+    stale = client.post(f"{base}/services/{acme['retainer']}/reactivate", data={"version": "1"})
+    assert stale.status_code == 409
+    back = client.post(f"{base}/services/{acme['retainer']}/reactivate", data={"version": "2"})
+    assert back.status_code == 200
+    assert data.val("SELECT end_date FROM services WHERE id = :id", id=acme["retainer"]) is None
+    edit = soup(client.get(f"{base}/services/{acme['retainer']}/edit").text)
+    assert edit.select_one("#service-price")["value"] == "2000.00"
+    other = data.client("Other")
+    assert client.get(f"/clients/{other}/services/{acme['retainer']}/edit").status_code == 404
+    assert data.val("SELECT count(*) FROM audit_log WHERE entity = 'service'") == 3  # add, end, reactivate

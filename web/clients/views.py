@@ -1,0 +1,325 @@
+"""The client page, and creating and changing clients and their services (admins)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.auth.guard import current_user, refusal
+from web.clients.partials import PARTIALS, ClientParams
+from web.dashboard.client_list import period_query
+from web.dashboard.filters import parse_filters
+from web.forms import MAX_RATE_CENTS, FormReader
+from web.periods import PERIOD_LABELS
+from web.queries import clients, services
+from web.queries.changes import Conflict, recording
+from web.queries.clients import ClientDetail, ClientInput, Manager, UnknownManager
+from web.queries.scope import CLIENT_STATUSES
+from web.queries.services import KINDS, Service, ServiceInput
+from web.queries.users import staff_list
+from web.registry import BadInput
+from web.responses import render_page
+from web.state import AppState
+
+# Section: the client page
+
+
+@dataclass(frozen=True)
+class ClientForm:
+    action: str  # where the form posts
+    values: dict[str, str]
+    errors: dict[str, str]
+    managers: list[Manager]
+    version: int | None = None  # editing; None: a new client
+    message: str | None = None
+    message_is_error: bool = False
+    statuses: tuple[str, ...] = CLIENT_STATUSES
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    client: ClientDetail
+    period: str
+    periods: list[tuple[str, str]]
+    partials: list[Markup]
+    form: ClientForm | None  # admins only
+    history: list[dict[str, Any]]  # admins only: the audit trail, newest first
+
+
+async def client_page(request: Request) -> Response:
+    state = AppState.of(request)
+    viewer = await current_user(request)
+    assert viewer is not None
+    client_id = request.path_params["client_id"]
+    detail = await clients.client_detail(state.db, client_id) if 0 < client_id < 2**63 else None
+    if detail is None:
+        return refusal(request, 404, f"There is no client with id {client_id}.")
+    try:
+        filters = parse_filters(request.query_params, state.today())
+    except BadInput as exc:
+        return refusal(request, 400, str(exc))
+    params = ClientParams(detail.id, filters.period, period_query(filters))
+    placeholders = [state.registry.placeholder(p, params) for p in PARTIALS]
+    form = history = None
+    if viewer.role == "admin":
+        form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, await _managers(state), detail.version)
+        history = await clients.client_history(state.db, detail.id)
+    page = ClientPage(detail, filters.period.name, list(PERIOD_LABELS.items())[:-1], placeholders, form, history or [])
+    return render_page(request, "client.html", page)
+
+
+# Section: creating and editing clients
+
+
+@dataclass(frozen=True)
+class NewClientPage:
+    form: ClientForm
+
+
+async def new_client_page(request: Request) -> Response:
+    form = ClientForm("/clients", {"status": "lead"}, {}, await _managers(AppState.of(request)))
+    return render_page(request, "client-new.html", NewClientPage(form))
+
+
+async def create_client(request: Request) -> Response:
+    state = AppState.of(request)
+    reader = FormReader(await request.form())  # type: ignore[arg-type]
+    parsed = _read_client(reader)
+    form = ClientForm("/clients", reader.values, reader.errors, await _managers(state))
+    if parsed is None:
+        return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
+    viewer = await current_user(request)
+    assert viewer is not None
+    try:
+        async with recording(state.db, state.registry.versions, viewer.id) as changes:
+            client_id = await clients.create_client(state.db, changes, parsed)
+    except UnknownManager as exc:
+        form = replace(form, errors={"manager_id": str(exc)})
+        return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
+    response = Response(status_code=303, headers={"Location": f"/clients/{client_id}"})
+    if request.headers.get("HX-Request") == "true":
+        response = Response(status_code=200, headers={"HX-Redirect": f"/clients/{client_id}"})
+    return response
+
+
+async def update_client(request: Request) -> Response:
+    state = AppState.of(request)
+    client_id = request.path_params["client_id"]
+    data = await request.form()
+    reader = FormReader(data)  # type: ignore[arg-type]
+    parsed = _read_client(reader)
+    version = reader.id("version", "Version")
+    managers = await _managers(state)
+    form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version)
+    if parsed is None or version is None:
+        return _client_form(request, form, 422)
+    viewer = await current_user(request)
+    assert viewer is not None
+    try:
+        async with recording(state.db, state.registry.versions, viewer.id) as changes:
+            await clients.update_client(state.db, changes, client_id, version, parsed)
+    except UnknownManager as exc:
+        return _client_form(request, replace(form, errors={"manager_id": str(exc)}), 422)
+    except Conflict as exc:
+        current = await clients.client_detail(state.db, client_id)
+        if current is None:
+            return refusal(request, 404, str(exc))
+        return _client_form(
+            request, ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc), True), 409
+        )
+    saved = await clients.client_detail(state.db, client_id)
+    assert saved is not None
+    done = ClientForm(form.action, _values_of(saved), {}, managers, saved.version, "Saved.")
+    response = _client_form(request, done, 200)
+    response.headers["HX-Trigger"] = "client-changed"
+    return response
+
+
+@dataclass(frozen=True)
+class ClientFormFragment:
+    form: ClientForm
+
+
+def _client_form(request: Request, form: ClientForm, status_code: int) -> Response:
+    return render_page(request, "client-form.html", ClientFormFragment(form), status_code=status_code)
+
+
+def _read_client(reader: FormReader) -> ClientInput | None:
+    name = reader.text("name", "Name")
+    status = reader.choice("status", "Status", CLIENT_STATUSES)
+    manager_id = reader.id("manager_id", "Account manager", required=False)
+    rate = reader.money_cents("hourly_rate", "Hourly rate", required=False, maximum=MAX_RATE_CENTS)
+    if reader.errors:
+        return None
+    return ClientInput(name, status, manager_id, rate)
+
+
+def _values_of(detail: ClientDetail) -> dict[str, str]:
+    rate = "" if detail.hourly_rate_cents is None else f"{detail.hourly_rate_cents / 100:.2f}"
+    return {
+        "name": detail.name,
+        "status": detail.status,
+        "manager_id": str(detail.manager_id or ""),
+        "hourly_rate": rate,
+    }
+
+
+async def _managers(state: AppState) -> list[Manager]:
+    return [Manager(u.id, u.name) for u in await staff_list(state.db)]
+
+
+# Section: services
+
+
+@dataclass(frozen=True)
+class ServiceForm:
+    action: str
+    values: dict[str, str]
+    errors: dict[str, str]
+    version: int | None = None
+    message: str | None = None
+    message_is_error: bool = False
+    kinds: tuple[str, ...] = KINDS
+
+
+@dataclass(frozen=True)
+class ServiceFormFragment:
+    form: ServiceForm
+
+
+async def new_service_form(request: Request) -> Response:
+    client_id = request.path_params["client_id"]
+    form = ServiceForm(
+        f"/clients/{client_id}/services",
+        {"kind": "recurring", "start_date": AppState.of(request).today().isoformat()},
+        {},
+    )
+    return render_page(request, "service-form.html", ServiceFormFragment(form))
+
+
+async def edit_service_form(request: Request) -> Response:
+    client_id, service = await _service(request)
+    if service is None:
+        return refusal(request, 404, "This service does not exist (any more).")
+    form = ServiceForm(f"/clients/{client_id}/services/{service.id}", _service_values(service), {}, service.version)
+    return render_page(request, "service-form.html", ServiceFormFragment(form))
+
+
+async def save_service(request: Request) -> Response:
+    """Add a service (no service id in the path) or edit one."""
+    state = AppState.of(request)
+    client_id = request.path_params["client_id"]
+    service_id = request.path_params.get("service_id")
+    if await clients.get_client(state.db, client_id) is None:
+        return refusal(request, 404, f"There is no client with id {client_id}.")
+    reader = FormReader(await request.form())  # type: ignore[arg-type]
+    parsed = _read_service(reader)
+    version = reader.id("version", "Version") if service_id else None
+    action = f"/clients/{client_id}/services" + (f"/{service_id}" if service_id else "")
+    form = ServiceForm(action, reader.values, reader.errors, version)
+    if parsed is None or (service_id and version is None):
+        return _service_form(request, form, 422)
+    viewer = await current_user(request)
+    assert viewer is not None
+    try:
+        async with recording(state.db, state.registry.versions, viewer.id) as changes:
+            if service_id is None:
+                await services.add_service(state.db, changes, client_id, parsed)
+            else:
+                assert version is not None
+                await services.update_service(state.db, changes, client_id, service_id, version, parsed)
+    except Conflict as exc:
+        return _service_form(request, replace(form, message=str(exc), message_is_error=True), 409)
+    blank = ServiceForm(
+        f"/clients/{client_id}/services",
+        {"kind": parsed.kind, "start_date": state.today().isoformat()},
+        {},
+        message=f"Saved {parsed.name}.",
+    )
+    return _service_form(request, blank, 200, changed=True)
+
+
+async def end_service(request: Request) -> Response:
+    return await _set_end(request, ending=True)
+
+
+async def reactivate_service(request: Request) -> Response:
+    return await _set_end(request, ending=False)
+
+
+async def _set_end(request: Request, *, ending: bool) -> Response:
+    state = AppState.of(request)
+    client_id, service = await _service(request)
+    if service is None:
+        return _service_message(request, "This service does not exist (any more).", 404)
+    reader = FormReader(await request.form())  # type: ignore[arg-type]
+    version = reader.id("version", "Version")
+    end = reader.date("end_date", "End date") if ending else None
+    if reader.errors or version is None:
+        return _service_message(request, " ".join(reader.errors.values()), 422)
+    viewer = await current_user(request)
+    assert viewer is not None
+    try:
+        async with recording(state.db, state.registry.versions, viewer.id) as changes:
+            await services.set_end_date(state.db, changes, client_id, service.id, version, end)
+    except (Conflict, ValueError) as exc:
+        return _service_message(request, str(exc), 409 if isinstance(exc, Conflict) else 422)
+    what = f"Ended {service.name} on {end.isoformat()}." if end else f"Reactivated {service.name}."
+    response = _service_message(request, what, 200)
+    response.headers["HX-Trigger"] = "client-changed"
+    return response
+
+
+async def _service(request: Request) -> tuple[int, Service | None]:
+    client_id = request.path_params["client_id"]
+    service_id = request.path_params["service_id"]
+    found = [s for s in await services.client_services(AppState.of(request).db, client_id) if s.id == service_id]
+    return client_id, (found[0] if found else None)
+
+
+def _read_service(reader: FormReader) -> ServiceInput | None:
+    name = reader.text("name", "Name")
+    kind = reader.choice("kind", "Kind", KINDS)
+    label = {"recurring": "Monthly price", "one_off": "Price", "hourly": "Hourly rate"}.get(kind, "Price")
+    maximum = MAX_RATE_CENTS if kind == "hourly" else 10_000_000_000
+    price = reader.money_cents("price", label, maximum=maximum)
+    start = reader.date("start_date", "Date" if kind == "one_off" else "Start date")
+    end = reader.date("end_date", "End date", required=False) if kind != "one_off" else None
+    if start and end and end < start:
+        reader.fail("end_date", "The end date must be on or after the start date.")
+    if reader.errors or price is None or start is None:
+        return None
+    return ServiceInput(name, kind, price, start, end)
+
+
+def _service_values(service: Service) -> dict[str, str]:
+    return {
+        "name": service.name,
+        "kind": service.kind,
+        "price": f"{service.price_cents / 100:.2f}",
+        "start_date": service.start_date.isoformat(),
+        "end_date": service.end_date.isoformat() if service.end_date else "",
+    }
+
+
+def _service_form(request: Request, form: ServiceForm, status_code: int, *, changed: bool = False) -> Response:
+    response = render_page(request, "service-form.html", ServiceFormFragment(form), status_code=status_code)
+    if changed:
+        response.headers["HX-Trigger"] = "client-changed"
+    return response
+
+
+@dataclass(frozen=True)
+class MessageFragment:
+    message: str
+    error: bool
+
+
+def _service_message(request: Request, message: str, status_code: int) -> Response:
+    return render_page(
+        request, "timesheet-message.html", MessageFragment(message, status_code >= 400), status_code=status_code
+    )
