@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web import catalog, views
+from web import catalog, exports, views
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.cache import make_cache
@@ -114,6 +114,8 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
             methods=["POST"],
             name="service_reactivate",
         ),
+        Route("/export/clients.csv", guarded(exports.clients_csv, "staff"), name="export_clients"),
+        Route("/export/entries.csv", guarded(exports.entries_csv, "staff"), name="export_entries"),
         Route("/ops", guarded(ops_views.ops_page, "admin"), name="ops"),
         Route("/ops/live", guarded(ops_views.ops_live, "admin"), name="ops_live"),
         Route("/gallery", guarded(gallery, PUBLIC if dev else "admin"), name="gallery"),

@@ -177,3 +177,34 @@ def test_admins_see_and_change_anyone(client: TestClient, office: dict[str, int]
     assert "Timesheet of Kim Colleague" in page.select_one("h1").text
     assert page.select_one(f"#entry-{theirs}") is not None
     assert client.post(f"/timesheet/entries/{theirs}/delete", data={"version": "1"}).status_code == 200
+
+
+def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(
+    client: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    data.entry(office["acme"], office["sam"], date(2026, 11, 3), 120, 6_000)
+    data.entry(office["bolt"], office["kim"], date(2026, 11, 4), 60, 7_000, billable=False)
+    page = soup(client.get("/timesheet").text)
+    urls = [el["hx-get"] for el in page.select(".summaries [hx-trigger=load]")]
+    assert urls == [
+        "/partials/timesheets/summary?by=client&period=this_month",
+        "/partials/timesheets/summary?by=staff&period=this_month",
+    ]
+    by_client = client.get(urls[0])
+    rows = [[c.get_text() for c in tr.select("th, td")] for tr in soup(by_client.text).select("tbody tr")]
+    assert rows == [["Acme", "2.0 h", "2.0 h", "€120"], ["Bolt", "1.0 h", "0.0 h", "€0"]]
+    assert 'cache;desc="miss"' in by_client.headers["server-timing"]
+    assert 'cache;desc="hit"' in client.get(urls[0]).headers["server-timing"]
+    by_staff = soup(client.get(urls[1]).text)
+    assert [th.get_text() for th in by_staff.select("tbody th")] == ["Sam Staff", "Kim Colleague"]
+    assert soup(client.get(urls[0]).text).select_one("#summary-client")["hx-trigger"] == "entries-changed from:body"
+    log(client, client_id=str(office["bolt"]), duration="3:00", user_id=str(office["kim"]))
+    fresh = client.get(urls[0])
+    assert 'cache;desc="miss"' in fresh.headers["server-timing"]
+    assert soup(fresh.text).select("tbody th")[0].get_text() == "Bolt"
+    assert client.get("/partials/timesheets/summary?by=planet").status_code == 400
+
+
+def test_summaries_are_for_admins(sam: TestClient) -> None:
+    assert soup(sam.get("/timesheet").text).select_one(".summaries") is None
+    assert sam.get("/partials/timesheets/summary?by=client&period=this_month").status_code == 403

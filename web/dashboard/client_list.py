@@ -139,6 +139,7 @@ class ClientList:
     previous_url: str | None
     next_url: str | None
     last_page_url: str
+    export_url: str  # the whole list, with its figures, as CSV
 
 
 _SORT_LABELS = {"name": "Client", "revenue": "Revenue", "mrr": "MRR", "hours": "Hours"}
@@ -179,6 +180,7 @@ def client_list(f: DashboardFilters, shown: list[ClientSummary], total: int) -> 
         previous_url=page_url(f.with_changes(page=f.page - 1)) if f.page > 1 else None,
         next_url=page_url(f.with_changes(page=f.page + 1)) if f.page < pages else None,
         last_page_url=page_url(f.with_changes(page=pages)),
+        export_url="/export/clients.csv?" + urlencode({k: v for k, v in f.query().items() if k not in ("page",)}),
     )
 
 

@@ -55,7 +55,8 @@ async def dashboard(request: Request) -> Response:
     cards = [registry.placeholder(card, filters) for card in CARDS]
     if filters.sort == "name":
         # Name order needs no figures, so the rows' placeholders come with the shell.
-        client_list = Markup((await registry.render(LIST, filters, today)).html)
+        role = user.role if (user := await current_user(request)) else "staff"
+        client_list = Markup((await registry.render(LIST, filters, today, role)).html)
     else:
         client_list = registry.placeholder(LIST, filters)
     user = await current_user(request)

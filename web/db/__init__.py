@@ -85,6 +85,12 @@ class Database:
         with self._query(sql):
             return await self._db.fetch_val(sql, params or None)
 
+    async def iterate(self, sql: str, **params: Any) -> AsyncIterator[Row]:
+        """Rows one at a time from a server-side cursor: for exports too big to hold in memory."""
+        with self._query(sql):
+            async for row in self._db.iterate(sql, params or None):
+                yield row._mapping  # type: ignore[attr-defined]
+
     async def execute(self, sql: str, **params: Any) -> Any:
         with self._query(sql):
             return await self._db.execute(sql, params or None)

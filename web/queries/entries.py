@@ -198,3 +198,27 @@ async def _locked(db: Database, entry_id: int) -> dict[str, Any]:
 
 def _audited(row: Any) -> dict[str, Any]:
     return {name: row[name] for name in _AUDITED}
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    name: str
+    minutes: int
+    billable_minutes: int
+    amount_cents: int
+
+
+async def timesheet_summary(db: Database, by: str, first: date, last: date, limit: int = 20) -> list[SummaryRow]:
+    """Time logged in first..last per client or per staff member, most hours first."""
+    group = {"client": "c.name, c.id", "staff": "u.name, u.id"}[by]
+    rows = await db.fetch_all(
+        f"SELECT {group.split(',')[0]} AS name, SUM(e.minutes) AS minutes,"
+        " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable), 0) AS billable_minutes,"
+        " SUM(e.amount_cents) AS amount_cents FROM timesheet_entries e JOIN clients c ON c.id = e.client_id"
+        f" JOIN users u ON u.id = e.user_id WHERE e.work_date BETWEEN :first AND :last GROUP BY {group}"
+        " ORDER BY minutes DESC, name LIMIT :limit",
+        first=first,
+        last=last,
+        limit=limit,
+    )
+    return [SummaryRow(r["name"], int(r["minutes"]), int(r["billable_minutes"]), int(r["amount_cents"])) for r in rows]

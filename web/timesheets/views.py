@@ -6,18 +6,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import current_user, refusal
 from web.forms import FormReader
+from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
 from web.queries.entries import ClientChoice, Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, get_user, staff_list
 from web.responses import render_page
 from web.state import AppState
+from web.timesheets.partials import GROUPINGS, SUMMARY, SummaryParams
 
 # Section: view models
 
@@ -77,6 +80,7 @@ class TimesheetPage:
     previous_url: str = ""
     next_url: str = ""
     this_week_url: str = ""
+    summaries: list[Markup] = field(default_factory=list)  # admins: this month per client and per staff member
 
 
 # Section: pages and fragments
@@ -94,8 +98,19 @@ async def timesheet_page(request: Request) -> Response:
     def url(day: date) -> str:
         return "/timesheet?" + urlencode({"user": person.id, "week": day.isoformat()})
 
+    summaries = []
+    if viewer.role == "admin":
+        period = named_period("this_month", state.today())
+        params = [SummaryParams(by, period, {"period": period.name}) for by in GROUPINGS]
+        summaries = [state.registry.placeholder(SUMMARY, p) for p in params]
     page = TimesheetPage(
-        week, form, people, url(monday - timedelta(days=7)), url(monday + timedelta(days=7)), url(state.today())
+        week,
+        form,
+        people,
+        url(monday - timedelta(days=7)),
+        url(monday + timedelta(days=7)),
+        url(state.today()),
+        summaries,
     )
     return render_page(request, "timesheet.html", page)
 

@@ -1,0 +1,76 @@
+"""Timesheet summaries for a period, per client and per staff member (admins; cached)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from starlette.datastructures import QueryParams
+
+from web.dashboard.client_list import period_query
+from web.dashboard.filters import parse_filters
+from web.db import Database
+from web.periods import Period
+from web.queries.entries import SummaryRow, timesheet_summary
+from web.registry import BadInput, Partial
+
+GROUPINGS = {"client": "By client", "staff": "By staff member"}
+
+
+@dataclass(frozen=True)
+class SummaryParams:
+    by: str
+    period: Period
+    period_query: dict[str, str]
+
+    def query(self) -> dict[str, str]:
+        return {"by": self.by, **self.period_query}
+
+
+def parse_summary(query: QueryParams, today: date) -> SummaryParams:
+    by = query.get("by", "")
+    if by not in GROUPINGS:
+        raise BadInput({"by": f"Summarize by one of: {', '.join(GROUPINGS)}."})
+    f = parse_filters(query, today)
+    return SummaryParams(by, f.period, period_query(f))
+
+
+@dataclass(frozen=True)
+class TimesheetSummary:
+    title: str
+    period_label: str
+    rows: list[SummaryRow]
+
+    @property
+    def minutes(self) -> int:
+        return sum(r.minutes for r in self.rows)
+
+
+async def load_summary(db: Database, p: SummaryParams, today: date) -> TimesheetSummary:
+    rows = await timesheet_summary(db, p.by, p.period.start, p.period.end)
+    return TimesheetSummary(GROUPINGS[p.by], p.period.label, rows)
+
+
+def _sample(count: int, name: str = "Northwind Partners") -> TimesheetSummary:
+    rows = [
+        SummaryRow(f"{name} {n + 1}", 600 * (count - n), 480 * (count - n), 90_000 * (count - n)) for n in range(count)
+    ]
+    return TimesheetSummary("By client", "This month", rows)
+
+
+SUMMARY = Partial(
+    name="timesheets/summary",
+    parse=parse_summary,
+    load=load_summary,
+    dom_id=lambda p: f"summary-{p.by}",
+    key=lambda p: f"{p.by}|{p.period.key()}",
+    cache_kind="summary",
+    role="admin",
+    refresh_on="entries-changed",
+    fixtures={
+        "typical": lambda: _sample(4),
+        "extreme": lambda: _sample(20, "A staff member with a remarkably long name " * 3),
+        "empty": lambda: _sample(0),
+    },
+)
+PARTIALS: list[Partial[SummaryParams, TimesheetSummary]] = [SUMMARY]
