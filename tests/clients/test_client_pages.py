@@ -145,3 +145,55 @@ def test_manage_services(client: TestClient, acme: dict[str, int], data: DataBui
     other = data.client("Other")
     assert client.get(f"/clients/{other}/services/{acme['retainer']}/edit").status_code == 404
     assert data.val("SELECT count(*) FROM audit_log WHERE entity = 'service'") == 3  # add, end, reactivate
+
+
+def test_edit_a_service_and_its_bounds(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    url = f"/clients/{acme['client']}/services/{acme['retainer']}"
+    too_big = client.post(
+        url,
+        data={
+            "name": "Retainer",
+            "kind": "recurring",
+            "price": "100000001",
+            "start_date": "2025-01-01",
+            "version": "1",
+        },
+    )
+    assert too_big.status_code == 422
+    assert "between €0 and €100,000,000" in soup(too_big.text).select_one("#service-error-price").text
+    long_name = client.post(
+        url, data={"name": "x" * 201, "kind": "hourly", "price": "150", "start_date": "2025-01-01", "version": "1"}
+    )
+    assert "at most 200 characters" in soup(long_name.text).select_one("#service-error-name").text
+    rate_too_big = client.post(
+        url,
+        data={"name": "Consulting", "kind": "hourly", "price": "1000001", "start_date": "2025-01-01", "version": "1"},
+    )
+    assert "between €0 and €1,000,000" in soup(rate_too_big.text).select_one("#service-error-price").text
+    saved = client.post(
+        url,
+        data={"name": "Consulting", "kind": "hourly", "price": "150.50", "start_date": "2025-01-01", "version": "1"},
+    )
+    assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "client-changed"
+    row = data.rows("SELECT name, kind, monthly_price_cents, hourly_rate_cents, version FROM services")[0]
+    assert row == {
+        "name": "Consulting",
+        "kind": "hourly",
+        "monthly_price_cents": None,
+        "hourly_rate_cents": 15_050,
+        "version": 2,
+    }
+    late = client.post(
+        url, data={"name": "Late", "kind": "hourly", "price": "1", "start_date": "2025-01-01", "version": "1"}
+    )
+    assert late.status_code == 409 and "changed by someone else" in late.text
+    assert data.val("SELECT name FROM services") == "Consulting"
+
+
+def test_client_name_length_and_unknown_manager(client: TestClient, data: DataBuilder) -> None:
+    too_long = client.post("/clients", data={"name": "n" * 201, "status": "lead"})
+    assert "at most 200 characters" in soup(too_long.text).select_one("#client-error-name").text
+    ghost = client.post("/clients", data={"name": "Ghost Co", "status": "lead", "manager_id": "424242"})
+    assert ghost.status_code == 422
+    assert "does not exist" in soup(ghost.text).select_one("#client-error-manager_id").text
+    assert data.val("SELECT count(*) FROM clients") == 0
