@@ -136,9 +136,11 @@ class TimingMiddleware:
             slowest_query_ms=timing.slowest_query_ms,
         )
         slow = record.total_ms >= self.slow_ms
-        line = {k: v for k, v in asdict(record).items() if v is not None and (slow or not k.startswith("slowest"))}
-        line.update(method=scope["method"], slow=slow)
-        log.log(logging.WARNING if slow else logging.INFO, json.dumps(line, default=_rounded))
+        level = logging.WARNING if slow else logging.INFO
+        if log.isEnabledFor(level):  # building the line costs more than the rest of a cached request
+            line = {k: v for k, v in asdict(record).items() if v is not None and (slow or not k.startswith("slowest"))}
+            line.update(method=scope["method"], slow=slow)
+            log.log(level, json.dumps(line, default=_rounded))
         for observe in self.observers:
             observe(record)
 

@@ -71,6 +71,9 @@ def test_seeded_data_has_realistic_shape(data: DataBuilder, test_db: Database, p
         Period("this_month", date(2026, 11, 1), date(2026, 11, 30)),
         Period("custom", date(2025, 2, 14), date(2025, 9, 3)),
         Period("custom", date(2024, 2, 29), date(2024, 3, 1)),
+        Period("custom", date(2025, 1, 10), date(2025, 1, 31)),  # ends a month: the next one is not included
+        Period("custom", date(2025, 3, 5), date(2025, 6, 30)),  # cut first month, whole months after
+        Period("ytd", date(2026, 1, 1), date(2026, 11, 15)),
         Period("last_12_months", date(2025, 12, 1), date(2026, 11, 30)),
     ],
     ids=lambda p: p.key(),
@@ -90,3 +93,36 @@ def test_figures_match_the_reference_on_seeded_data(
         figs = portal.call(figures.client_figures, test_db, client_id, period, TODAY)
         assert figs.revenue_cents == expected.get(client_id, 0), client_id
         assert figs.mrr_cents == expected_mrr.get(client_id, 0), client_id
+
+
+def test_the_rollup_follows_every_write(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
+    """Inserts, updates (moving an entry to another month and client), deletes and TRUNCATE keep the
+    monthly rollup equal to a fresh computation from the entries."""
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY))
+
+    def rollup() -> list[dict]:  # type: ignore[type-arg]
+        return data.rows(
+            "SELECT client_id, month, amount_cents, billable_minutes, minutes, entries "
+            "FROM client_month_entries WHERE entries <> 0 ORDER BY 1, 2"
+        )
+
+    def fresh() -> list[dict]:  # type: ignore[type-arg]
+        return data.rows(
+            "SELECT client_id, date_trunc('month', work_date)::date AS month, SUM(amount_cents) AS amount_cents,"
+            " SUM(CASE WHEN billable THEN minutes ELSE 0 END) AS billable_minutes, SUM(minutes) AS minutes,"
+            " count(*) AS entries FROM timesheet_entries GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+
+    assert rollup() == fresh()
+    first, other = [r["id"] for r in data.rows("SELECT id FROM timesheet_entries ORDER BY id LIMIT 2")]
+    to_client = data.val("SELECT id FROM clients ORDER BY id DESC LIMIT 1")
+    data.val(
+        "UPDATE timesheet_entries SET work_date = work_date - 45, client_id = :c, service_id = NULL,"
+        " billable = NOT billable WHERE id = :id",
+        c=to_client,
+        id=first,
+    )
+    data.val("DELETE FROM timesheet_entries WHERE id = :id", id=other)
+    assert rollup() == fresh()
+    data.val("TRUNCATE timesheet_entries")
+    assert data.val("SELECT count(*) FROM client_month_entries") == 0

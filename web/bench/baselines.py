@@ -5,8 +5,8 @@ naive  — the "before" of the problem: the whole dashboard in one request, clie
 gather — the usual fix: the same per-client queries run concurrently (asyncio.gather), the page's
          result cached with a TTL.
 
-Both use the same definitions as Billable (web.queries.figures), asked one client and one month at
-a time, so the figures are identical; only the way of computing them differs. These routes exist
+Both compute the same figures as Billable, from the same definitions, but the way a first version
+would: each figure its own query straight from the entries and services (no rollup, no batching). These routes exist
 only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
 
@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, Response
 
 from web.db import Database
 from web.periods import Month, Period, named_period, trailing_months
-from web.queries import clients, figures
+from web.queries import clients
 from web.queries.scope import ClientScope
 from web.state import AppState
 
@@ -40,31 +40,78 @@ class RowFigures:
     sparkline: list[int]
 
 
+# The "before": each figure its own query, read straight from the entries and services.
+_HOURLY = (
+    "SELECT COALESCE(SUM(amount_cents), 0) AS cents, COALESCE(SUM(minutes), 0) AS minutes FROM timesheet_entries "
+    "WHERE client_id = :client AND work_date BETWEEN :start AND :end"
+)
+_RECURRING = (
+    "SELECT COALESCE(SUM(monthly_price_cents * months_touched(GREATEST(start_date, :start), "
+    "LEAST(COALESCE(end_date, :end), :end))), 0) FROM services WHERE client_id = :client AND kind = 'recurring' "
+    "AND start_date <= :end AND (end_date IS NULL OR end_date >= :start)"
+)
+_ONE_OFF = (
+    "SELECT COALESCE(SUM(fixed_price_cents), 0) FROM services WHERE client_id = :client AND kind = 'one_off' "
+    "AND start_date BETWEEN :start AND :end"
+)
+_MRR = (
+    "SELECT COALESCE(SUM(monthly_price_cents), 0) FROM services WHERE client_id = :client AND kind = 'recurring' "
+    "AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
+)
+
+
+async def _revenue(db: Database, client_id: int, start: date, end: date) -> tuple[int, int]:
+    hourly = await db.fetch_one(_HOURLY, client=client_id, start=start, end=end)
+    recurring = await db.fetch_val(_RECURRING, client=client_id, start=start, end=end)
+    one_off = await db.fetch_val(_ONE_OFF, client=client_id, start=start, end=end)
+    assert hourly is not None
+    return int(hourly["cents"]) + int(recurring) + int(one_off), int(hourly["minutes"])
+
+
 async def _row(db: Database, client_id: int, name: str, period: Period, today: date) -> RowFigures:
     """One client's figures the naive way: one query per figure and per month."""
-    period_figures = await figures.client_figures(db, client_id, period, today)
-    months = trailing_months(Month.of(period.end), 12)
+    revenue, minutes = await _revenue(db, client_id, period.start, period.end)
+    mrr = int(await db.fetch_val(_MRR, client=client_id, today=today))
     spark = []
-    for month in months:
-        monthly = await figures.client_figures(db, client_id, Period("m", month.first_day, month.last_day), today)
-        spark.append(monthly.revenue_cents)
-    return RowFigures(name, period_figures.revenue_cents, period_figures.mrr_cents, period_figures.minutes, spark)
+    for month in trailing_months(Month.of(period.end), 12):
+        spark.append((await _revenue(db, client_id, month.first_day, month.last_day))[0])
+    return RowFigures(name, revenue, mrr, minutes, spark)
 
 
 async def _cards(db: Database, period: Period, today: date) -> dict[str, int]:
-    """The card figures by scanning entries and services, one query per figure."""
-    current = await figures.scope_totals(db, ClientScope(), period, today)
-    previous = await figures.scope_totals(db, ClientScope(), period.previous(), today)
-    mrr = await figures.scope_mrr(db, ClientScope(), today)
-    months = trailing_months(Month.of(period.end), 12)
-    trend = await figures.monthly_revenue(db, ClientScope(), months[0], months[-1])
-    return {
-        "revenue": current.figures.revenue_cents,
-        "previous": previous.figures.revenue_cents,
-        "mrr": mrr.mrr_cents,
-        "active": current.active_clients,
-        "trend": sum(m.revenue_cents for m in trend),
-    }
+    """The card figures by scanning entries and services, one query per figure and per month."""
+    totals = {}
+    for name, start, end in (
+        ("revenue", period.start, period.end),
+        ("previous", period.previous().start, period.previous().end),
+    ):
+        hourly = await db.fetch_val(
+            "SELECT COALESCE(SUM(amount_cents), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
+            start=start,
+            end=end,
+        )
+        services = await db.fetch_val(_RECURRING.replace("client_id = :client AND ", ""), start=start, end=end)
+        totals[name] = int(hourly) + int(services)
+    totals["hours"] = int(
+        await db.fetch_val(
+            "SELECT COALESCE(SUM(minutes), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
+            start=period.start,
+            end=period.end,
+        )
+    )
+    totals["mrr"] = int(await db.fetch_val(_MRR.replace("client_id = :client AND ", ""), today=today))
+    totals["active"] = int(await db.fetch_val("SELECT count(*) FROM clients WHERE status = 'active'"))
+    trend = 0
+    for month in trailing_months(Month.of(period.end), 12):
+        trend += int(
+            await db.fetch_val(
+                "SELECT COALESCE(SUM(amount_cents), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
+                start=month.first_day,
+                end=month.last_day,
+            )
+        )
+    totals["trend"] = trend
+    return totals
 
 
 async def _first_page(db: Database, period: Period, today: date) -> list[tuple[int, str]]:
@@ -118,8 +165,10 @@ async def clear_caches(request: Request) -> Response:
 
 async def bare(request: Request) -> Response:
     """The ceiling: a bare route rendering a small Jinja2 card, nothing else."""
-    html = AppState.of(request).env.from_string(_BARE).render(title="Revenue", value="€123,456")
-    return HTMLResponse(html)
+    env = AppState.of(request).env
+    if "_bench_bare" not in env.globals:  # compiled once, as any template is
+        env.globals["_bench_bare"] = env.from_string(_BARE)
+    return HTMLResponse(env.globals["_bench_bare"].render(title="Revenue", value="€123,456"))
 
 
 _BARE = '<article class="card"><h2>{{ title }}</h2><p class="figure">{{ value }}</p></article>'

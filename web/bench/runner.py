@@ -27,6 +27,7 @@ import httpx2
 import psutil
 from bs4 import BeautifulSoup
 
+from web.bench.http import Pool, Reply
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import SIZES, seed
@@ -154,20 +155,21 @@ def _start_server(url: str) -> ServerProcess:
 
 
 async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]:
-    limits = httpx2.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx2.AsyncClient(base_url=server.base, limits=limits, timeout=600) as client:
-        await _sign_in(client)
-        server._sampler = asyncio.create_task(server.sample_rss())
-        modes: dict[str, Any] = {}
+    headers = await _sign_in(server.base)
+    host, port = server.base.removeprefix("http://").split(":")
+    pool = Pool(host, int(port), CONNECTIONS, headers)
+    server._sampler = asyncio.create_task(server.sample_rss())
+    modes: dict[str, Any] = {}
+    try:
         for mode, measure in (
             ("naive", _one_page("/bench/naive")),
             ("gather", _one_page("/bench/gather")),
             ("billable", _progressive),
         ):
-            await _clear(client)
+            await _clear(server.base, headers)
             server.reset_peak()
-            cold = await measure(client)
-            warm = await measure(client)
+            cold = await measure(pool)
+            warm = await measure(pool)
             modes[mode] = {
                 "shell_ttfb_ms": cold["ttfb_ms"],
                 "cold_all_partials_ms": cold["all_ms"],
@@ -178,15 +180,19 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
             config.out(
                 f"bench: {mode}: cold {cold['all_ms']:.1f} ms, warm {warm['all_ms']:.1f} ms, {cold['queries']} queries"
             )
-        shell_urls, partial_urls = await _page_urls(client)
+        partial_urls = _placeholders((await pool.get("/")).text)
         rps = {
-            "bare": await _throughput(client, ["/bench/bare"], config.throughput_seconds),
-            "shell": await _throughput(client, shell_urls, config.throughput_seconds),
-            "cached_partial": await _throughput(client, partial_urls, config.throughput_seconds),
+            "bare": await _throughput(pool, ["/bench/bare"], config.throughput_seconds),
+            "shell": await _throughput(pool, ["/"], config.throughput_seconds),
+            "cached_partial": await _throughput(pool, partial_urls, config.throughput_seconds),
         }
-        server_p50 = await _cached_server_p50(client, partial_urls)
-        load = await _load(client, partial_urls, config.load_users, config.load_seconds)
+        server_p50 = await _cached_server_p50(pool, partial_urls)
+        crowd = Pool(host, int(port), config.load_users, headers)
+        load = await _load(crowd, partial_urls, config.load_users, config.load_seconds)
+        await crowd.close()
+    finally:
         server._sampler.cancel()
+        await pool.close()
     billable = modes["billable"]
     billable.update(
         speedup_cold_vs_naive=round(modes["naive"]["cold_all_partials_ms"] / billable["cold_all_partials_ms"], 1),
@@ -202,19 +208,25 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
     return modes
 
 
-async def _sign_in(client: httpx2.AsyncClient) -> None:
-    page = await client.get("/login")
-    token = _attributes(page.text, "input[name=csrf_token]", "value")[0]
-    response = await client.post("/login", data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token})
-    if response.status_code != 303:
-        raise RuntimeError("the benchmark could not sign in")
-    home = await client.get("/")
-    client.headers["X-CSRF-Token"] = _attributes(home.text, "meta[name=csrf-token]", "content")[0]
+async def _sign_in(base: str) -> dict[str, str]:
+    """Sign in as the bench admin; the headers (cookie, CSRF token) later requests carry."""
+    async with httpx2.AsyncClient(base_url=base) as client:
+        token = _attributes((await client.get("/login")).text, "input[name=csrf_token]", "value")[0]
+        form = {"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token}
+        if (await client.post("/login", data=form)).status_code != 303:
+            raise RuntimeError("the benchmark could not sign in")
+        home = await client.get("/")
+        csrf = _attributes(home.text, "meta[name=csrf-token]", "content")[0]
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return {"Cookie": cookie, "X-CSRF-Token": csrf}
 
 
-async def _clear(client: httpx2.AsyncClient) -> None:
-    response = await client.post("/bench/clear")
-    response.raise_for_status()
+async def _clear(base: str, headers: dict[str, str]) -> None:
+    async with httpx2.AsyncClient(base_url=base, headers=headers) as client:
+        (await client.post("/bench/clear")).raise_for_status()
+
+
+_PLACEHOLDER = re.compile(r'hx-get="([^"]+)"\s+hx-trigger="load"')
 
 
 def _attributes(html: str, selector: str, attribute: str) -> list[str]:
@@ -222,56 +234,48 @@ def _attributes(html: str, selector: str, attribute: str) -> list[str]:
 
 
 def _placeholders(html: str) -> list[str]:
-    return _attributes(html, "[hx-trigger=load]", "hx-get")
+    return [url.replace("&amp;", "&") for url in _PLACEHOLDER.findall(html)]
 
 
-def _queries(response: httpx2.Response) -> int:
-    match = re.search(r'db;dur=[\d.]+;desc="(\d+) queries"', response.headers.get("server-timing", ""))
+def _queries(reply: Reply) -> int:
+    match = re.search(r'db;dur=[\d.]+;desc="(\d+) queries"', reply.headers.get("server-timing", ""))
     return int(match.group(1)) if match else 0
 
 
-def _one_page(path: str) -> Callable[[httpx2.AsyncClient], Awaitable[dict[str, Any]]]:
-    async def measure(client: httpx2.AsyncClient) -> dict[str, Any]:
-        started = time.perf_counter()
-        async with client.stream("GET", path) as response:
-            ttfb = (time.perf_counter() - started) * 1000
-            await response.aread()
-        if response.status_code != 200:
-            raise RuntimeError(f"{path} answered {response.status_code}")
-        return {
-            "ttfb_ms": round(ttfb, 2),
-            "all_ms": round((time.perf_counter() - started) * 1000, 2),
-            "queries": _queries(response),
-        }
+def _checked(reply: Reply, path: str) -> Reply:
+    if reply.status != 200:
+        raise RuntimeError(f"{path} answered {reply.status}")
+    return reply
+
+
+def _one_page(path: str) -> Callable[[Pool], Awaitable[dict[str, Any]]]:
+    async def measure(pool: Pool) -> dict[str, Any]:
+        reply = _checked(await pool.get(path), path)
+        return {"ttfb_ms": round(reply.ttfb_ms, 2), "all_ms": round(reply.total_ms, 2), "queries": _queries(reply)}
 
     return measure
 
 
-async def _progressive(client: httpx2.AsyncClient) -> dict[str, Any]:
+async def _progressive(pool: Pool) -> dict[str, Any]:
     """The shell, then every partial it names, six at a time, as a browser would."""
     started = time.perf_counter()
-    async with client.stream("GET", "/") as shell:
-        ttfb = (time.perf_counter() - started) * 1000
-        await shell.aread()
+    shell = _checked(await pool.get("/"), "/")
     queries = _queries(shell)
     pending = _placeholders(shell.text)
     while pending:  # a partial may name more partials (the client list names its rows)
-        responses = await asyncio.gather(*(client.get(url) for url in pending))
-        pending = []
-        for response in responses:
-            if response.status_code != 200:
-                raise RuntimeError(f"{response.url} answered {response.status_code}")
-            queries += _queries(response)
-            pending += _placeholders(response.text)
-    return {"ttfb_ms": round(ttfb, 2), "all_ms": round((time.perf_counter() - started) * 1000, 2), "queries": queries}
+        replies = await asyncio.gather(*(pool.get(url) for url in pending))
+        requested, pending = pending, []
+        for url, reply in zip(requested, replies, strict=True):
+            queries += _queries(_checked(reply, url))
+            pending += _placeholders(reply.text)
+    return {
+        "ttfb_ms": round(shell.ttfb_ms, 2),
+        "all_ms": round((time.perf_counter() - started) * 1000, 2),
+        "queries": queries,
+    }
 
 
-async def _page_urls(client: httpx2.AsyncClient) -> tuple[list[str], list[str]]:
-    shell = await client.get("/")
-    return ["/"], _placeholders(shell.text)
-
-
-async def _throughput(client: httpx2.AsyncClient, urls: list[str], seconds: float) -> float:
+async def _throughput(pool: Pool, urls: list[str], seconds: float) -> float:
     """Requests per second with CONNECTIONS requests in flight, cycling through urls."""
     done = 0
     deadline = time.perf_counter() + seconds
@@ -280,8 +284,7 @@ async def _throughput(client: httpx2.AsyncClient, urls: list[str], seconds: floa
         nonlocal done
         index = offset
         while time.perf_counter() < deadline:
-            response = await client.get(urls[index % len(urls)])
-            response.raise_for_status()
+            _checked(await pool.get(urls[index % len(urls)]), "throughput")
             done += 1
             index += 1
 
@@ -290,44 +293,39 @@ async def _throughput(client: httpx2.AsyncClient, urls: list[str], seconds: floa
     return done / (time.perf_counter() - started)
 
 
-async def _cached_server_p50(client: httpx2.AsyncClient, urls: list[str]) -> float:
+async def _cached_server_p50(pool: Pool, urls: list[str]) -> float:
     """Median server time (Server-Timing total) of cached partials."""
     totals = []
     for url in urls * 3:
-        response = await client.get(url)
-        match = re.search(r"total;dur=([\d.]+)", response.headers["server-timing"])
-        if match and 'cache;desc="hit"' in response.headers["server-timing"]:
+        timing = (await pool.get(url)).headers["server-timing"]
+        match = re.search(r"total;dur=([\d.]+)", timing)
+        if match and 'cache;desc="hit"' in timing:
             totals.append(float(match.group(1)))
     return round(statistics.median(totals), 3) if totals else -1.0
 
 
-async def _load(client: httpx2.AsyncClient, urls: list[str], users: int, seconds: float) -> dict[str, Any]:
+async def _load(pool: Pool, urls: list[str], users: int, seconds: float) -> dict[str, Any]:
     """`users` simulated users, each requesting partials one after another, for `seconds`."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx2.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx2.AsyncClient(
-        base_url=str(client.base_url), limits=limits, timeout=30, cookies=client.cookies, headers=client.headers
-    ) as crowd:
 
-        async def user(offset: int) -> None:
-            nonlocal errors
-            index = offset
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                try:
-                    response = await crowd.get(urls[index % len(urls)])
-                    if response.status_code >= 500:
-                        errors += 1
-                except httpx2.HTTPError:
+    async def user(offset: int) -> None:
+        nonlocal errors
+        index = offset
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                if (await pool.get(urls[index % len(urls)])).status >= 500:
                     errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-                index += 7
+            except OSError:
+                errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+            index += 7
 
-        started = time.perf_counter()
-        await asyncio.gather(*(user(n) for n in range(users)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(user(n) for n in range(users)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
 
     def pct(q: float) -> float:

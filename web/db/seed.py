@@ -200,7 +200,13 @@ async def seed(
     user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user, demo_account)
     clients = await _seed_clients(db, rng, size.clients, user_ids, today)
     progress(f"seed: {len(user_ids)} staff, {len(clients)} clients")
-    await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
+    # Bulk load without the rollup trigger (one upsert per row), then rebuild the rollup at once.
+    await db.execute("ALTER TABLE timesheet_entries DISABLE TRIGGER client_month_entries_rollup")
+    try:
+        await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
+        await db.execute("SELECT client_month_entries_rebuild()")
+    finally:
+        await db.execute("ALTER TABLE timesheet_entries ENABLE TRIGGER client_month_entries_rollup")
     for table in ("users", "clients", "services"):
         # Rows went in with explicit ids: move each identity past them.
         await db.execute(

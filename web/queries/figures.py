@@ -11,7 +11,7 @@ MRR is the sum of monthly prices of recurring services active today.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from web.db import Database, Row
@@ -87,11 +87,18 @@ one_off AS (
     WHERE s.kind = 'one_off' AND s.start_date BETWEEN :start AND :end
     GROUP BY s.client_id),
 hourly AS (
-    SELECT e.client_id, SUM(e.amount_cents) AS cents,
-           SUM(e.minutes) FILTER (WHERE e.billable) AS billable_minutes, SUM(e.minutes) AS minutes
-    FROM timesheet_entries e JOIN scope ON scope.id = e.client_id
-    WHERE e.work_date BETWEEN :start AND :end
-    GROUP BY e.client_id),
+    -- Whole months from the rollup; the days of months the period cuts from the entries.
+    SELECT client_id, SUM(cents) AS cents, SUM(billable_minutes) AS billable_minutes, SUM(minutes) AS minutes
+    FROM (
+        SELECT r.client_id, r.amount_cents AS cents, r.billable_minutes, r.minutes
+        FROM client_month_entries r JOIN scope ON scope.id = r.client_id
+        WHERE r.month BETWEEN :full_first AND :full_last
+        UNION ALL
+        SELECT e.client_id, e.amount_cents, CASE WHEN e.billable THEN e.minutes ELSE 0 END, e.minutes
+        FROM timesheet_entries e JOIN scope ON scope.id = e.client_id
+        WHERE e.work_date BETWEEN :start AND :end AND (e.work_date < :full_first OR e.work_date > :full_last_day)
+    ) parts
+    GROUP BY client_id),
 figures AS (
     SELECT scope.id AS client_id, scope.status,
            COALESCE(recurring.cents, 0) AS recurring_cents,
@@ -132,12 +139,27 @@ FIGURE_SORTS = {
 def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
     """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
     where, params = scope.where()
+    full_first, full_last_day = _whole_months(period)
     return _FIGURES_SQL.format(where=where), {
         **params,
         "start": period.start,
         "end": period.end,
         "today": today,
+        "full_first": full_first,
+        # With no whole month, last < first keeps the rollup out entirely.
+        "full_last": Month.of(full_last_day).first_day if full_first <= full_last_day else full_last_day,
+        "full_last_day": full_last_day,
     }
+
+
+def _whole_months(period: Period) -> tuple[date, date]:
+    """The first and last day of the calendar months lying wholly inside the period; when there are
+    none, an empty range (first > last) that sends every day of the period to the entries."""
+    first = period.start if period.start.day == 1 else Month.of(period.start).plus(1).first_day
+    last = period.end if period.end == Month.of(period.end).last_day else Month.of(period.end).plus(-1).last_day
+    if first > last:
+        return period.end + timedelta(days=1), period.start - timedelta(days=1)
+    return first, last
 
 
 async def client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
@@ -196,9 +218,9 @@ one_off AS (
     WHERE s.kind = 'one_off' AND s.start_date BETWEEN :first AND :last_day
     GROUP BY 1),
 hourly AS (
-    SELECT date_trunc('month', e.work_date)::date AS month, SUM(e.amount_cents) AS cents
-    FROM timesheet_entries e JOIN scope ON scope.id = e.client_id
-    WHERE e.work_date BETWEEN :first AND :last_day
+    SELECT r.month, SUM(r.amount_cents) AS cents
+    FROM client_month_entries r JOIN scope ON scope.id = r.client_id
+    WHERE r.month BETWEEN :first AND :last
     GROUP BY 1)
 SELECT m.month, COALESCE(recurring.cents, 0) AS recurring_cents, COALESCE(one_off.cents, 0) AS one_off_cents,
        COALESCE(hourly.cents, 0) AS hourly_cents
