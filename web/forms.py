@@ -31,6 +31,8 @@ class FormReader:
         value = self.raw(name)
         if required and not value:
             self.fail(name, f"{label} is required.")
+        elif "\x00" in value:  # PostgreSQL text cannot hold it
+            self.fail(name, f"{label} cannot contain a NUL character.")
         elif len(value) > max_length:
             self.fail(name, f"{label} can be at most {max_length} characters ({len(value)} now).")
         return value

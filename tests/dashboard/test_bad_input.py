@@ -105,3 +105,12 @@ def test_search_text_is_escaped(client: TestClient, data: DataBuilder) -> None:
     page = client.get('/?q="><script>alert(1)</script>').text
     assert "<script>alert(1)</script>" not in page
     assert soup(page).select_one("#filter-q")["value"] == '"><script>alert(1)</script>'
+
+
+def test_a_nul_character_is_refused_not_a_500(client: TestClient, data: DataBuilder) -> None:
+    assert client.get("/?q=a%00b").status_code == 400
+    assert client.get("/partials/dashboard/revenue?q=%00").status_code == 400
+    assert client.get("/export/clients.csv?q=%00").status_code == 400
+    form = {"work_date": "2026-11-12", "client_id": str(data.client("Acme")), "duration": "1", "description": "\x00"}
+    response = client.post("/timesheet/entries", data=form)
+    assert response.status_code == 422 and "cannot contain a NUL character" in response.text

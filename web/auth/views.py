@@ -47,6 +47,8 @@ async def login(request: Request) -> Response:
 
     if not email or not password:
         return again("Enter your email and your password.", 400)
+    if "\x00" in email or "\x00" in password:  # no account can have one; PostgreSQL text cannot hold it
+        return again(WRONG, 401)
     wait = await _throttled_for(request, email, address)
     if wait is not None:
         return again(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait != 1 else ''}.", 429)

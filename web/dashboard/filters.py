@@ -74,6 +74,8 @@ def parse_filters(query: QueryParams, today: date) -> DashboardFilters:
     search = _optional(query, "q")
     if search is not None and len(search) > MAX_SEARCH:
         errors["q"] = f"Search is limited to {MAX_SEARCH} characters."
+    elif search is not None and "\x00" in search:
+        errors["q"] = "Search cannot contain a NUL character."
     sort = query.get("sort") or "name"
     if sort not in SORTS:
         errors["sort"] = f"Unknown sort {sort!r}. Sort by one of: {', '.join(SORTS)}."
