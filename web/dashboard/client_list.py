@@ -11,11 +11,11 @@ from starlette.datastructures import QueryParams
 
 from web import charts
 from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, parse_filters
+from web.dashboard.row_batch import ROWS
 from web.db import Database
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientSummary
-from web.queries.scope import ClientScope
 from web.registry import Frame, NotFound, Partial
 
 # Client row
@@ -53,13 +53,10 @@ def period_query(f: DashboardFilters) -> dict[str, str]:
 
 
 async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
-    client = await clients.get_client(db, p.client_id)
-    if client is None:
+    data = await ROWS.load(db, p.client_id, p.period, today)  # batched with the rows asked at the same time
+    if data is None:
         raise NotFound(f"There is no client with id {p.client_id}.")
-    figs = await figures.client_figures(db, p.client_id, p.period, today)
-    months = trailing_months(Month.of(p.period.end), 12)
-    series = await figures.monthly_revenue(db, ClientScope(client_id=p.client_id), months[0], months[-1])
-    return client_row(client, figs, series)
+    return client_row(data.client, data.figures, data.series)
 
 
 def client_row(client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue]) -> ClientRow:

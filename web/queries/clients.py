@@ -104,6 +104,15 @@ async def get_client(db: Database, client_id: int) -> ClientSummary | None:
     return None if row is None else ClientSummary(row["id"], row["name"], row["status"], row["manager"])
 
 
+async def get_clients(db: Database, client_ids: list[int]) -> dict[int, ClientSummary]:
+    rows = await db.fetch_all(
+        "SELECT c.id, c.name, c.status, u.name AS manager FROM clients c "
+        "LEFT JOIN users u ON u.id = c.account_manager_id WHERE c.id = ANY(:ids)",
+        ids=client_ids,
+    )
+    return {r["id"]: ClientSummary(r["id"], r["name"], r["status"], r["manager"]) for r in rows}
+
+
 async def account_managers(db: Database) -> list[Manager]:
     """Staff who manage at least one client, for the filter bar."""
     rows = await db.fetch_all(

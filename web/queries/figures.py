@@ -10,6 +10,8 @@ MRR is the sum of monthly prices of recurring services active today.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -168,7 +170,23 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
     return Figures() if row is None else Figures.from_row(row)
 
 
+_totals_in_flight: dict[tuple[int, str, str, date], asyncio.Task[ScopeTotals]] = {}
+
+
 async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
+    """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
+    hours, revenue per client): while one computation runs, the others wait for it instead of
+    running the same query again."""
+    key = (id(db), scope.key(), period.key(), today)
+    task = _totals_in_flight.get(key)
+    if task is None:
+        task = asyncio.ensure_future(_scope_totals(db, scope, period, today))
+        _totals_in_flight[key] = task
+        task.add_done_callback(lambda _: _totals_in_flight.pop(key, None))
+    return await asyncio.shield(task)
+
+
+async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     sql, params = figures_cte(scope, period, today)
     row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
     assert row is not None  # an aggregate without GROUP BY always returns one row
@@ -251,3 +269,65 @@ async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: 
         )
         for row in rows
     ]
+
+
+_MONTHLY_BY_CLIENT_SQL = """
+WITH scope AS NOT MATERIALIZED (SELECT c.id FROM clients c WHERE {where}),
+months AS (
+    SELECT generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month')::date AS month),
+recurring AS (
+    SELECT s.client_id, m.month, SUM(s.monthly_price_cents) AS cents
+    FROM months m
+    JOIN services s ON s.kind = 'recurring'
+        AND s.start_date <= (m.month + interval '1 month' - interval '1 day')::date
+        AND (s.end_date IS NULL OR s.end_date >= m.month)
+    JOIN scope ON scope.id = s.client_id
+    GROUP BY 1, 2),
+one_off AS (
+    SELECT s.client_id, date_trunc('month', s.start_date)::date AS month, SUM(s.fixed_price_cents) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id
+    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :first AND :last_day
+    GROUP BY 1, 2),
+hourly AS (
+    SELECT r.client_id, r.month, SUM(r.amount_cents) AS cents
+    FROM client_month_entries r JOIN scope ON scope.id = r.client_id
+    WHERE r.month BETWEEN :first AND :last
+    GROUP BY 1, 2)
+SELECT scope.id AS client_id, m.month, COALESCE(recurring.cents, 0) AS recurring_cents,
+       COALESCE(one_off.cents, 0) AS one_off_cents, COALESCE(hourly.cents, 0) AS hourly_cents
+FROM scope CROSS JOIN months m
+LEFT JOIN recurring ON recurring.client_id = scope.id AND recurring.month = m.month
+LEFT JOIN one_off ON one_off.client_id = scope.id AND one_off.month = m.month
+LEFT JOIN hourly ON hourly.client_id = scope.id AND hourly.month = m.month
+ORDER BY scope.id, m.month
+"""
+
+
+async def monthly_revenue_by_client(
+    db: Database, client_ids: Sequence[int], first: Month, last: Month
+) -> dict[int, list[MonthRevenue]]:
+    """Each client's revenue for each month first..last, in one query (for batched client rows)."""
+    where, params = ClientScope(client_ids=tuple(client_ids)).where()
+    rows = await db.fetch_all(
+        _MONTHLY_BY_CLIENT_SQL.format(where=where),
+        **params,
+        first=first.first_day,
+        last=last.first_day,
+        last_day=last.last_day,
+    )
+    series: dict[int, list[MonthRevenue]] = {}
+    for row in rows:
+        series.setdefault(row["client_id"], []).append(
+            MonthRevenue(
+                Month.of(row["month"]), int(row["recurring_cents"]), int(row["one_off_cents"]), int(row["hourly_cents"])
+            )
+        )
+    return series
+
+
+async def clients_figures(db: Database, client_ids: Sequence[int], period: Period, today: date) -> dict[int, Figures]:
+    """Figures of several clients for the period, in one query."""
+    sql, params = figures_cte(ClientScope(client_ids=tuple(client_ids)), period, today)
+    return {
+        row["client_id"]: Figures.from_row(row) for row in await db.fetch_all(sql + "SELECT * FROM figures", **params)
+    }

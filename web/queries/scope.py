@@ -14,6 +14,7 @@ class ClientScope:
     manager_id: int | None = None
     search: str | None = None
     client_id: int | None = None
+    client_ids: tuple[int, ...] | None = None  # several clients at once (batched loads)
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL condition on clients aliased `c`, and its parameters."""
@@ -31,10 +32,14 @@ class ClientScope:
         if self.client_id is not None:
             conditions.append("c.id = :client_id")
             params["client_id"] = self.client_id
+        if self.client_ids is not None:
+            conditions.append("c.id = ANY(:client_ids)")
+            params["client_ids"] = list(self.client_ids)
         return " AND ".join(conditions), params
 
     def key(self) -> str:
-        return f"s={self.status or ''}|m={self.manager_id or ''}|q={self.search or ''}|c={self.client_id or ''}"
+        ids = ",".join(map(str, self.client_ids or ()))
+        return f"s={self.status or ''}|m={self.manager_id or ''}|q={self.search or ''}|c={self.client_id or ''}|{ids}"
 
 
 def _escape_like(text: str) -> str:
