@@ -168,6 +168,7 @@ class Registry:
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
         self.versions, self.dev = versions, dev
         self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._placeholders: dict[Frame, Markup] = {}
 
     def __getitem__(self, name: str) -> Partial[Any, Any]:
         return self.partials[name]
@@ -178,8 +179,17 @@ class Registry:
         return render_or_explain(self.env, partial, frame, context, dev=self.dev)
 
     def placeholder(self, partial: Partial[P, Any], params: P) -> Markup:
-        """The loading state, for a page shell to fetch the partial from."""
-        return Markup(self.render_state(partial, partial.frame(params)))
+        """The loading state, for a page shell to fetch the partial from. It depends on its frame
+        alone, so it is rendered once per frame (a page shell shows dozens)."""
+        frame = partial.frame(params)
+        html = self._placeholders.get(frame)
+        if html is None:
+            html = Markup(self.render_state(partial, frame))
+            if not self.dev:  # in development, templates change under us
+                if len(self._placeholders) >= 20_000:
+                    self._placeholders.clear()
+                self._placeholders[frame] = html
+        return html
 
     async def render(self, partial: Partial[P, Any], params: P, today: date, viewer_role: str = "staff") -> Rendered:
         """The partial loaded (from cache or the database), or its error state. Never raises."""

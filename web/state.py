@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from aiocache.base import BaseCache
 from jinja2 import Environment
@@ -28,6 +29,8 @@ class AppState:
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
     shared_ops: SharedOps  # this process's /ops figures, and everyone's through Redis
     prometheus: PrometheusMetrics
+    # small per-process results that change only with the cache versions (e.g. the managers list)
+    memo: dict[str, Any] = field(default_factory=dict)
     # user id -> (when read, the user or None): see web.auth.guard.current_user
     user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
 

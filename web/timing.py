@@ -38,9 +38,7 @@ class RequestTiming:
         return (time.perf_counter() - self.started) * 1000
 
     def server_timing(self, total_ms: float) -> str:
-        parts = [f"total;dur={total_ms:.2f}"]
-        if self.db_queries or self.partial:
-            parts.append(f'db;dur={self.db_ms:.2f};desc="{self.db_queries} queries"')
+        parts = [f"total;dur={total_ms:.2f}", f'db;dur={self.db_ms:.2f};desc="{self.db_queries} queries"']
         if self.render_ms:
             parts.append(f"render;dur={self.render_ms:.2f}")
         if self.cache:

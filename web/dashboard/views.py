@@ -38,10 +38,20 @@ class DashboardPage:
     show_timings: bool = False  # ?timings=1, for admins: the page waterfall
 
 
+async def _managers(state: AppState) -> list[Manager]:
+    """The account managers for the filter, read again only after a write (a new cache version)."""
+    key = "managers:" + state.registry.versions.key(("epoch", "all"))
+    managers: list[Manager] | None = state.memo.get(key)
+    if managers is None:
+        state.memo.clear()
+        managers = state.memo[key] = await account_managers(state.db)
+    return managers
+
+
 async def dashboard(request: Request) -> Response:
     state = AppState.of(request)
     today = state.today()
-    managers = await account_managers(state.db)
+    managers = await _managers(state)
     values = {k: v[:200] for k, v in request.query_params.items() if k != "timings"}
     values.setdefault("period", "custom" if values.get("from") or values.get("to") else "this_month")
     try:

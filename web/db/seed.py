@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from web.db import Database
+from web.db import versions as cache_versions
 from web.queries.users import hash_password
 
 DEMO_EMAIL = "demo@billable.test"
@@ -213,6 +214,7 @@ async def seed(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(max(id), 1) FROM {table}))"
         )
     await db.execute("ANALYZE")
+    await cache_versions.bump(db, ["epoch", "all"])  # running apps drop everything cached before
 
 
 async def _seed_users(
