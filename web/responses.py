@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from starlette.requests import Request
@@ -34,3 +34,18 @@ def render_page(request: Request, template: str, page: Any, *, status_code: int 
 
 def fragment(html: str, *, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers=PRIVATE)
+
+
+@dataclass(frozen=True)
+class MessageFragment:
+    message: str
+    error: bool
+
+
+def message(request: Request, text: str, *, status_code: int = 200, trigger: str | None = None) -> HTMLResponse:
+    """A one-line message fragment; an error when the status is 4xx/5xx. `trigger` names an event
+    (HX-Trigger) on which the page's affected parts reload themselves."""
+    response = render_page(request, "message.html", MessageFragment(text, status_code >= 400), status_code=status_code)
+    if trigger:
+        response.headers["HX-Trigger"] = trigger
+    return response

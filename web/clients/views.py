@@ -22,7 +22,7 @@ from web.queries.scope import CLIENT_STATUSES
 from web.queries.services import KINDS, Service, ServiceInput
 from web.queries.users import staff_list
 from web.registry import BadInput
-from web.responses import render_page
+from web.responses import message, render_page
 from web.state import AppState
 
 # Section: the client page
@@ -255,23 +255,21 @@ async def _set_end(request: Request, *, ending: bool) -> Response:
     state = AppState.of(request)
     client_id, service = await _service(request)
     if service is None:
-        return _service_message(request, "This service does not exist (any more).", 404)
+        return message(request, "This service does not exist (any more).", status_code=404)
     reader = FormReader(await request.form())  # type: ignore[arg-type]
     version = reader.id("version", "Version")
     end = reader.date("end_date", "End date") if ending else None
     if reader.errors or version is None:
-        return _service_message(request, " ".join(reader.errors.values()), 422)
+        return message(request, " ".join(reader.errors.values()), status_code=422)
     viewer = await current_user(request)
     assert viewer is not None
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await services.set_end_date(state.db, changes, client_id, service.id, version, end)
     except (Conflict, ValueError) as exc:
-        return _service_message(request, str(exc), 409 if isinstance(exc, Conflict) else 422)
+        return message(request, str(exc), status_code=409 if isinstance(exc, Conflict) else 422)
     what = f"Ended {service.name} on {end.isoformat()}." if end else f"Reactivated {service.name}."
-    response = _service_message(request, what, 200)
-    response.headers["HX-Trigger"] = "client-changed"
-    return response
+    return message(request, what, trigger="client-changed")
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:
@@ -311,15 +309,3 @@ def _service_form(request: Request, form: ServiceForm, status_code: int, *, chan
     if changed:
         response.headers["HX-Trigger"] = "client-changed"
     return response
-
-
-@dataclass(frozen=True)
-class MessageFragment:
-    message: str
-    error: bool
-
-
-def _service_message(request: Request, message: str, status_code: int) -> Response:
-    return render_page(
-        request, "timesheet-message.html", MessageFragment(message, status_code >= 400), status_code=status_code
-    )

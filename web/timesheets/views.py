@@ -18,7 +18,7 @@ from web.queries import entries
 from web.queries.changes import Conflict, recording
 from web.queries.entries import ClientChoice, Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, get_user, staff_list
-from web.responses import render_page
+from web.responses import message, render_page
 from web.state import AppState
 from web.timesheets.partials import GROUPINGS, SUMMARY, SummaryParams
 
@@ -236,9 +236,11 @@ async def delete(request: Request) -> Response:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.delete_entry(state.db, changes, entry.id, version)
     except Conflict as exc:
-        return _message(request, str(exc), error=True, status_code=409)
-    return _message(
-        request, f"Deleted {_hours(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.", changed=True
+        return message(request, str(exc), status_code=409)
+    return message(
+        request,
+        f"Deleted {_hours(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
+        trigger="entries-changed",
     )
 
 
@@ -315,17 +317,17 @@ async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
     raw = request.path_params["entry_id"]
     entry = await entries.get_entry(AppState.of(request).db, raw) if 0 < raw < 2**63 else None
     if entry is None:
-        return None, _message(request, "This entry does not exist (any more).", error=True, status_code=404)
+        return None, message(request, "This entry does not exist (any more).", status_code=404)
     if entry.user_id != viewer.id and viewer.role != "admin":
         return None, refusal(request, 403, "You can only change your own entries.")
     return entry, None
 
 
-async def _conflict(request: Request, entry_id: int, message: str) -> Response:
+async def _conflict(request: Request, entry_id: int, text: str) -> Response:
     state = AppState.of(request)
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
-        return _message(request, message, error=True, status_code=409)
+        return message(request, text, status_code=409)
     form = EntryForm(
         current.user_id,
         _values_of(current),
@@ -334,7 +336,7 @@ async def _conflict(request: Request, entry_id: int, message: str) -> Response:
         await entries.service_choices(state.db, current.client_id),
         current.id,
         current.version,
-        message,
+        text,
         message_is_error=True,
     )
     return _form_response(request, form, status_code=409)
@@ -365,21 +367,6 @@ def _form_response(request: Request, form: EntryForm, *, status_code: int = 200,
 @dataclass(frozen=True)
 class FormFragment:
     form: EntryForm
-
-
-@dataclass(frozen=True)
-class MessageFragment:
-    message: str
-    error: bool
-
-
-def _message(
-    request: Request, message: str, *, error: bool = False, status_code: int = 200, changed: bool = False
-) -> Response:
-    response = render_page(request, "timesheet-message.html", MessageFragment(message, error), status_code=status_code)
-    if changed:
-        response.headers["HX-Trigger"] = "entries-changed"
-    return response
 
 
 def _hours(minutes: int) -> str:
