@@ -56,9 +56,11 @@ async def entries_csv(request: Request) -> Response:
         reader.fail("to", "The end date must be on or after the start date.")
     if first and last and (last - first).days > MAX_EXPORT_DAYS:
         reader.fail("to", "An export can cover at most ten years.")
+    # Staff export their own time; admins everyone's, or one person's with ?user=.
+    person = reader.id("user", "Person", required=False)
+    user_id = viewer.id if viewer.role != "admin" else person
     if reader.errors or first is None or last is None:
         return refusal(request, 400, " ".join(reader.errors.values()))
-    user_id = None if viewer.role == "admin" else viewer.id
     header = ["date", "person", "client", "service", "minutes", "hours", "billable", "rate", "amount", "description"]
     rows = entry_rows(AppState.of(request).db, first, last, user_id)
     return _csv_response(f"time-entries-{first.isoformat()}-{last.isoformat()}.csv", header, rows)

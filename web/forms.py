@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 MAX_CENTS = 10_000_000_000  # €100 million
+MAX_ID = 2**63 - 1  # bigint ids
+MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
 _DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$")
 
@@ -49,10 +51,18 @@ class FormReader:
             if required:
                 self.fail(name, f"Choose a {label.lower()}.")
             return None
-        if not (len(value) <= 19 and value.isascii() and value.isdecimal() and int(value) > 0):
+        if not (len(value) <= 19 and value.isascii() and value.isdecimal() and 0 < int(value) <= MAX_ID):
             self.fail(name, f"{label} is not valid.")
             return None
         return int(value)
+
+    def version(self, name: str = "version") -> int | None:
+        """The version a form was read at (optimistic locking)."""
+        value = self.id(name, "Version")
+        if value is not None and value > MAX_VERSION:
+            self.fail(name, "Version is not valid.")
+            return None
+        return value
 
     def date(self, name: str, label: str, *, required: bool = True) -> date | None:
         value = self.raw(name)
@@ -112,3 +122,8 @@ class FormReader:
 
     def checkbox(self, name: str) -> bool:
         return self.raw(name) in ("on", "true", "1", "yes")
+
+
+def is_id(value: int) -> bool:
+    """Whether a number from a URL can be a row id (path converters accept any size)."""
+    return 0 < value <= MAX_ID

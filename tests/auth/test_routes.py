@@ -98,3 +98,9 @@ def test_a_disabled_account_loses_access(open_app: OpenApp, data: DataBuilder) -
         app_client.app.state.billable.user_cache.clear()  # as if USER_RECHECK_S had passed
         response = app_client.get("/", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_refusals_escape_their_message(client: TestClient) -> None:
+    response = client.get("/export/clients.csv?period=<b>x</b>", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "<b>" not in response.text and "&lt;b&gt;" in response.text

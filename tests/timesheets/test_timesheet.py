@@ -208,3 +208,43 @@ def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(
 def test_summaries_are_for_admins(sam: TestClient) -> None:
     assert soup(sam.get("/timesheet").text).select_one(".summaries") is None
     assert sam.get("/partials/timesheets/summary?by=client&period=this_month").status_code == 403
+
+
+def test_numbers_too_big_for_the_database_are_refused_not_a_500(
+    sam: TestClient, client: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    huge = "9" * 19
+    assert sam.get(f"/timesheet/services?client_id={huge}").status_code == 200
+    assert log(sam, client_id=huge).status_code == 422
+    log(sam, client_id=str(office["acme"]))
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    assert sam.post(f"/timesheet/entries/{entry_id}/delete", data={"version": "2147483648"}).status_code == 422
+    assert sam.post(f"/timesheet/entries/{entry_id}/delete", data={}).status_code == 422
+    assert sam.post(f"/timesheet/entries/{huge}0/delete", data={"version": "1"}).status_code == 404
+    assert client.post(f"/clients/{huge}0", data={"name": "x", "status": "lead", "version": "1"}).status_code == 404
+    assert client.get(f"/clients/{office['acme']}/services/{huge}0/edit").status_code == 404
+    assert len(entries(data)) == 1
+
+
+def test_a_failed_edit_keeps_the_version_that_was_read(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:00")
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    data.val("UPDATE timesheet_entries SET minutes = 45, version = 2 WHERE id = :id", id=entry_id)  # someone else
+    fields = {"work_date": "2026-11-12", "client_id": str(office["acme"]), "duration": "oops", "version": "1"}
+    typo = sam.post(f"/timesheet/entries/{entry_id}", data=fields)
+    assert typo.status_code == 422
+    assert soup(typo.text).select_one("input[name=version]")["value"] == "1"
+    resubmit = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "duration": "2:00"})
+    assert resubmit.status_code == 409  # not a silent overwrite of the other change
+    assert entries(data)[0]["minutes"] == 45
+
+
+def test_the_weeks_csv_is_the_persons_own(client: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    data.entry(office["acme"], office["sam"], date(2026, 11, 12), 60, 6_000)
+    data.entry(office["acme"], office["kim"], date(2026, 11, 12), 30, 7_000)
+    link = soup(client.get(f"/timesheet?user={office['kim']}&week=2026-11-12").text).select_one("a[download]")["href"]
+    assert f"user={office['kim']}" in link
+    rows = client.get(link).text.strip().splitlines()
+    assert len(rows) == 2 and "Kim Colleague" in rows[1]

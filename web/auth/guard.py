@@ -15,9 +15,11 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from web.forms import is_id
 from web.queries.users import User, get_user
 from web.state import AppState
 
@@ -48,6 +50,9 @@ def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
                 return _to_login(request)
             if not allows(user.role, role):
                 return refusal(request, 403, "Your account may not see this.")
+        # Path ids ({..:int}) match any number of digits; one no row can have is simply not found.
+        if any(isinstance(v, int) and not is_id(v) for v in request.path_params.values()):
+            return refusal(request, 404, "There is nothing at this address.")
         return await endpoint(request)
 
     guard.required_role = role  # type: ignore[attr-defined]  # read by the route-table test
@@ -111,7 +116,7 @@ def refusal(request: Request, status: int, message: str) -> Response:
     from web.views import error_page  # views imports this module
 
     if is_fragment_request(request):
-        return HTMLResponse(f'<p class="card__error" role="alert">{message}</p>', status_code=status)
+        return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
     return error_page(status, "Not allowed" if status == 403 else "Sign in", message)
 
 

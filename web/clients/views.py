@@ -112,7 +112,7 @@ async def update_client(request: Request) -> Response:
     data = await request.form()
     reader = FormReader(data)  # type: ignore[arg-type]
     parsed = _read_client(reader)
-    version = reader.id("version", "Version")
+    version = reader.version()
     managers = await _managers(state)
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version)
     if parsed is None or version is None:
@@ -218,7 +218,7 @@ async def save_service(request: Request) -> Response:
         return refusal(request, 404, f"There is no client with id {client_id}.")
     reader = FormReader(await request.form())  # type: ignore[arg-type]
     parsed = _read_service(reader)
-    version = reader.id("version", "Version") if service_id else None
+    version = reader.version() if service_id else None
     action = f"/clients/{client_id}/services" + (f"/{service_id}" if service_id else "")
     form = ServiceForm(action, reader.values, reader.errors, version)
     if parsed is None or (service_id and version is None):
@@ -233,7 +233,11 @@ async def save_service(request: Request) -> Response:
                 assert version is not None
                 await services.update_service(state.db, changes, client_id, service_id, version, parsed)
     except Conflict as exc:
-        return _service_form(request, replace(form, message=str(exc), message_is_error=True), 409)
+        current = [s for s in await services.client_services(state.db, client_id) if s.id == service_id]
+        if not current:
+            return message(request, str(exc), status_code=409, trigger="client-changed")
+        shown = ServiceForm(action, _service_values(current[0]), {}, current[0].version, str(exc), True)
+        return _service_form(request, shown, 409)
     blank = ServiceForm(
         f"/clients/{client_id}/services",
         {"kind": parsed.kind, "start_date": state.today().isoformat()},
@@ -257,7 +261,7 @@ async def _set_end(request: Request, *, ending: bool) -> Response:
     if service is None:
         return message(request, "This service does not exist (any more).", status_code=404)
     reader = FormReader(await request.form())  # type: ignore[arg-type]
-    version = reader.id("version", "Version")
+    version = reader.version()
     end = reader.date("end_date", "End date") if ending else None
     if reader.errors or version is None:
         return message(request, " ".join(reader.errors.values()), status_code=422)
@@ -267,7 +271,10 @@ async def _set_end(request: Request, *, ending: bool) -> Response:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await services.set_end_date(state.db, changes, client_id, service.id, version, end)
     except (Conflict, ValueError) as exc:
-        return message(request, str(exc), status_code=409 if isinstance(exc, Conflict) else 422)
+        conflict = isinstance(exc, Conflict)  # then the services reload with their current versions
+        return message(
+            request, str(exc), status_code=409 if conflict else 422, trigger="client-changed" if conflict else None
+        )
     what = f"Ended {service.name} on {end.isoformat()}." if end else f"Reactivated {service.name}."
     return message(request, what, trigger="client-changed")
 

@@ -38,6 +38,7 @@ class RowData:
 class RowBatcher:
     def __init__(self) -> None:
         self._open: dict[tuple[int, Period, date], _Batch] = {}
+        self._running: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
 
     async def load(self, db: Database, client_id: int, period: Period, today: date) -> RowData | None:
         """The client's row data, or None when there is no such client."""
@@ -55,7 +56,9 @@ class RowBatcher:
 
     def _close(self, key: tuple[int, Period, date]) -> None:
         batch = self._open.pop(key)
-        asyncio.ensure_future(self._run(batch))
+        task = asyncio.ensure_future(self._run(batch))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _run(self, batch: _Batch) -> None:
         ids = sorted(batch.waiting)

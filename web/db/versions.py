@@ -20,6 +20,13 @@ from web.db import Database
 
 log = logging.getLogger("billable.versions")
 CHANNEL = "billable_cache"
+_generation = 0  # moves whenever any version in this process moves
+
+
+def generation() -> int:
+    """Changes after every write this process learns of: work started before it must not be shared
+    with requests made after it (see web.queries.figures.scope_totals)."""
+    return _generation
 
 
 async def bump(db: Database, scopes: Iterable[str]) -> dict[str, int]:
@@ -60,9 +67,11 @@ class Versions:
         return ",".join(f"{scope}={self.get(scope)}" for scope in scopes)
 
     def apply(self, versions: Mapping[str, int]) -> None:
+        global _generation
         for scope, version in versions.items():
             if version > self.values.get(scope, 0):
                 self.values[scope] = version
+                _generation += 1
 
     async def start(self) -> None:
         await self._listen()
@@ -76,9 +85,13 @@ class Versions:
 
     async def _listen(self) -> None:
         connection = await asyncpg.connect(self.url)
-        await connection.add_listener(CHANNEL, self._on_notify)
-        # Loaded after LISTEN starts, so no bump falls between the two.
-        rows = await connection.fetch("SELECT scope, version FROM cache_versions")
+        try:
+            await connection.add_listener(CHANNEL, self._on_notify)
+            # Loaded after LISTEN starts, so no bump falls between the two.
+            rows = await connection.fetch("SELECT scope, version FROM cache_versions")
+        except BaseException:
+            await connection.close()
+            raise
         self.apply({row["scope"]: row["version"] for row in rows})
         self._connection = connection
 
@@ -86,11 +99,18 @@ class Versions:
         self.apply(decode(payload))
 
     async def _keep_listening(self) -> None:
+        """Reconnect when the listening connection closes or stops answering (a half-open socket)."""
         while True:
             await asyncio.sleep(1.0)
-            if self._connection is None or self._connection.is_closed():
-                log.warning("cache-version listener lost its connection; reconnecting")
-                try:
-                    await self._listen()
-                except (OSError, asyncpg.PostgresError):
-                    log.exception("cache-version listener could not reconnect")
+            try:
+                if self._connection is not None and not self._connection.is_closed():
+                    await asyncio.wait_for(self._connection.fetchval("SELECT 1"), timeout=5)
+                    continue
+            except Exception:
+                log.warning("cache-version listener stopped answering; reconnecting", exc_info=True)
+                if self._connection is not None:
+                    self._connection.terminate()
+            try:
+                await self._listen()
+            except Exception:
+                log.exception("cache-version listener could not reconnect; trying again")

@@ -116,6 +116,19 @@ async def _resolve_rate(db: Database, entry: EntryInput) -> int:
     return 0
 
 
+def _values(entry: EntryInput, rate: int) -> dict[str, Any]:
+    """The parameters an INSERT or UPDATE of an entry writes."""
+    return {
+        "client": entry.client_id,
+        "service": entry.service_id,
+        "day": entry.work_date,
+        "minutes": entry.minutes,
+        "billable": entry.billable,
+        "rate": rate,
+        "text": entry.description,
+    }
+
+
 async def create_entry(db: Database, changes: ChangeSet, entry: EntryInput) -> int:
     rate = await _resolve_rate(db, entry)
     row = await db.fetch_one(
@@ -123,13 +136,7 @@ async def create_entry(db: Database, changes: ChangeSet, entry: EntryInput) -> i
         " description) VALUES (:user, :client, :service, :day, :minutes, :billable, :rate, :text) "
         "RETURNING id, " + ", ".join(_AUDITED),
         user=entry.user_id,
-        client=entry.client_id,
-        service=entry.service_id,
-        day=entry.work_date,
-        minutes=entry.minutes,
-        billable=entry.billable,
-        rate=rate,
-        text=entry.description,
+        **_values(entry, rate),
     )
     assert row is not None
     changes.add(
@@ -149,13 +156,7 @@ async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version:
         "WHERE id = :id AND version = :version RETURNING id, " + ", ".join(_AUDITED),
         id=entry_id,
         version=version,
-        client=entry.client_id,
-        service=entry.service_id,
-        day=entry.work_date,
-        minutes=entry.minutes,
-        billable=entry.billable,
-        rate=rate,
-        text=entry.description,
+        **_values(entry, rate),
     )
     if row is None:
         raise Conflict("time entry", before)

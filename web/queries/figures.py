@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from web.db import Database, Row
+from web.db import versions as cache_versions
 from web.periods import Month, Period
 from web.queries.scope import ClientScope
 
@@ -170,14 +171,15 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
     return Figures() if row is None else Figures.from_row(row)
 
 
-_totals_in_flight: dict[tuple[int, str, str, date], asyncio.Task[ScopeTotals]] = {}
+_totals_in_flight: dict[tuple[int, str, str, date, int], asyncio.Task[ScopeTotals]] = {}
 
 
 async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
     hours, revenue per client): while one computation runs, the others wait for it instead of
     running the same query again."""
-    key = (id(db), scope.key(), period.key(), today)
+    # The generation: a request made after a write never joins a computation started before it.
+    key = (id(db), scope.key(), period.key(), today, cache_versions.generation())
     task = _totals_in_flight.get(key)
     if task is None:
         task = asyncio.ensure_future(_scope_totals(db, scope, period, today))

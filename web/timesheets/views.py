@@ -203,7 +203,7 @@ async def update(request: Request) -> Response:
     assert entry is not None
     form_data = await request.form()
     parsed, form = await _read_entry(request, form_data, editing=entry)
-    version = FormReader(form_data).id("version", "Version")  # type: ignore[arg-type]
+    version = FormReader(form_data).version()  # type: ignore[arg-type]
     if parsed is None or version is None:
         return _form_response(request, form, status_code=422)
     state = AppState.of(request)
@@ -226,17 +226,18 @@ async def delete(request: Request) -> Response:
         return refused
     assert entry is not None
     form_data = await request.form()
-    version = FormReader(form_data).id("version", "Version")  # type: ignore[arg-type]
+    version = FormReader(form_data).version()  # type: ignore[arg-type]
     state = AppState.of(request)
     viewer = await current_user(request)
     assert viewer is not None
+    if version is None:
+        return message(request, "This request did not say which version of the entry it deletes.", status_code=422)
     try:
-        if version is None:
-            raise Conflict("time entry", None)
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.delete_entry(state.db, changes, entry.id, version)
     except Conflict as exc:
-        return message(request, str(exc), status_code=409)
+        # The week reloads, so its buttons carry the current versions.
+        return message(request, str(exc), status_code=409, trigger="entries-changed")
     return message(
         request,
         f"Deleted {_hours(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
@@ -304,7 +305,9 @@ async def _read_entry(
         clients=await entries.client_choices(state.db),
         services=await entries.service_choices(state.db, client_id) if client_id else [],
         entry_id=editing.id if editing else None,
-        version=editing.version if editing else None,
+        # The version the user read, as submitted: re-showing the current one would let a resubmit
+        # overwrite someone else's change unnoticed.
+        version=reader.version() if editing else None,
     )
     if reader.errors or work_date is None or client_id is None or minutes is None:
         return None, form
