@@ -29,12 +29,13 @@ async def partial(request: Request) -> Response:
     request_timing = timing.current()
     if request_timing is not None:
         request_timing.partial = name
+    today = state.today()  # once: the input is read and cached under the same date
     try:
-        params = declared.parse(request.query_params, state.today())
+        params = declared.parse(request.query_params, today)
     except BadInput as exc:
         rendered = state.registry.render_bad_input(declared, exc)
     else:
-        rendered = await state.registry.render(declared, params, state.today(), user.role)
+        rendered = await state.registry.render(declared, params, today, user.role)
     if request_timing is not None:
         request_timing.cache = rendered.cache
     return fragment(rendered.html, status_code=rendered.status)

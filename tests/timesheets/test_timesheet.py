@@ -248,3 +248,11 @@ def test_the_weeks_csv_is_the_persons_own(client: TestClient, office: dict[str, 
     assert f"user={office['kim']}" in link
     rows = client.get(link).text.strip().splitlines()
     assert len(rows) == 2 and "Kim Colleague" in rows[1]
+
+
+def test_no_time_for_a_churned_client(sam: TestClient, data: DataBuilder) -> None:
+    gone = data.client("Gone Co", status="churned")
+    response = log(sam, client_id=str(gone))
+    assert response.status_code == 422
+    assert "has churned" in soup(response.text).select_one("#entry-error-client_id").text
+    assert entries(data) == []

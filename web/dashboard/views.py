@@ -61,15 +61,15 @@ async def dashboard(request: Request) -> Response:
     except BadInput as exc:
         page = DashboardPage(FilterForm(values, exc.errors, managers), [], None)
         return render_page(request, "dashboard.html", page, status_code=400)
+    user = await current_user(request)
+    assert user is not None  # the route needs a signed-in user
     registry = state.registry
     cards = [registry.placeholder(card, filters) for card in CARDS]
     if filters.sort == "name":
         # Name order needs no figures, so the rows' placeholders come with the shell.
-        role = user.role if (user := await current_user(request)) else "staff"
-        client_list = Markup((await registry.render(LIST, filters, today, role)).html)
+        client_list = Markup((await registry.render(LIST, filters, today, user.role)).html)
     else:
         client_list = registry.placeholder(LIST, filters)
-    user = await current_user(request)
-    show_timings = request.query_params.get("timings") == "1" and user is not None and user.role == "admin"
+    show_timings = request.query_params.get("timings") == "1" and user.role == "admin"
     page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
     return render_page(request, "dashboard.html", page)

@@ -108,6 +108,8 @@ async def _resolve_rate(db: Database, entry: EntryInput) -> int:
     )
     if row is None:
         raise InvalidEntry("client_id", "This client does not exist (any more).")
+    if row["status"] == "churned":
+        raise InvalidEntry("client_id", "This client has churned; time cannot be logged for it.")
     if entry.service_id is not None and not row["service_found"]:
         raise InvalidEntry("service_id", "This service does not belong to the chosen client.")
     for rate in (row["service_rate"], row["client_rate"], row["user_rate"]):

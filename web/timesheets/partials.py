@@ -41,10 +41,6 @@ class TimesheetSummary:
     period_label: str
     rows: list[SummaryRow]
 
-    @property
-    def minutes(self) -> int:
-        return sum(r.minutes for r in self.rows)
-
 
 async def load_summary(db: Database, p: SummaryParams, today: date) -> TimesheetSummary:
     rows = await timesheet_summary(db, p.by, p.period.start, p.period.end)
