@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web import timing
+from web import htmx, timing
 from web.state import AppState
 
 # Company figures: private to the signed-in browser, and revalidated every time.
@@ -46,6 +46,4 @@ def message(request: Request, text: str, *, status_code: int = 200, trigger: str
     """A one-line message fragment; an error when the status is 4xx/5xx. `trigger` names an event
     (HX-Trigger) on which the page's affected parts reload themselves."""
     response = render_page(request, "message.html", MessageFragment(text, status_code >= 400), status_code=status_code)
-    if trigger:
-        response.headers["HX-Trigger"] = trigger
-    return response
+    return htmx.trigger(response, trigger)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from web.forms import is_id
+from web.htmx import is_htmx, wants_fragment
 from web.queries.users import User, get_user
 from web.state import AppState
 
@@ -104,18 +105,11 @@ async def _csrf_ok(request: Request) -> bool:
     return sent is not None and secrets.compare_digest(sent.encode(), expected.encode())
 
 
-def is_fragment_request(request: Request) -> bool:
-    """htmx asked for a piece of a page (a partial), not a whole page."""
-    return request.url.path.startswith("/partials/") or (
-        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Request-Type") != "full"
-    )
-
-
 def refusal(request: Request, status: int, message: str) -> Response:
     """A refusal as a fragment for htmx, or as a small page."""
     from web.views import error_page  # views imports this module
 
-    if is_fragment_request(request):
+    if wants_fragment(request):
         return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
     return error_page(status, "Not allowed" if status == 403 else "Sign in", message)
 
@@ -126,7 +120,7 @@ def _to_login(request: Request) -> Response:
     page = request.headers.get("HX-Current-URL") or str(request.url)
     parts = urlsplit(page)
     target = f"/login?next={quote(parts.path + ('?' + parts.query if parts.query else ''), safe='')}"
-    if is_fragment_request(request) or request.headers.get("HX-Request") == "true":
+    if wants_fragment(request) or is_htmx(request):
         response = refusal(request, 401, "Your session has ended. Sign in again.")
         response.headers["HX-Redirect"] = target
         return response

@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_client_id, parse_filters
 from web.db import Database
+from web.htmx import CLIENT_CHANGED
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientEntry
@@ -64,7 +65,7 @@ def client_partial(name: str, load, fixtures) -> Partial[ClientParams, object]: 
         key=ClientParams.key,
         cache_kind="client_row",
         depends=_depends,
-        refresh_on="client-changed",
+        refresh_on=CLIENT_CHANGED,
         fixtures=fixtures,
     )
 

@@ -14,6 +14,7 @@ from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
 from web.forms import MAX_RATE_CENTS, FormReader
+from web.htmx import CLIENT_CHANGED, redirect, trigger
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
 from web.queries.changes import Conflict, recording
@@ -100,10 +101,7 @@ async def create_client(request: Request) -> Response:
     except UnknownManager as exc:
         form = replace(form, errors={"manager_id": str(exc)})
         return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
-    response = Response(status_code=303, headers={"Location": f"/clients/{client_id}"})
-    if request.headers.get("HX-Request") == "true":
-        response = Response(status_code=200, headers={"HX-Redirect": f"/clients/{client_id}"})
-    return response
+    return redirect(request, f"/clients/{client_id}")
 
 
 async def update_client(request: Request) -> Response:
@@ -135,7 +133,7 @@ async def update_client(request: Request) -> Response:
     assert saved is not None
     done = ClientForm(form.action, _values_of(saved), {}, managers, saved.version, "Saved.")
     response = _client_form(request, done, 200)
-    response.headers["HX-Trigger"] = "client-changed"
+    trigger(response, CLIENT_CHANGED)
     return response
 
 
@@ -235,7 +233,7 @@ async def save_service(request: Request) -> Response:
     except Conflict as exc:
         current = [s for s in await services.client_services(state.db, client_id) if s.id == service_id]
         if not current:
-            return message(request, str(exc), status_code=409, trigger="client-changed")
+            return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
         shown = ServiceForm(action, _service_values(current[0]), {}, current[0].version, str(exc), True)
         return _service_form(request, shown, 409)
     blank = ServiceForm(
@@ -273,10 +271,10 @@ async def _set_end(request: Request, *, ending: bool) -> Response:
     except (Conflict, ValueError) as exc:
         conflict = isinstance(exc, Conflict)  # then the services reload with their current versions
         return message(
-            request, str(exc), status_code=409 if conflict else 422, trigger="client-changed" if conflict else None
+            request, str(exc), status_code=409 if conflict else 422, trigger=CLIENT_CHANGED if conflict else None
         )
     what = f"Ended {service.name} on {end.isoformat()}." if end else f"Reactivated {service.name}."
-    return message(request, what, trigger="client-changed")
+    return message(request, what, trigger=CLIENT_CHANGED)
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:
@@ -314,5 +312,5 @@ def _service_values(service: Service) -> dict[str, str]:
 def _service_form(request: Request, form: ServiceForm, status_code: int, *, changed: bool = False) -> Response:
     response = render_page(request, "service-form.html", ServiceFormFragment(form), status_code=status_code)
     if changed:
-        response.headers["HX-Trigger"] = "client-changed"
+        trigger(response, CLIENT_CHANGED)
     return response

@@ -10,6 +10,7 @@ from starlette.datastructures import QueryParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
 from web.db import Database
+from web.htmx import ENTRIES_CHANGED
 from web.periods import Period
 from web.queries.entries import SummaryRow, timesheet_summary
 from web.registry import BadInput, Partial
@@ -62,7 +63,7 @@ SUMMARY = Partial(
     key=lambda p: f"{p.by}|{p.period.key()}",
     cache_kind="summary",
     role="admin",
-    refresh_on="entries-changed",
+    refresh_on=ENTRIES_CHANGED,
     fixtures={
         "typical": lambda: _sample(4),
         "extreme": lambda: _sample(20, "A staff member with a remarkably long name " * 3),

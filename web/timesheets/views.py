@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from web.auth.guard import current_user, refusal
 from web.forms import FormReader
+from web.htmx import ENTRIES_CHANGED, trigger
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
@@ -237,11 +238,11 @@ async def delete(request: Request) -> Response:
             await entries.delete_entry(state.db, changes, entry.id, version)
     except Conflict as exc:
         # The week reloads, so its buttons carry the current versions.
-        return message(request, str(exc), status_code=409, trigger="entries-changed")
+        return message(request, str(exc), status_code=409, trigger=ENTRIES_CHANGED)
     return message(
         request,
         f"Deleted {_hours(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
-        trigger="entries-changed",
+        trigger=ENTRIES_CHANGED,
     )
 
 
@@ -363,7 +364,7 @@ def _with_error(form: EntryForm, name: str, message: str) -> EntryForm:
 def _form_response(request: Request, form: EntryForm, *, status_code: int = 200, changed: bool = False) -> Response:
     response = render_page(request, "timesheet-entry-form.html", FormFragment(form), status_code=status_code)
     if changed:
-        response.headers["HX-Trigger"] = "entries-changed"  # the week and summaries reload themselves
+        trigger(response, ENTRIES_CHANGED)  # the week and summaries reload themselves
     return response
 
 
