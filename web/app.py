@@ -133,6 +133,7 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
             Route("/bench/gather", guarded(baselines.gather, "admin"), name="bench_gather"),
             Route("/bench/clear", guarded(baselines.clear_caches, "admin"), methods=["POST"], name="bench_clear"),
             Route("/bench/bare", guarded(baselines.bare, PUBLIC), name="bench_bare"),
+            Route("/bench/queries", guarded(baselines.query_count, "admin"), name="bench_queries"),
         ]
     return routes
 

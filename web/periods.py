@@ -15,6 +15,9 @@ PERIOD_LABELS = {
     "custom": "Custom",
 }
 
+# Read once: calendar.month_abbr formats a date on every lookup, 12 times per client row.
+_MONTH_ABBR = tuple(calendar.month_abbr)
+
 
 @dataclass(frozen=True)
 class Month:
@@ -39,7 +42,7 @@ class Month:
 
     @property
     def label(self) -> str:
-        return f"{calendar.month_abbr[self.month]} {self.year}"
+        return f"{_MONTH_ABBR[self.month]} {self.year}"
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,9 @@ class Registry:
         self.versions, self.dev = versions, dev
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._placeholders: dict[Frame, Markup] = {}
+        # Rendered loaded partials by (cache key, entry, frame): a cache hit is served without
+        # rendering again. An entry is identified by its fresh_until, which a recomputation changes.
+        self._rendered: dict[tuple[str, float, Frame], str] = {}
 
     def __getitem__(self, name: str) -> Partial[Any, Any]:
         return self.partials[name]
@@ -185,16 +188,20 @@ class Registry:
         html = self._placeholders.get(frame)
         if html is None:
             html = Markup(self.render_state(partial, frame))
-            if not self.dev:  # in development, templates change under us
-                if len(self._placeholders) >= 20_000:
-                    self._placeholders.clear()
-                self._placeholders[frame] = html
+            self._remember(self._placeholders, frame, html)
         return html
+
+    def _remember(self, memo: dict[Any, Any], key: Any, html: str) -> None:
+        if self.dev:  # in development, templates change under us
+            return
+        if len(memo) >= 20_000:
+            memo.clear()
+        memo[key] = html
 
     async def render(self, partial: Partial[P, Any], params: P, today: date, viewer_role: str = "staff") -> Rendered:
         """The partial loaded (from cache or the database), or its error state. Never raises."""
         try:
-            context, outcome = await self._load_cached(partial, params, today)
+            key, entry, outcome = await self._load_cached(partial, params, today)
         except NotFound as exc:
             return self._error(partial, params, 404, str(exc) or "Not found.", retry=False)
         except TimeoutError:
@@ -204,7 +211,11 @@ class Registry:
             log.exception("partial %s failed", partial.name)
             return self._error(partial, params, 500, "This could not be loaded.", retry=True)
         frame = partial.frame(params, state="loaded", stale=outcome == "stale", viewer_role=viewer_role)
-        return Rendered(self.render_state(partial, frame, context), 200, outcome)
+        html = self._rendered.get((key, entry.fresh_until, frame))
+        if html is None:
+            html = self.render_state(partial, frame, entry.context)
+            self._remember(self._rendered, (key, entry.fresh_until, frame), html)
+        return Rendered(html, 200, outcome)
 
     def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
         frame = Frame(partial.name, "partial-error", "", state="error", message=str(exc))
@@ -216,23 +227,23 @@ class Registry:
 
     # Loading: cache, single flight, time budget
 
-    async def _load_cached(self, partial: Partial[P, C], params: P, today: date) -> tuple[C, str]:
-        """The context from the cache ("hit"), from an expired entry while it is refreshed in the
-        background ("stale"), or computed now ("miss")."""
+    async def _load_cached(self, partial: Partial[P, C], params: P, today: date) -> tuple[str, CacheEntry, str]:
+        """The cache key and the entry holding the context: from the cache ("hit"), an expired entry
+        while it is refreshed in the background ("stale"), or computed now ("miss")."""
         # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
         key = f"{partial.name}:{today}:{self.versions.key(partial.depends(params))}:{partial.key(params)}"
         entry = await self._cache_get(key)
         if isinstance(entry, CacheEntry):
             if time.time() < entry.fresh_until:
-                return entry.context, "hit"
+                return key, entry, "hit"
             self._computation(partial, params, today, key)  # refresh; this request does not wait
-            return entry.context, "stale"
+            return key, entry, "stale"
         task = self._computation(partial, params, today, key)
         # shield: a request that gives up (budget, disconnect) leaves the work to finish and
         # fill the cache, so a retry finds it there.
-        return await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
+        return key, await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
 
-    def _computation(self, partial: Partial[P, C], params: P, today: date, key: str) -> asyncio.Task[C]:
+    def _computation(self, partial: Partial[P, C], params: P, today: date, key: str) -> asyncio.Task[CacheEntry]:
         """The one computation of this key in this process (single flight): joined if running."""
         task = self._inflight.get(key)
         if task is None:
@@ -241,15 +252,16 @@ class Registry:
             task.add_done_callback(lambda done: self._forget(key, done))
         return task
 
-    async def _fill(self, partial: Partial[P, C], params: P, today: date, key: str) -> C:
+    async def _fill(self, partial: Partial[P, C], params: P, today: date, key: str) -> CacheEntry:
         context = await partial.load(self.db, params, today)
         ttl = self.ttls[partial.cache_kind]
+        entry = CacheEntry(time.time() + ttl, context)
         try:
             # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
-            await self.cache.set(key, CacheEntry(time.time() + ttl, context), ttl=2 * ttl)
+            await self.cache.set(key, entry, ttl=2 * ttl)
         except Exception:
             log.exception("cache set failed for %s", key)
-        return context
+        return entry
 
     async def _cache_get(self, key: str) -> Any:
         try:

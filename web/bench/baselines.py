@@ -21,8 +21,9 @@ from typing import Any
 from aiocache import Cache
 from jinja2 import Environment, Template
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+from web.dashboard.row_batch import ROWS as ROW_BATCHER
 from web.db import Database
 from web.periods import Month, Period, named_period, trailing_months
 from web.queries import clients
@@ -161,8 +162,16 @@ async def clear_caches(request: Request) -> Response:
     """Empty every cache, for a cold measurement."""
     state = AppState.of(request)
     await state.cache.clear()
+    state.memo.clear()
+    ROW_BATCHER.forget_prefetched()
     await _gather_cache.clear()
     return HTMLResponse("cleared")
+
+
+async def query_count(request: Request) -> Response:
+    """Queries this process has issued, background work included (a request's Server-Timing counts
+    only its own)."""
+    return PlainTextResponse(str(AppState.of(request).db.queries))
 
 
 async def bare(request: Request) -> Response:

@@ -157,6 +157,8 @@ async def load_list(db: Database, f: DashboardFilters, today: date) -> ClientLis
         period=f.period,
         today=today,
     )
+    # The browser asks for these rows next; their figures start loading now, in one batch.
+    ROWS.prefetch(db, [c.id for c in page.clients], f.period, today)
     return client_list(f, page.clients, page.total)
 
 

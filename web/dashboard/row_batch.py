@@ -1,8 +1,9 @@
 """Request coalescing for client rows: rows asked for within a few milliseconds of each other are
 loaded together, with three queries for all of them instead of three each.
 
-A browser asks for a page's 50 rows at once (six at a time per connection), so the first row's
-request opens a short window; the rows arriving in it join, and one task loads them all.
+A browser asks for a page's 50 rows at once, but six at a time (one per connection), so a window
+catches a few. The client list knows its rows before the browser asks for any: it `prefetch`es
+them, one batch for the whole page, and the rows' requests then wait for that batch's results.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from web.db import Database
+from web.db import versions as cache_versions
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientSummary
 from web.queries.figures import Figures, MonthRevenue
 
 WINDOW_S = 0.002
+PREFETCH_KEPT_S = 10.0  # a page's rows are asked for within a second of the list arriving
 
 
 @dataclass
@@ -39,9 +42,41 @@ class RowBatcher:
     def __init__(self) -> None:
         self._open: dict[tuple[int, Period, date], _Batch] = {}
         self._running: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
+        # Prefetched rows by (database, period, today, generation): a write moves the generation, so
+        # no row asked for after a write gets figures loaded before it.
+        self._prefetched: dict[tuple[int, Period, date, int], dict[int, asyncio.Future[RowData]]] = {}
+
+    def prefetch(self, db: Database, client_ids: list[int], period: Period, today: date) -> None:
+        """Start loading these rows now, in one batch, for the requests about to ask for them."""
+        key = (id(db), period, today, cache_versions.generation())
+        known = self._prefetched.setdefault(key, {})
+        if len(known) == 0:
+            asyncio.get_running_loop().call_later(PREFETCH_KEPT_S, self._prefetched.pop, key, None)
+        loop = asyncio.get_running_loop()
+        batch = _Batch(db, period, today)
+        for client_id in client_ids:
+            if client_id not in known:
+                future: asyncio.Future[RowData] = loop.create_future()
+                # Retrieved here: an unrequested row's failure is nobody's error to report.
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
+                known[client_id] = future
+                batch.waiting[client_id] = [future]
+        if batch.waiting:
+            self._start(batch)
+
+    def forget_prefetched(self) -> None:
+        self._prefetched.clear()
 
     async def load(self, db: Database, client_id: int, period: Period, today: date) -> RowData | None:
         """The client's row data, or None when there is no such client."""
+        prefetched = self._prefetched.get((id(db), period, today, cache_versions.generation()), {}).get(client_id)
+        if prefetched is not None:
+            try:
+                return await asyncio.shield(prefetched)  # shared: one request giving up must not cancel it
+            except LookupError:
+                return None
+            except Exception:  # noqa: S110 - the whole batch failed; this row tries on its own below
+                pass
         key = (id(db), period, today)
         batch = self._open.get(key)
         if batch is None:
@@ -55,7 +90,9 @@ class RowBatcher:
             return None
 
     def _close(self, key: tuple[int, Period, date]) -> None:
-        batch = self._open.pop(key)
+        self._start(self._open.pop(key))
+
+    def _start(self, batch: _Batch) -> None:
         task = asyncio.ensure_future(self._run(batch))
         self._running.add(task)
         task.add_done_callback(self._running.discard)

@@ -68,6 +68,7 @@ class Database:
         self.url = url
         self.max_size = max_size
         self.in_flight = 0
+        self.queries = 0  # issued since start, all requests and background work together
         # The session time zone makes timestamp::date mean a date in BILLABLE_TIMEZONE.
         self._db = databases.Database(
             url, min_size=min_size, max_size=max_size, server_settings={"timezone": timezone}, reset=_keep_session
@@ -88,6 +89,7 @@ class Database:
 
     @contextmanager
     def _query(self, sql: str) -> Iterator[None]:
+        self.queries += 1
         self.in_flight += 1
         try:
             with measure_db(sql):

@@ -18,22 +18,31 @@ from typing import Any
 
 from web.db import Database, Row
 from web.db import versions as cache_versions
-from web.periods import Month, Period
+from web.periods import Month, Period, trailing_months
 from web.queries.scope import ClientScope
 
 
 @dataclass(frozen=True)
-class Figures:
+class PeriodTotals:
     recurring_cents: int = 0
     one_off_cents: int = 0
     hourly_cents: int = 0
     billable_minutes: int = 0
     minutes: int = 0
-    mrr_cents: int = 0
 
     @property
     def revenue_cents(self) -> int:
         return self.recurring_cents + self.one_off_cents + self.hourly_cents
+
+    def __add__(self, other: PeriodTotals) -> PeriodTotals:
+        return PeriodTotals(*(getattr(self, f) + getattr(other, f) for f in _PERIOD_COLUMNS))
+
+
+@dataclass(frozen=True)
+class Figures(PeriodTotals):
+    """A client's figures: its period totals, and its MRR today."""
+
+    mrr_cents: int = 0
 
     @classmethod
     def from_row(cls, row: Row) -> Figures:
@@ -42,7 +51,7 @@ class Figures:
 
 @dataclass(frozen=True)
 class ScopeTotals:
-    figures: Figures
+    figures: PeriodTotals  # MRR is not a period figure: see scope_mrr
     clients: int
     active_clients: int
     active_revenue_cents: int
@@ -60,14 +69,8 @@ class MonthRevenue:
         return self.recurring_cents + self.one_off_cents + self.hourly_cents
 
 
-_FIGURE_COLUMNS = (
-    "recurring_cents",
-    "one_off_cents",
-    "hourly_cents",
-    "billable_minutes",
-    "minutes",
-    "mrr_cents",
-)
+_PERIOD_COLUMNS = ("recurring_cents", "one_off_cents", "hourly_cents", "billable_minutes", "minutes")
+_FIGURE_COLUMNS = (*_PERIOD_COLUMNS, "mrr_cents")
 
 # One row per client in scope with its figures for :start..:end and its MRR on :today.
 _FIGURES_SQL = """
@@ -123,7 +126,6 @@ SELECT COALESCE(SUM(recurring_cents), 0) AS recurring_cents,
        COALESCE(SUM(hourly_cents), 0) AS hourly_cents,
        COALESCE(SUM(billable_minutes), 0) AS billable_minutes,
        COALESCE(SUM(minutes), 0) AS minutes,
-       COALESCE(SUM(mrr_cents), 0) AS mrr_cents,
        count(*) AS clients,
        count(*) FILTER (WHERE status = 'active') AS active_clients,
        COALESCE(SUM(recurring_cents + one_off_cents + hourly_cents) FILTER (WHERE status = 'active'), 0)
@@ -189,14 +191,84 @@ async def scope_totals(db: Database, scope: ClientScope, period: Period, today: 
 
 
 async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
+    if scope.statuses_only and period.whole_months:
+        return await _scope_totals_by_status(db, scope, period)
     sql, params = figures_cte(scope, period, today)
     row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return ScopeTotals(
-        figures=Figures.from_row(row),
+        figures=PeriodTotals(*(int(row[name]) for name in _PERIOD_COLUMNS)),
         clients=int(row["clients"]),
         active_clients=int(row["active_clients"]),
         active_revenue_cents=int(row["active_revenue_cents"]),
+    )
+
+
+# Status totals: all clients (or those of one status), whole months, from the table the triggers of
+# migration 0006 keep. A few hundred rows at any scale, where the figures CTE reads every client.
+
+
+@dataclass(frozen=True)
+class _StatusMonth:
+    status: str
+    month: date
+    recurring_change_cents: int  # monthly prices starting this month minus those that ended last month
+    totals: PeriodTotals  # one-offs, hours and time revenue of the month (no recurring)
+
+
+async def _status_months(db: Database, scope: ClientScope, last: date) -> list[_StatusMonth]:
+    rows = await db.fetch_all(
+        "SELECT status, month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes "
+        "FROM status_month_totals WHERE month <= :last AND (CAST(:status AS text) IS NULL OR status = :status) "
+        "ORDER BY month",
+        last=last,
+        status=scope.status,
+    )
+    return [
+        _StatusMonth(
+            r["status"],
+            r["month"],
+            int(r["recurring_change_cents"]),
+            PeriodTotals(
+                0, int(r["one_off_cents"]), int(r["hourly_cents"]), int(r["billable_minutes"]), int(r["minutes"])
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _months_between(first: date, last: date) -> int:
+    """Calendar months first..last, both first days of months (0 when first > last)."""
+    return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
+
+
+def _period_totals(months: list[_StatusMonth], period: Period) -> PeriodTotals:
+    """Totals over the period's whole months: a recurring change counts once for each month of the
+    period from the month it happens on."""
+    first, last = period.start, Month.of(period.end).first_day
+    recurring, rest = 0, PeriodTotals()
+    for m in months:
+        recurring += m.recurring_change_cents * _months_between(max(m.month, first), last)
+        if first <= m.month <= last:
+            rest += m.totals
+    return PeriodTotals(recurring, rest.one_off_cents, rest.hourly_cents, rest.billable_minutes, rest.minutes)
+
+
+async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
+    months = await _status_months(db, scope, Month.of(period.end).first_day)
+    where, params = scope.where()
+    counts = await db.fetch_one(
+        "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
+        f"FROM clients c WHERE {where}",
+        **params,
+    )
+    assert counts is not None
+    active = _period_totals([m for m in months if m.status == "active"], period)
+    return ScopeTotals(
+        figures=_period_totals(months, period),
+        clients=int(counts["clients"]),
+        active_clients=int(counts["active"]),
+        active_revenue_cents=active.revenue_cents,
     )
 
 
@@ -254,6 +326,14 @@ ORDER BY m.month
 
 async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:
     """Revenue of the clients in scope for each calendar month first..last, oldest first."""
+    if scope.statuses_only:
+        months = await _status_months(db, scope, last.first_day)
+        series = []
+        for month in trailing_months(last, _months_between(first.first_day, last.first_day)):
+            one = Period("custom", month.first_day, month.last_day)
+            t = _period_totals(months, one)
+            series.append(MonthRevenue(month, t.recurring_cents, t.one_off_cents, t.hourly_cents))
+        return series
     where, params = scope.where()
     rows = await db.fetch_all(
         _MONTHLY_SQL.format(where=where),

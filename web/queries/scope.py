@@ -16,6 +16,11 @@ class ClientScope:
     client_id: int | None = None
     client_ids: tuple[int, ...] | None = None  # several clients at once (batched loads)
 
+    @property
+    def statuses_only(self) -> bool:
+        """All clients, or all of one status: what the status totals table can answer."""
+        return self.manager_id is None and not self.search and self.client_id is None and self.client_ids is None
+
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL condition on clients aliased `c`, and its parameters."""
         conditions: list[str] = ["true"]
