@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--size", choices=list(SIZES), default="s", help="dataset size (default: s)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    bench.add_argument(
+        "--chart",
+        type=Path,
+        help="also draw cold time vs dataset size (SVG) from the latest run of each size, this one included",
+    )
     bench.add_argument("--load-users", type=int, default=50, help="simulated users under load (default: 50)")
     bench.add_argument("--load-seconds", type=float, default=20.0, help="length of the load test (default: 20)")
     bench.set_defaults(handler=_bench)
@@ -234,7 +239,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.load_users < 1 or args.load_seconds <= 0:
         raise ValueError("--load-users and --load-seconds must be positive")
     throughput_s = 3.0 if args.load_seconds >= 5 else 1.0
-    run(BenchConfig(args.size, args.load_users, args.load_seconds, throughput_s), settings, args.json)
+    run(BenchConfig(args.size, args.load_users, args.load_seconds, throughput_s), settings, args.json, args.chart)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -20,16 +21,22 @@ def render_page(request: Request, template: str, page: Any, *, status_code: int 
     the signed-in user (or None) and the session's CSRF token."""
     from web.auth.guard import csrf_token  # the guard renders refusals with this module
 
-    env = AppState.of(request).env
-    context = {f.name: getattr(page, f.name) for f in fields(page)}
-    context.update(
+    html = render_template(
+        AppState.of(request).env,
+        template,
+        page,
         current_user=getattr(request.state, "user", None),
         csrf_token=csrf_token(request),
         active_nav=template.removesuffix(".html"),  # the layout marks that page's link as current
     )
-    with timing.measure_render():
-        html = env.get_template(template).render(context)
     return HTMLResponse(html, status_code=status_code, headers=PRIVATE)
+
+
+def render_template(env: Environment, template: str, page: Any, **extra: Any) -> str:
+    """A template given the fields of its context dataclass (and `extra`), timed as render."""
+    context = {f.name: getattr(page, f.name) for f in fields(page)}
+    with timing.measure_render():
+        return env.get_template(template).render(context, **extra)
 
 
 def fragment(html: str, *, status_code: int = 200) -> HTMLResponse:

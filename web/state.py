@@ -29,8 +29,9 @@ class AppState:
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
     shared_ops: SharedOps  # this process's /ops figures, and everyone's through Redis
     prometheus: PrometheusMetrics
-    # small per-process results that change only with the cache versions (e.g. the managers list)
-    memo: dict[str, Any] = field(default_factory=dict)
+    # small per-process results that change only with the cache versions (the managers list, the
+    # dashboard shell's content); keyed by anything hashable that includes the versions
+    memo: dict[object, Any] = field(default_factory=dict)
     # user id -> (when read, the user or None): see web.auth.guard.current_user
     user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
 

@@ -39,6 +39,8 @@ def test_bench_tiny_writes_every_figure(server_url: str, tmp_path: Path) -> None
             "1",
             "--json",
             str(out),
+            "--chart",
+            str(tmp_path / "chart.svg"),
         ],
         env=env,
         capture_output=True,
@@ -54,3 +56,7 @@ def test_bench_tiny_writes_every_figure(server_url: str, tmp_path: Path) -> None
     assert figures["billable"]["errors"] == 0
     assert figures["naive"]["queries_cold"] > figures["billable"]["queries_cold"] > 0
     assert "billable cold:" in result.stdout and "faster than naive" in result.stdout
+    chart = (tmp_path / "chart.svg").read_text()
+    assert chart.startswith("<svg") and chart.count("<polyline") == 3
+    assert "tiny: 2,000 entries" in chart
+    assert json.loads((tmp_path / "bench" / "tiny.json").read_text()) == figures

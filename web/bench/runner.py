@@ -25,8 +25,10 @@ from typing import Any
 
 import httpx2
 import psutil
+import uvloop
 from bs4 import BeautifulSoup
 
+from web.bench.chart import cold_vs_size_svg
 from web.bench.http import Pool, Reply
 from web.db import Database
 from web.db.migrate import migrate
@@ -66,12 +68,16 @@ class ServerProcess:
         self.peak_rss = psutil.Process(self.process.pid).memory_info().rss / 2**20
 
 
-def run(config: BenchConfig, settings: Settings, json_path: Path | None) -> dict[str, Any]:
+def run(
+    config: BenchConfig, settings: Settings, json_path: Path | None, chart_path: Path | None = None
+) -> dict[str, Any]:
     started = time.monotonic()
     url, seeded_s = asyncio.run(_prepare_database(config, settings))
     server = _start_server(url)
     try:
-        results = asyncio.run(_measure(config, server))
+        # uvloop on the measuring side too: 50 simulated users must not wait for the client's own loop.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            results = runner.run(_measure(config, server))
     finally:
         server.process.send_signal(signal.SIGINT)
         server.process.wait(30)
@@ -86,6 +92,14 @@ def run(config: BenchConfig, settings: Settings, json_path: Path | None) -> dict
     if json_path:
         json_path.write_text(json.dumps(results, indent=2))
         config.out(f"wrote {json_path}")
+    # Each size's latest results are kept, so that a chart can put the sizes side by side.
+    saved = settings.data_dir / "bench"
+    saved.mkdir(parents=True, exist_ok=True)
+    (saved / f"{config.size}.json").write_text(json.dumps(results, indent=2))
+    if chart_path:
+        by_size = {f.stem: json.loads(f.read_text()) for f in saved.glob("*.json") if f.stem in SIZES}
+        chart_path.write_text(cold_vs_size_svg(by_size))
+        config.out(f"wrote {chart_path} (sizes {', '.join(sorted(by_size, key=lambda k: SIZES[k].entries))})")
     return results
 
 

@@ -16,7 +16,7 @@ from web.periods import PERIOD_LABELS
 from web.queries.clients import Manager, account_managers
 from web.queries.scope import CLIENT_STATUSES
 from web.registry import BadInput
-from web.responses import render_page
+from web.responses import render_page, render_template
 from web.state import AppState
 
 
@@ -32,15 +32,26 @@ class FilterForm:
 
 @dataclass(frozen=True)
 class DashboardPage:
+    """What dashboard-main.html shows: the same for everyone asking with the same filters."""
+
     form: FilterForm
     cards: list[Markup]
     client_list: Markup | None
     show_timings: bool = False  # ?timings=1, for admins: the page waterfall
 
 
+@dataclass(frozen=True)
+class DashboardShell:
+    main: Markup  # dashboard-main.html, rendered
+
+
+def _managers_key(state: AppState) -> str:
+    return "managers:" + state.registry.versions.key(("epoch", "all"))
+
+
 async def _managers(state: AppState) -> list[Manager]:
     """The account managers for the filter, read again only after a write (a new cache version)."""
-    key = "managers:" + state.registry.versions.key(("epoch", "all"))
+    key = _managers_key(state)
     managers: list[Manager] | None = state.memo.get(key)
     if managers is None:
         state.memo.clear()
@@ -60,7 +71,7 @@ async def dashboard(request: Request) -> Response:
             raise BadInput({"manager": f"There is no account manager with id {filters.manager_id}."})
     except BadInput as exc:
         page = DashboardPage(FilterForm(values, exc.errors, managers), [], None)
-        return render_page(request, "dashboard.html", page, status_code=400)
+        return render_page(request, "dashboard.html", _shell(state, page), status_code=400)
     user = await current_user(request)
     assert user is not None  # the route needs a signed-in user
     registry = state.registry
@@ -71,5 +82,17 @@ async def dashboard(request: Request) -> Response:
     else:
         client_list = registry.placeholder(LIST, filters)
     show_timings = request.query_params.get("timings") == "1" and user.role == "admin"
-    page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
-    return render_page(request, "dashboard.html", page)
+    # The shell's content is rendered once per filter set, list and cache version (the managers'
+    # key carries the versions; their change clears state.memo), then only the layout per request.
+    key = ("shell", _managers_key(state), tuple(values.items()), today, client_list, show_timings)
+    main: Markup | None = state.memo.get(key)
+    if main is None:
+        page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
+        main = _shell(state, page).main
+        if len(state.memo) < 2_000:  # the filters people use are few; typed searches are many
+            state.memo[key] = main
+    return render_page(request, "dashboard.html", DashboardShell(main))
+
+
+def _shell(state: AppState, page: DashboardPage) -> DashboardShell:
+    return DashboardShell(Markup(render_template(state.env, "dashboard-main.html", page)))

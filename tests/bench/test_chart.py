@@ -1,0 +1,29 @@
+"""The cold-vs-size chart: one line per mode, on log scales, each point where its figures say."""
+
+from __future__ import annotations
+
+import re
+
+from web.bench.chart import cold_vs_size_svg
+
+
+def run(naive: float, gather: float, billable: float) -> dict[str, dict[str, float]]:
+    return {
+        mode: {"cold_all_partials_ms": ms}
+        for mode, ms in (("naive", naive), ("gather", gather), ("billable", billable))
+    }
+
+
+def test_lines_rise_with_size_and_keep_their_order() -> None:
+    svg = cold_vs_size_svg({"l": run(25_000, 23_000, 60), "s": run(1_000, 500, 50), "m": run(4_000, 2_800, 55)})
+    lines = {
+        colour: [tuple(map(float, point.split(","))) for point in points.split()]
+        for points, colour in re.findall(r'<polyline points="([^"]+)" fill="none" stroke="([^"]+)"', svg)
+    }
+    naive, gather, billable = lines.values()
+    for line in (naive, gather, billable):
+        xs, ys = [x for x, _ in line], [y for _, y in line]
+        assert xs == sorted(xs) and len(xs) == 3  # s, m, l from left to right, whatever the input order
+        assert ys == sorted(ys, reverse=True)  # slower is higher up (smaller y)
+    assert all(n[1] < b[1] for n, b in zip(naive, billable, strict=True))  # naive above billable everywhere
+    assert "billable 60 ms" in svg and "l: 10,000,000 entries" in svg

@@ -1,0 +1,70 @@
+"""The benchmark's chart: cold time of the whole dashboard against dataset size, one line per mode.
+
+Both axes are logarithmic (sizes span 50x, times 1000x), drawn as a plain SVG file that a README or
+docs page can show as is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from xml.sax.saxutils import escape
+
+from web.db.seed import SIZES
+
+MODES = {"naive": "#c0392b", "gather": "#d68910", "billable": "#1e8449"}
+WIDTH, HEIGHT = 640, 360
+LEFT, RIGHT, TOP, BOTTOM = 70, 120, 30, 50
+
+
+def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """`results`: the bench's JSON of each size measured, by size name."""
+    sizes = sorted(results, key=lambda size: SIZES[size].entries)
+    points = {
+        mode: [(SIZES[size].entries, float(results[size][mode]["cold_all_partials_ms"])) for size in sizes]
+        for mode in MODES
+    }
+    times = [ms for line in points.values() for _, ms in line]
+    x_low, x_high = _log_span([SIZES[size].entries for size in sizes])
+    y_low, y_high = _log_span(times)
+
+    def x(entries: float) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (math.log10(entries) - x_low) / (x_high - x_low)
+
+    def y(ms: float) -> float:
+        return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (math.log10(ms) - y_low) / (y_high - y_low)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="#fff"/>',
+        f'<text x="{LEFT}" y="18" font-weight="bold">Dashboard, cold cache: all partials complete (ms)</text>',
+    ]
+    for power in range(math.floor(y_low), math.ceil(y_high) + 1):
+        if y_low <= power <= y_high:
+            ty = y(10**power)
+            parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#ddd"/>')
+            parts.append(f'<text x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end">{10**power:,}</text>')
+    for size in sizes:
+        tx = x(SIZES[size].entries)
+        parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#eee"/>')
+        label = f"{size}: {SIZES[size].entries:,} entries"
+        parts.append(f'<text x="{tx:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>')
+    for mode, colour in MODES.items():
+        line = " ".join(f"{x(n):.1f},{y(ms):.1f}" for n, ms in points[mode])
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        for n, ms in points[mode]:
+            parts.append(f'<circle cx="{x(n):.1f}" cy="{y(ms):.1f}" r="3.5" fill="{colour}"/>')
+        last_n, last_ms = points[mode][-1]
+        parts.append(
+            f'<text x="{x(last_n) + 10:.1f}" y="{y(last_ms) + 4:.1f}" fill="{colour}">{mode} {last_ms:,.0f} ms</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _log_span(values: list[float]) -> tuple[float, float]:
+    """log10 bounds around the values, half a decade of margin, never empty."""
+    low, high = math.log10(max(min(values), 1e-3)), math.log10(max(max(values), 1e-3))
+    return low - 0.25, max(high, low + 0.5) + 0.25
