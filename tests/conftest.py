@@ -91,7 +91,8 @@ def data(test_db: Database, portal: BlockingPortal) -> DataBuilder:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_min=1, pool_max=10, secret_key="test-secret")
+    # No warming: tests see the first request for a partial compute it (test_warming turns it on).
+    return Settings(database_url=database_url, pool_min=1, pool_max=10, secret_key="test-secret", warm_on_start=False)
 
 
 @pytest.fixture

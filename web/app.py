@@ -23,6 +23,7 @@ from web.bench import baselines
 from web.cache import make_cache
 from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
+from web.dashboard.warming import warm_dashboard
 from web.db import Database
 from web.db.migrate import pending
 from web.db.versions import Versions
@@ -189,7 +190,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        publisher = None
+        publisher = warming = None
         await db.connect()
         try:
             todo = await pending(db)
@@ -197,10 +198,12 @@ def create_app(
                 raise RuntimeError(f"database needs migrations {[m.version for m in todo]}: run `billable migrate`")
             await versions.start()
             publisher = asyncio.create_task(shared_ops.publish_forever()) if shared_ops.shared else None
+            warming = asyncio.create_task(warm_dashboard(registry, state.today())) if settings.warm_on_start else None
             yield
         finally:
-            if publisher is not None:
-                publisher.cancel()
+            for task in (publisher, warming):
+                if task is not None:
+                    task.cancel()
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()

@@ -217,6 +217,12 @@ class Registry:
             self._remember(self._rendered, (key, entry.fresh_until, frame), html)
         return Rendered(html, 200, outcome)
 
+    async def load_context(self, partial: Partial[P, C], params: P, today: date) -> C:
+        """The partial's context through the cache, as a request would get it (for cache warming)."""
+        _, entry, _ = await self._load_cached(partial, params, today)
+        context: C = entry.context
+        return context
+
     def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
         frame = Frame(partial.name, "partial-error", "", state="error", message=str(exc))
         return Rendered(self.render_state(partial, frame), 400, None)

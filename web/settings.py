@@ -49,6 +49,9 @@ class Settings:
     )
     session_hours: int = _setting("BILLABLE_SESSION_HOURS", 12, "How long a sign-in lasts, hours.")
     dev: bool = _setting("BILLABLE_DEV", False, "Development mode: reload templates, name them in HTML.")
+    warm_on_start: bool = _setting(
+        "BILLABLE_WARM_ON_START", True, "Compute the default dashboard into the cache when the app starts."
+    )
     bench_routes: bool = _setting(
         "BILLABLE_BENCH_ROUTES", False, "Serve the benchmark's baselines under /bench (set by `billable bench`)."
     )

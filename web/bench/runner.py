@@ -140,6 +140,8 @@ def _start_server(url: str) -> ServerProcess:
         "BILLABLE_SECRET_KEY": secrets.token_urlsafe(32),
         "BILLABLE_SLOW_MS": "60000",
         "BILLABLE_PARTIAL_BUDGET_MS": "60000",
+        # Every mode starts from emptied caches; warming must not refill them behind the bench's back.
+        "BILLABLE_WARM_ON_START": "false",
     }
     process = subprocess.Popen(
         [

@@ -11,15 +11,17 @@ MRR is the sum of monthly prices of recurring services active today.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from web.db import Database, Row
 from web.db import versions as cache_versions
 from web.periods import Month, Period, trailing_months
 from web.queries.scope import ClientScope
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -173,21 +175,28 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
     return Figures() if row is None else Figures.from_row(row)
 
 
-_totals_in_flight: dict[tuple[int, str, str, date, int], asyncio.Task[ScopeTotals]] = {}
+_in_flight: dict[tuple[object, ...], asyncio.Task[Any]] = {}
+
+
+async def _shared(key: tuple[object, ...], compute: Callable[[], Awaitable[T]]) -> T:
+    """Single flight: callers asking with the same key while a computation runs wait for it instead
+    of running the same query again. The key carries the write generation, so a request made after
+    a write never joins a computation started before it."""
+    key = (*key, cache_versions.generation())
+    task = _in_flight.get(key)
+    if task is None:
+        task = asyncio.ensure_future(compute())
+        _in_flight[key] = task
+        task.add_done_callback(lambda _: _in_flight.pop(key, None))
+    result: T = await asyncio.shield(task)
+    return result
 
 
 async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
-    hours, revenue per client): while one computation runs, the others wait for it instead of
-    running the same query again."""
-    # The generation: a request made after a write never joins a computation started before it.
-    key = (id(db), scope.key(), period.key(), today, cache_versions.generation())
-    task = _totals_in_flight.get(key)
-    if task is None:
-        task = asyncio.ensure_future(_scope_totals(db, scope, period, today))
-        _totals_in_flight[key] = task
-        task.add_done_callback(lambda _: _totals_in_flight.pop(key, None))
-    return await asyncio.shield(task)
+    hours, revenue per client): they share one computation."""
+    key = ("totals", id(db), scope.key(), period.key(), today)
+    return await _shared(key, lambda: _scope_totals(db, scope, period, today))
 
 
 async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
@@ -216,12 +225,16 @@ class _StatusMonth:
     totals: PeriodTotals  # one-offs, hours and time revenue of the month (no recurring)
 
 
-async def _status_months(db: Database, scope: ClientScope, last: date) -> list[_StatusMonth]:
+async def _status_months(db: Database, scope: ClientScope) -> list[_StatusMonth]:
+    """Every month of the status totals (a few hundred rows), read once for the cards that need them
+    at the same moment: revenue now and before, hours, average revenue and the trend."""
+    return await _shared(("status months", id(db), scope.status), lambda: _read_status_months(db, scope))
+
+
+async def _read_status_months(db: Database, scope: ClientScope) -> list[_StatusMonth]:
     rows = await db.fetch_all(
         "SELECT status, month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes "
-        "FROM status_month_totals WHERE month <= :last AND (CAST(:status AS text) IS NULL OR status = :status) "
-        "ORDER BY month",
-        last=last,
+        "FROM status_month_totals WHERE CAST(:status AS text) IS NULL OR status = :status ORDER BY month",
         status=scope.status,
     )
     return [
@@ -255,7 +268,7 @@ def _period_totals(months: list[_StatusMonth], period: Period) -> PeriodTotals:
 
 
 async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
-    months = await _status_months(db, scope, Month.of(period.end).first_day)
+    months = await _status_months(db, scope)
     where, params = scope.where()
     counts = await db.fetch_one(
         "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
@@ -327,7 +340,7 @@ ORDER BY m.month
 async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:
     """Revenue of the clients in scope for each calendar month first..last, oldest first."""
     if scope.statuses_only:
-        months = await _status_months(db, scope, last.first_day)
+        months = await _status_months(db, scope)
         series = []
         for month in trailing_months(last, _months_between(first.first_day, last.first_day)):
             one = Period("custom", month.first_day, month.last_day)

@@ -1,0 +1,51 @@
+"""Cache warming: after start, the default dashboard is served from the cache without computing."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from tests.support import TODAY, DataBuilder, OpenApp, server_timing, soup
+
+
+def test_the_default_dashboard_is_cached_after_start(
+    open_app: OpenApp, data: DataBuilder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="billable.warming")
+    sam = data.user("Sam Staff")
+    clients = [data.client(f"Client {n}") for n in range(3)]
+    for client_id in clients:
+        data.recurring(client_id, 10_000, start=TODAY.replace(day=1))
+    data.entry(clients[0], sam, TODAY, 60, 6_000)
+    with open_app(warm_on_start=True) as client:
+        deadline = time.monotonic() + 10
+        while not any("dashboard warmed" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "warming did not finish"
+            time.sleep(0.05)
+        urls = [str(el["hx-get"]) for el in soup(client.get("/").text).select('[hx-trigger="load"]')]
+        assert len(urls) == 6 + 3  # the cards, and the rows of the list shown with the shell
+        for url in urls:
+            timing = server_timing(client.get(url).headers["server-timing"])
+            assert timing["cache"]["desc"] == "hit", url
+            assert timing["db"]["desc"] == "0 queries", url
+
+
+def test_warming_failure_is_logged_not_raised(
+    open_app: OpenApp, data: DataBuilder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="billable.warming")
+    data.val("ALTER TABLE status_month_totals RENAME TO status_month_totals_away")
+    try:
+        with open_app(warm_on_start=True) as client:
+            deadline = time.monotonic() + 10
+            while not any("dashboard warmed" in r.getMessage() for r in caplog.records):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert client.get("/healthz").status_code == 200
+    finally:
+        data.val("ALTER TABLE status_month_totals_away RENAME TO status_month_totals")
+    messages = [r.getMessage() for r in caplog.records if r.name == "billable.warming"]
+    assert "warming dashboard/revenue failed; its first visitor computes it instead" in messages
+    assert any(m.startswith("dashboard warmed") and m.endswith(", 4 failed") for m in messages), messages
