@@ -13,7 +13,12 @@ def make_cache(url: str) -> BaseCache:
     """A cache for BILLABLE_CACHE_URL: memory:// or redis://host:port/db."""
     cache: BaseCache = Cache.from_url(url)
     cache.namespace = NAMESPACE
-    if not url.startswith("memory://"):
+    if url.startswith("memory://"):
+        # No I/O, nothing to time out: aiocache's default 5 s timeout wraps every call in
+        # asyncio.wait_for, a task of its own, which sends a cached partial to the back of the
+        # event loop's queue once more.
+        cache.timeout = None
+    else:
         # Values are our own dataclasses; Redis here is ours alone, so pickle is safe and exact
         # (aiocache's default JSON serializer would turn them into dicts).
         cache.serializer = PickleSerializer()

@@ -36,9 +36,6 @@ class PeriodTotals:
     def revenue_cents(self) -> int:
         return self.recurring_cents + self.one_off_cents + self.hourly_cents
 
-    def __add__(self, other: PeriodTotals) -> PeriodTotals:
-        return PeriodTotals(*(getattr(self, f) + getattr(other, f) for f in _PERIOD_COLUMNS))
-
 
 @dataclass(frozen=True)
 class Figures(PeriodTotals):
@@ -222,7 +219,10 @@ class _StatusMonth:
     status: str
     month: date
     recurring_change_cents: int  # monthly prices starting this month minus those that ended last month
-    totals: PeriodTotals  # one-offs, hours and time revenue of the month (no recurring)
+    one_off_cents: int
+    hourly_cents: int
+    billable_minutes: int
+    minutes: int
 
 
 async def _status_months(db: Database, scope: ClientScope) -> list[_StatusMonth]:
@@ -237,17 +237,7 @@ async def _read_status_months(db: Database, scope: ClientScope) -> list[_StatusM
         "FROM status_month_totals WHERE CAST(:status AS text) IS NULL OR status = :status ORDER BY month",
         status=scope.status,
     )
-    return [
-        _StatusMonth(
-            r["status"],
-            r["month"],
-            int(r["recurring_change_cents"]),
-            PeriodTotals(
-                0, int(r["one_off_cents"]), int(r["hourly_cents"]), int(r["billable_minutes"]), int(r["minutes"])
-            ),
-        )
-        for r in rows
-    ]
+    return [_StatusMonth(r["status"], r["month"], *(int(v) for v in tuple(r.values())[2:])) for r in rows]
 
 
 def _months_between(first: date, last: date) -> int:
@@ -259,12 +249,15 @@ def _period_totals(months: list[_StatusMonth], period: Period) -> PeriodTotals:
     """Totals over the period's whole months: a recurring change counts once for each month of the
     period from the month it happens on."""
     first, last = period.start, Month.of(period.end).first_day
-    recurring, rest = 0, PeriodTotals()
+    recurring = one_off = hourly = billable = minutes = 0
     for m in months:
         recurring += m.recurring_change_cents * _months_between(max(m.month, first), last)
         if first <= m.month <= last:
-            rest += m.totals
-    return PeriodTotals(recurring, rest.one_off_cents, rest.hourly_cents, rest.billable_minutes, rest.minutes)
+            one_off += m.one_off_cents
+            hourly += m.hourly_cents
+            billable += m.billable_minutes
+            minutes += m.minutes
+    return PeriodTotals(recurring, one_off, hourly, billable, minutes)
 
 
 async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
