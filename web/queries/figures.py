@@ -287,9 +287,13 @@ class Mrr:
 async def scope_mrr(db: Database, scope: ClientScope, today: date) -> Mrr:
     """MRR of the clients in scope on `today`, and how many of them pay it."""
     where, params = scope.where()
+    # All clients: the services alone (every service has its client), read from their index.
+    services = (
+        "services s WHERE" if scope.everyone else f"services s JOIN clients c ON c.id = s.client_id WHERE {where} AND"
+    )
     row = await db.fetch_one(
         "SELECT COALESCE(SUM(s.monthly_price_cents), 0) AS mrr, count(DISTINCT s.client_id) AS paying "
-        f"FROM services s JOIN clients c ON c.id = s.client_id WHERE {where} AND s.kind = 'recurring' "
+        f"FROM {services} s.kind = 'recurring' "
         "AND s.start_date <= :today AND (s.end_date IS NULL OR s.end_date >= :today)",
         **params,
         today=today,

@@ -17,6 +17,11 @@ class ClientScope:
     client_ids: tuple[int, ...] | None = None  # several clients at once (batched loads)
 
     @property
+    def everyone(self) -> bool:
+        """Every client: no condition at all."""
+        return self.statuses_only and self.status is None
+
+    @property
     def statuses_only(self) -> bool:
         """All clients, or all of one status: what the status totals table can answer."""
         return self.manager_id is None and not self.search and self.client_id is None and self.client_ids is None
