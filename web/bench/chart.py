@@ -49,7 +49,7 @@ def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
     for size in sizes:
         tx = x(SIZES[size].entries)
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#eee"/>')
-        label = f"{size}: {SIZES[size].entries:,} entries"
+        label = f"{size}: {_compact(SIZES[size].entries)} entries"
         parts.append(f'<text x="{tx:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>')
     for mode, colour in MODES.items():
         line = " ".join(f"{x(n):.1f},{y(ms):.1f}" for n, ms in points[mode])
@@ -62,6 +62,10 @@ def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _compact(n: int) -> str:
+    return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n / 1e3:g}k" if n >= 1_000 else str(n)
 
 
 def _log_span(values: list[float]) -> tuple[float, float]:
