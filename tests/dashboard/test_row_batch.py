@@ -35,7 +35,7 @@ def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Databas
         return list(rows), request_timing.db_queries
 
     rows, queries = portal.call(load_together)
-    assert queries == 3  # clients, figures, monthly series: for all seven at once
+    assert queries == 3  # clients, their months, their MRR: for all seven at once
     assert rows[-1] is None  # no such client
     months = trailing_months(Month.of(period.end), 12)
     for client_id, row in zip(ids, rows, strict=False):

@@ -11,7 +11,7 @@ from tests.reference import reference_mrr, reference_revenue
 from tests.support import DataBuilder
 from web.db import Database
 from web.db.seed import DEMO_EMAIL, SIZES, SeedError, seed
-from web.periods import Period
+from web.periods import Month, Period, trailing_months
 from web.queries import figures
 from web.queries.scope import ClientScope
 
@@ -90,10 +90,17 @@ def test_figures_match_the_reference_on_seeded_data(
     assert totals.figures.revenue_cents == sum(expected.values())
     mrr = portal.call(figures.scope_mrr, test_db, ClientScope(), TODAY)
     assert mrr.mrr_cents == sum(expected_mrr.values())
-    for client_id in [r["id"] for r in data.rows("SELECT id FROM clients")]:
+    client_ids = [r["id"] for r in data.rows("SELECT id FROM clients")]
+    rows = portal.call(figures.client_months, test_db, client_ids, period, TODAY)  # the dashboard's rows
+    window = trailing_months(Month.of(period.end), 12)
+    by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
+    for client_id in client_ids:
         figs = portal.call(figures.client_figures, test_db, client_id, period, TODAY)
         assert figs.revenue_cents == expected.get(client_id, 0), client_id
         assert figs.mrr_cents == expected_mrr.get(client_id, 0), client_id
+        assert rows[client_id].figures == figs, client_id
+        series = [(m.month, m.revenue_cents) for m in rows[client_id].series]
+        assert series == [(m, revenue.get(client_id, 0)) for m, revenue in zip(window, by_month, strict=True)]
 
 
 def test_the_rollup_follows_every_write(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:

@@ -14,7 +14,7 @@ from datetime import date
 
 from web.db import Database
 from web.db import versions as cache_versions
-from web.periods import Month, Period, trailing_months
+from web.periods import Period
 from web.queries import clients, figures
 from web.queries.clients import ClientSummary
 from web.queries.figures import Figures, MonthRevenue
@@ -102,9 +102,7 @@ class RowBatcher:
         try:
             found = await clients.get_clients(batch.db, ids)
             known = [i for i in ids if i in found]
-            figs = await figures.clients_figures(batch.db, known, batch.period, batch.today) if known else {}
-            months = trailing_months(Month.of(batch.period.end), 12)
-            series = await figures.monthly_revenue_by_client(batch.db, known, months[0], months[-1]) if known else {}
+            months = await figures.client_months(batch.db, known, batch.period, batch.today) if known else {}
         except Exception as exc:  # every waiting request fails the same way, and shows its error state
             for futures in batch.waiting.values():
                 for future in futures:
@@ -116,9 +114,7 @@ class RowBatcher:
                 if future.done():
                     continue
                 if client_id in found:
-                    future.set_result(
-                        RowData(found[client_id], figs.get(client_id, figures.Figures()), series.get(client_id, []))
-                    )
+                    future.set_result(RowData(found[client_id], months[client_id].figures, months[client_id].series))
                 else:
                     future.set_exception(LookupError(client_id))
 

@@ -210,34 +210,49 @@ async def _scope_totals(db: Database, scope: ClientScope, period: Period, today:
     )
 
 
-# Status totals: all clients (or those of one status), whole months, from the table the triggers of
-# migration 0006 keep. A few hundred rows at any scale, where the figures CTE reads every client.
+# Month rollups: the status totals of migration 0006 (all clients, or those of one status: a few
+# hundred rows at any scale, where the figures CTE reads every client), and each client's months
+# from the client_month_contributions view over the entry rollup and the services. Both store
+# recurring revenue as changes (see the migration); _monthly_totals turns changes into months.
 
 
-@dataclass(frozen=True)
-class _StatusMonth:
-    status: str
-    month: date
-    recurring_change_cents: int  # monthly prices starting this month minus those that ended last month
-    one_off_cents: int
-    hourly_cents: int
-    billable_minutes: int
-    minutes: int
+# A month of a rollup as read, a row of _CHANGES: (owner: the status or the client id, month: its first
+# day, recurring change: monthly prices starting this month minus those that ended last month, one-off
+# cents, hourly cents, billable minutes, minutes). Rows as asyncpg gives them: thousands are read for
+# a page of client rows, and a dataclass each cost more than the query.
+_MonthChanges = tuple[Any, ...]
+_CHANGES = "month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes"
 
 
-async def _status_months(db: Database, scope: ClientScope) -> list[_StatusMonth]:
-    """Every month of the status totals (a few hundred rows), read once for the cards that need them
-    at the same moment: revenue now and before, hours, average revenue and the trend."""
-    return await _shared(("status months", id(db), scope.status), lambda: _read_status_months(db, scope))
+def _monthly_totals(changes: list[_MonthChanges], months: list[Month]) -> list[PeriodTotals]:
+    """The totals of each of these consecutive months: a recurring change counts in every month from
+    the one it happens in; changes after the last month are left out."""
+    first = months[0].first_day
+    recurring = 0
+    sums: dict[date, list[int]] = {}
+    for _, month, change, one_off, hourly, billable, minutes in changes:
+        if month < first:
+            recurring += change
+            continue
+        sum_ = sums.setdefault(month, [0, 0, 0, 0, 0])
+        sum_[0] += change
+        sum_[1] += one_off
+        sum_[2] += hourly
+        sum_[3] += billable
+        sum_[4] += minutes
+    totals = []
+    for m in months:
+        change, one_off, hourly, billable, minutes = sums.get(m.first_day, _NO_CHANGE)
+        recurring += change
+        totals.append(PeriodTotals(recurring, one_off, hourly, billable, minutes))
+    return totals
 
 
-async def _read_status_months(db: Database, scope: ClientScope) -> list[_StatusMonth]:
-    rows = await db.fetch_all(
-        "SELECT status, month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes "
-        "FROM status_month_totals WHERE CAST(:status AS text) IS NULL OR status = :status ORDER BY month",
-        status=scope.status,
-    )
-    return [_StatusMonth(r["status"], r["month"], *(int(v) for v in tuple(r.values())[2:])) for r in rows]
+_NO_CHANGE = (0, 0, 0, 0, 0)
+
+
+def _sum_totals(totals: list[PeriodTotals]) -> PeriodTotals:
+    return PeriodTotals(*(sum(getattr(t, name) for t in totals) for name in _PERIOD_COLUMNS))
 
 
 def _months_between(first: date, last: date) -> int:
@@ -245,23 +260,32 @@ def _months_between(first: date, last: date) -> int:
     return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
-def _period_totals(months: list[_StatusMonth], period: Period) -> PeriodTotals:
-    """Totals over the period's whole months: a recurring change counts once for each month of the
-    period from the month it happens on."""
-    first, last = period.start, Month.of(period.end).first_day
-    recurring = one_off = hourly = billable = minutes = 0
-    for m in months:
-        recurring += m.recurring_change_cents * _months_between(max(m.month, first), last)
-        if first <= m.month <= last:
-            one_off += m.one_off_cents
-            hourly += m.hourly_cents
-            billable += m.billable_minutes
-            minutes += m.minutes
-    return PeriodTotals(recurring, one_off, hourly, billable, minutes)
+def _month_revenue(month: Month, totals: PeriodTotals) -> MonthRevenue:
+    return MonthRevenue(month, totals.recurring_cents, totals.one_off_cents, totals.hourly_cents)
+
+
+def _period_months(period: Period) -> list[Month] | None:
+    """The calendar months of a period of whole months; None when it cuts a month."""
+    count = period.whole_months
+    return None if count is None else trailing_months(Month.of(period.end), count)
+
+
+async def _status_months(db: Database, scope: ClientScope) -> list[_MonthChanges]:
+    """Every month of the status totals (a few hundred rows), read once for the cards that need them
+    at the same moment: revenue now and before, hours, average revenue and the trend."""
+    return await _shared(("status months", id(db), scope.status), lambda: _read_status_months(db, scope))
+
+
+async def _read_status_months(db: Database, scope: ClientScope) -> list[_MonthChanges]:
+    rows = await db.fetch_all(
+        f"SELECT status, {_CHANGES} FROM status_month_totals WHERE CAST(:status AS text) IS NULL OR status = :status",
+        status=scope.status,
+    )
+    return [tuple(r.values()) for r in rows]
 
 
 async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
-    months = await _status_months(db, scope)
+    changes = await _status_months(db, scope)
     where, params = scope.where()
     counts = await db.fetch_one(
         "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
@@ -269,9 +293,11 @@ async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Peri
         **params,
     )
     assert counts is not None
-    active = _period_totals([m for m in months if m.status == "active"], period)
+    months = _period_months(period)
+    assert months is not None  # the caller checked
+    active = _sum_totals(_monthly_totals([c for c in changes if c[0] == "active"], months))
     return ScopeTotals(
-        figures=_period_totals(months, period),
+        figures=_sum_totals(_monthly_totals(changes, months)),
         clients=int(counts["clients"]),
         active_clients=int(counts["active"]),
         active_revenue_cents=active.revenue_cents,
@@ -337,13 +363,11 @@ ORDER BY m.month
 async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:
     """Revenue of the clients in scope for each calendar month first..last, oldest first."""
     if scope.statuses_only:
-        months = await _status_months(db, scope)
-        series = []
-        for month in trailing_months(last, _months_between(first.first_day, last.first_day)):
-            one = Period("custom", month.first_day, month.last_day)
-            t = _period_totals(months, one)
-            series.append(MonthRevenue(month, t.recurring_cents, t.one_off_cents, t.hourly_cents))
-        return series
+        months = trailing_months(last, _months_between(first.first_day, last.first_day))
+        if not months:
+            return []
+        totals = _monthly_totals(await _status_months(db, scope), months)
+        return [_month_revenue(m, t) for m, t in zip(months, totals, strict=True)]
     where, params = scope.where()
     rows = await db.fetch_all(
         _MONTHLY_SQL.format(where=where),
@@ -363,58 +387,57 @@ async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: 
     ]
 
 
-_MONTHLY_BY_CLIENT_SQL = """
-WITH scope AS NOT MATERIALIZED (SELECT c.id FROM clients c WHERE {where}),
-months AS (
-    SELECT generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month')::date AS month),
-recurring AS (
-    SELECT s.client_id, m.month, SUM(s.monthly_price_cents) AS cents
-    FROM months m
-    JOIN services s ON s.kind = 'recurring'
-        AND s.start_date <= (m.month + interval '1 month' - interval '1 day')::date
-        AND (s.end_date IS NULL OR s.end_date >= m.month)
-    JOIN scope ON scope.id = s.client_id
-    GROUP BY 1, 2),
-one_off AS (
-    SELECT s.client_id, date_trunc('month', s.start_date)::date AS month, SUM(s.fixed_price_cents) AS cents
-    FROM services s JOIN scope ON scope.id = s.client_id
-    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :first AND :last_day
-    GROUP BY 1, 2),
-hourly AS (
-    SELECT r.client_id, r.month, SUM(r.amount_cents) AS cents
-    FROM client_month_entries r JOIN scope ON scope.id = r.client_id
-    WHERE r.month BETWEEN :first AND :last
-    GROUP BY 1, 2)
-SELECT scope.id AS client_id, m.month, COALESCE(recurring.cents, 0) AS recurring_cents,
-       COALESCE(one_off.cents, 0) AS one_off_cents, COALESCE(hourly.cents, 0) AS hourly_cents
-FROM scope CROSS JOIN months m
-LEFT JOIN recurring ON recurring.client_id = scope.id AND recurring.month = m.month
-LEFT JOIN one_off ON one_off.client_id = scope.id AND one_off.month = m.month
-LEFT JOIN hourly ON hourly.client_id = scope.id AND hourly.month = m.month
-ORDER BY scope.id, m.month
-"""
+@dataclass(frozen=True)
+class ClientMonths:
+    """A client row's figures: the period's, and the revenue of the twelve months ending with it."""
+
+    figures: Figures
+    series: list[MonthRevenue]
 
 
-async def monthly_revenue_by_client(
-    db: Database, client_ids: Sequence[int], first: Month, last: Month
-) -> dict[int, list[MonthRevenue]]:
-    """Each client's revenue for each month first..last, in one query (for batched client rows)."""
-    where, params = ClientScope(client_ids=tuple(client_ids)).where()
+async def client_months(
+    db: Database, client_ids: Sequence[int], period: Period, today: date
+) -> dict[int, ClientMonths]:
+    """Figures and monthly revenue of several clients (for batched client rows): their months read
+    from the rollups by client id, in one query, and their MRR in another. A period that cuts a month
+    needs its days from the entries: its figures come from the figures CTE instead."""
+    window = trailing_months(Month.of(period.end), 12)
+    in_period = _period_months(period)
+    months = trailing_months(window[-1], max(12, len(in_period or ())))  # the window, or a longer period
     rows = await db.fetch_all(
-        _MONTHLY_BY_CLIENT_SQL.format(where=where),
-        **params,
-        first=first.first_day,
-        last=last.first_day,
-        last_day=last.last_day,
+        f"SELECT client_id, {_CHANGES} FROM client_month_contributions WHERE client_id = ANY(:ids) AND month <= :last "
+        # Before the first month only recurring changes count (they carry into it).
+        "AND (month >= :first OR recurring_change_cents <> 0)",
+        ids=list(client_ids),
+        first=months[0].first_day,
+        last=months[-1].first_day,
     )
-    series: dict[int, list[MonthRevenue]] = {}
+    changes: dict[int, list[_MonthChanges]] = {client_id: [] for client_id in client_ids}
     for row in rows:
-        series.setdefault(row["client_id"], []).append(
-            MonthRevenue(
-                Month.of(row["month"]), int(row["recurring_cents"]), int(row["one_off_cents"]), int(row["hourly_cents"])
-            )
-        )
-    return series
+        changes[row["client_id"]].append(tuple(row.values()))
+    mrr = await _clients_mrr(db, client_ids, today)
+    cut = None if in_period else await clients_figures(db, client_ids, period, today)
+    result = {}
+    for client_id, client_changes in changes.items():
+        totals = _monthly_totals(client_changes, months)
+        if in_period:
+            figures = Figures(**vars(_sum_totals(totals[-len(in_period) :])), mrr_cents=mrr.get(client_id, 0))
+        else:
+            figures = cut.get(client_id, Figures()) if cut else Figures()
+        series = [_month_revenue(m, t) for m, t in zip(months[-12:], totals[-12:], strict=True)]
+        result[client_id] = ClientMonths(figures, series)
+    return result
+
+
+async def _clients_mrr(db: Database, client_ids: Sequence[int], today: date) -> dict[int, int]:
+    rows = await db.fetch_all(
+        "SELECT client_id, SUM(monthly_price_cents) AS mrr FROM services WHERE client_id = ANY(:ids) "
+        "AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today) "
+        "GROUP BY client_id",
+        ids=list(client_ids),
+        today=today,
+    )
+    return {r["client_id"]: int(r["mrr"]) for r in rows}
 
 
 async def clients_figures(db: Database, client_ids: Sequence[int], period: Period, today: date) -> dict[int, Figures]:
