@@ -224,10 +224,14 @@ _MonthChanges = tuple[Any, ...]
 _CHANGES = "month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes"
 
 
-def _monthly_totals(changes: list[_MonthChanges], months: list[Month]) -> list[PeriodTotals]:
-    """The totals of each of these consecutive months: a recurring change counts in every month from
-    the one it happens in; changes after the last month are left out."""
-    first = months[0].first_day
+# A month's totals, in the order of PeriodTotals' fields. Plain tuples: a page of rows makes 600.
+_Totals = tuple[int, int, int, int, int]
+
+
+def _monthly_totals(changes: list[_MonthChanges], months: list[date]) -> list[_Totals]:
+    """The totals of each of these consecutive months (their first days): a recurring change counts
+    in every month from the one it happens in; changes after the last month are left out."""
+    first = months[0]
     recurring = 0
     sums: dict[date, list[int]] = {}
     for _, month, change, one_off, hourly, billable, minutes in changes:
@@ -240,19 +244,19 @@ def _monthly_totals(changes: list[_MonthChanges], months: list[Month]) -> list[P
         sum_[2] += hourly
         sum_[3] += billable
         sum_[4] += minutes
-    totals = []
+    totals: list[_Totals] = []
     for m in months:
-        change, one_off, hourly, billable, minutes = sums.get(m.first_day, _NO_CHANGE)
+        change, one_off, hourly, billable, minutes = sums.get(m, _NO_CHANGE)
         recurring += change
-        totals.append(PeriodTotals(recurring, one_off, hourly, billable, minutes))
+        totals.append((recurring, one_off, hourly, billable, minutes))
     return totals
 
 
 _NO_CHANGE = (0, 0, 0, 0, 0)
 
 
-def _sum_totals(totals: list[PeriodTotals]) -> PeriodTotals:
-    return PeriodTotals(*(sum(getattr(t, name) for t in totals) for name in _PERIOD_COLUMNS))
+def _sum_totals(totals: list[_Totals]) -> PeriodTotals:
+    return PeriodTotals(*(sum(column) for column in zip(*totals, strict=True))) if totals else PeriodTotals()
 
 
 def _months_between(first: date, last: date) -> int:
@@ -260,8 +264,8 @@ def _months_between(first: date, last: date) -> int:
     return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
-def _month_revenue(month: Month, totals: PeriodTotals) -> MonthRevenue:
-    return MonthRevenue(month, totals.recurring_cents, totals.one_off_cents, totals.hourly_cents)
+def _month_revenue(month: Month, totals: _Totals) -> MonthRevenue:
+    return MonthRevenue(month, totals[0], totals[1], totals[2])
 
 
 def _period_months(period: Period) -> list[Month] | None:
@@ -295,9 +299,10 @@ async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Peri
     assert counts is not None
     months = _period_months(period)
     assert months is not None  # the caller checked
-    active = _sum_totals(_monthly_totals([c for c in changes if c[0] == "active"], months))
+    days = [m.first_day for m in months]
+    active = _sum_totals(_monthly_totals([c for c in changes if c[0] == "active"], days))
     return ScopeTotals(
-        figures=_sum_totals(_monthly_totals(changes, months)),
+        figures=_sum_totals(_monthly_totals(changes, days)),
         clients=int(counts["clients"]),
         active_clients=int(counts["active"]),
         active_revenue_cents=active.revenue_cents,
@@ -366,7 +371,7 @@ async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: 
         months = trailing_months(last, _months_between(first.first_day, last.first_day))
         if not months:
             return []
-        totals = _monthly_totals(await _status_months(db, scope), months)
+        totals = _monthly_totals(await _status_months(db, scope), [m.first_day for m in months])
         return [_month_revenue(m, t) for m, t in zip(months, totals, strict=True)]
     where, params = scope.where()
     rows = await db.fetch_all(
@@ -404,10 +409,13 @@ async def client_months(
     window = trailing_months(Month.of(period.end), 12)
     in_period = _period_months(period)
     months = trailing_months(window[-1], max(12, len(in_period or ())))  # the window, or a longer period
+    # Before the first month only recurring changes are read (they carry on into it), and they are
+    # summed into it; a row of the view holds one kind of amount, so no other amount comes along.
     rows = await db.fetch_all(
-        f"SELECT client_id, {_CHANGES} FROM client_month_contributions WHERE client_id = ANY(:ids) AND month <= :last "
-        # Before the first month only recurring changes count (they carry into it).
-        "AND (month >= :first OR recurring_change_cents <> 0)",
+        "SELECT client_id, GREATEST(month, :first) AS month, SUM(recurring_change_cents)::bigint, "
+        "SUM(one_off_cents)::bigint, SUM(hourly_cents)::bigint, SUM(billable_minutes)::bigint, SUM(minutes)::bigint "
+        "FROM client_month_contributions WHERE client_id = ANY(:ids) AND month <= :last "
+        "AND (month >= :first OR recurring_change_cents <> 0) GROUP BY 1, 2",
         ids=list(client_ids),
         first=months[0].first_day,
         last=months[-1].first_day,
@@ -417,9 +425,10 @@ async def client_months(
         changes[row["client_id"]].append(tuple(row.values()))
     mrr = await _clients_mrr(db, client_ids, today)
     cut = None if in_period else await clients_figures(db, client_ids, period, today)
+    days = [m.first_day for m in months]
     result = {}
     for client_id, client_changes in changes.items():
-        totals = _monthly_totals(client_changes, months)
+        totals = _monthly_totals(client_changes, days)
         if in_period:
             figures = Figures(**vars(_sum_totals(totals[-len(in_period) :])), mrr_cents=mrr.get(client_id, 0))
         else:
