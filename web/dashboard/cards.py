@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,8 +65,11 @@ class TrendCard:
 
 
 async def load_revenue(db: Database, f: DashboardFilters, today: date) -> RevenueCard:
-    current = await figures.scope_totals(db, f.scope, f.period, today)
-    previous = await figures.scope_totals(db, f.scope, f.period.previous(), today)
+    # Together: on the status totals both periods share one read of them.
+    current, previous = await asyncio.gather(
+        figures.scope_totals(db, f.scope, f.period, today),
+        figures.scope_totals(db, f.scope, f.period.previous(), today),
+    )
     now, before = current.figures.revenue_cents, previous.figures.revenue_cents
     return RevenueCard(f.period.label, now, before, percent_change(now, before))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -60,14 +61,16 @@ async def client_page(
         # Read from the name index, 50 rows at a time; the count is a query of its own, since a
         # window count would read every client in scope first.
         where, params = scope.where()
-        rows = await db.fetch_all(
-            f"SELECT {_PAGE_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id "
-            f"WHERE {where} ORDER BY lower(c.name) {direction}, c.id {direction} LIMIT :limit OFFSET :offset",
-            **params,
-            limit=limit,
-            offset=offset,
+        rows, total = await asyncio.gather(
+            db.fetch_all(
+                f"SELECT {_PAGE_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id "
+                f"WHERE {where} ORDER BY lower(c.name) {direction}, c.id {direction} LIMIT :limit OFFSET :offset",
+                **params,
+                limit=limit,
+                offset=offset,
+            ),
+            count_clients(db, scope),
         )
-        total = await count_clients(db, scope)
     else:
         cte, params = figures_cte(scope, period, today)
         rows = await db.fetch_all(

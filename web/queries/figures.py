@@ -289,24 +289,31 @@ async def _read_status_months(db: Database, scope: ClientScope) -> list[_MonthCh
 
 
 async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
-    changes = await _status_months(db, scope)
-    where, params = scope.where()
-    counts = await db.fetch_one(
-        "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
-        f"FROM clients c WHERE {where}",
-        **params,
+    changes, counts = await asyncio.gather(
+        _status_months(db, scope), _shared(("counts", id(db), scope.key()), lambda: _client_counts(db, scope))
     )
-    assert counts is not None
     months = _period_months(period)
     assert months is not None  # the caller checked
     days = [m.first_day for m in months]
     active = _sum_totals(_monthly_totals([c for c in changes if c[0] == "active"], days))
     return ScopeTotals(
         figures=_sum_totals(_monthly_totals(changes, days)),
-        clients=int(counts["clients"]),
-        active_clients=int(counts["active"]),
+        clients=counts[0],
+        active_clients=counts[1],
         active_revenue_cents=active.revenue_cents,
     )
+
+
+async def _client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
+    """Clients in scope, and how many of them are active."""
+    where, params = scope.where()
+    row = await db.fetch_one(
+        "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
+        f"FROM clients c WHERE {where}",
+        **params,
+    )
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return int(row["clients"]), int(row["active"])
 
 
 @dataclass(frozen=True)
