@@ -12,13 +12,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import catalog, exports, views
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
+from web.auth.sessions import SessionMiddleware
 from web.bench import baselines
 from web.cache import make_cache
 from web.clients import views as client_views

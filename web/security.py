@@ -16,6 +16,9 @@ BASE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# As ASGI sends them, encoded once: every response gets them, unless it set its own.
+_RAW_BASE = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in BASE_HEADERS.items()]
+_RAW_PRIVATE = (b"cache-control", b"private, no-cache")
 
 
 class SecurityHeadersMiddleware:
@@ -34,14 +37,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in BASE_HEADERS.items():
-                    headers.setdefault(name, value)
-                if not is_static:
-                    # Company data must never be kept by a shared proxy.
-                    headers.setdefault("Cache-Control", "private, no-cache")
+                raw = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw += [header for header in _RAW_BASE if header[0] not in present]
+                if not is_static and _RAW_PRIVATE[0] not in present:
+                    raw.append(_RAW_PRIVATE)  # company data must never be kept by a shared proxy
                 if over_https:
-                    _secure_cookies(headers)
+                    _secure_cookies(MutableHeaders(scope=message))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -105,6 +105,7 @@ class OpsMetrics:
         self.minutes: dict[int, dict[str, MinuteStats]] = {}
         self.slowest: list[tuple[float, int, RequestRecord]] = []  # min-heap on total_ms
         self._sequence = 0
+        self._minute = 0  # of the latest record: old figures are forgotten when it changes
 
     def record(self, record: RequestRecord) -> None:
         minute = int(record.at // 60)
@@ -115,7 +116,9 @@ class OpsMetrics:
             heapq.heappush(self.slowest, entry)
         elif record.total_ms > self.slowest[0][0]:
             heapq.heapreplace(self.slowest, entry)
-        self._forget_before(minute - KEEP_MINUTES)
+        if minute != self._minute:
+            self._minute = minute
+            self._forget_before(minute - KEEP_MINUTES)
 
     def _forget_before(self, minute: int) -> None:
         for old in [m for m in self.minutes if m < minute]:

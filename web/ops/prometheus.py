@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -36,15 +37,24 @@ class PrometheusMetrics:
             registry=self.registry,
         )
         self.registry.register(_PoolCollector(db))
+        self._children: dict[tuple[object, ...], Any] = {}
 
     def observe(self, record: RequestRecord) -> None:
-        self.latency.labels(record.partial, record.cache or "none").observe(record.total_ms / 1000)
+        self._child(self.latency, record.partial, record.cache or "none").observe(record.total_ms / 1000)
         if record.cache:
-            self.cache.labels(record.cache).inc()
+            self._child(self.cache, record.cache).inc()
         if record.status == 504:
             self.errors.labels(record.partial, "timeout").inc()
         elif record.status >= 500:
             self.errors.labels(record.partial, "error").inc()
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """metric.labels(*labels), kept: labels() validates and locks on every call, every request."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
