@@ -188,10 +188,15 @@ def create_app(
         settings, db, cache, env, registry, today or (lambda: datetime.now(settings.tz).date()), shared_ops, prometheus
     )
 
+    # The benchmark's baselines query through connections of their own (see web/bench/baselines.py).
+    baseline_db = baselines.database(settings) if settings.bench_routes else None
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher = warming = None
         await db.connect()
+        if baseline_db is not None:
+            await baseline_db.connect()
         try:
             todo = await pending(db)
             if todo:
@@ -207,6 +212,8 @@ def create_app(
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()
+            if baseline_db is not None:
+                await baseline_db.disconnect()
             await cache.close()
 
     app = Starlette(
@@ -228,4 +235,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.billable = state
+    app.state.baseline_db = baseline_db
     return app

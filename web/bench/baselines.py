@@ -6,8 +6,10 @@ gather — the usual fix: the same per-client queries run concurrently (asyncio.
          result cached with a TTL.
 
 Both compute the same figures as Billable, from the same definitions, but the way a first version
-would: each figure its own query straight from the entries and services (no rollup, no batching). These routes exist
-only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
+would: each figure its own query straight from the entries and services (no rollup, no batching),
+through connections with PostgreSQL's default settings (the app's own plan every query for its
+parameters, which would cost the 2,000 queries of a naive page their cached plans). These routes
+exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from web.db import Database
 from web.periods import Month, Period, named_period, trailing_months
 from web.queries import clients
 from web.queries.scope import ClientScope
+from web.settings import Settings
 from web.state import AppState
 
 ROWS = 50
@@ -133,25 +136,36 @@ def _html(cards: dict[str, int], rows: list[RowFigures]) -> str:
     return f"<!doctype html><title>Dashboard</title><pre>{cards}</pre><table>{body}</table>"
 
 
+def database(settings: Settings) -> Database:
+    """The baselines' connections: the app's database with PostgreSQL's default plan caching."""
+    assert settings.database_url
+    return Database(
+        settings.database_url, min_size=1, max_size=settings.pool_max, timezone=settings.timezone, custom_plans=False
+    )
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.baseline_db
+    return db
+
+
 async def naive(request: Request) -> Response:
-    state = AppState.of(request)
-    today = state.today()
+    db, today = _db(request), AppState.of(request).today()
     period = named_period("this_month", today)
-    cards = await _cards(state.db, period, today)
-    rows = [await _row(state.db, cid, name, period, today) for cid, name in await _first_page(state.db, period, today)]
+    cards = await _cards(db, period, today)
+    rows = [await _row(db, cid, name, period, today) for cid, name in await _first_page(db, period, today)]
     return HTMLResponse(_html(cards, rows))
 
 
 async def gather(request: Request) -> Response:
-    state = AppState.of(request)
-    today = state.today()
+    db, today = _db(request), AppState.of(request).today()
     period = named_period("this_month", today)
     key = f"{today}:{period.key()}"
     cached: Any = await _gather_cache.get(key)
     if cached is None:
-        page = await _first_page(state.db, period, today)
+        page = await _first_page(db, period, today)
         cards, *rows = await asyncio.gather(
-            _cards(state.db, period, today), *(_row(state.db, cid, name, period, today) for cid, name in page)
+            _cards(db, period, today), *(_row(db, cid, name, period, today) for cid, name in page)
         )
         cached = _html(cards, rows)  # type: ignore[arg-type]  # gather's results, in order
         await _gather_cache.set(key, cached, ttl=300)
@@ -171,7 +185,7 @@ async def clear_caches(request: Request) -> Response:
 async def query_count(request: Request) -> Response:
     """Queries this process has issued, background work included (a request's Server-Timing counts
     only its own)."""
-    return PlainTextResponse(str(AppState.of(request).db.queries))
+    return PlainTextResponse(str(AppState.of(request).db.queries + _db(request).queries))
 
 
 async def bare(request: Request) -> Response:
