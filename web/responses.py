@@ -19,9 +19,13 @@ PRIVATE = {"Cache-Control": "private, no-cache"}
 def render_page(request: Request, template: str, page: Any, *, status_code: int = 200) -> HTMLResponse:
     """Render a page template with the fields of its context dataclass, plus what the layout needs:
     the signed-in user (or None) and the session's CSRF token."""
+    return page_response(page_html(request, template, page), status_code=status_code)
+
+
+def page_html(request: Request, template: str, page: Any) -> str:
     from web.auth.guard import csrf_token  # the guard renders refusals with this module
 
-    html = render_template(
+    return render_template(
         AppState.of(request).env,
         template,
         page,
@@ -29,6 +33,9 @@ def render_page(request: Request, template: str, page: Any, *, status_code: int 
         csrf_token=csrf_token(request),
         active_nav=template.removesuffix(".html"),  # the layout marks that page's link as current
     )
+
+
+def page_response(html: str, *, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers=PRIVATE)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from starlette.testclient import TestClient
 
-from tests.support import DataBuilder, server_timing, soup
+from tests.support import PASSWORD, DataBuilder, server_timing, session_of, sign_in, soup
 from web.dashboard import CARDS
 
 
@@ -86,3 +86,25 @@ def test_sort_links_flip_the_active_column(client: TestClient, data: DataBuilder
     assert headers["Client"] == "/?period=this_month&sort=name&dir=desc"
     assert headers["Revenue"] == "/?period=this_month&sort=revenue&dir=desc"
     assert page.select_one("th[aria-sort]")["aria-sort"] == "ascending"
+
+
+def test_each_session_gets_its_own_page(client: TestClient, data: DataBuilder) -> None:
+    """The page around the shell is kept per session: nobody sees another's name or CSRF token."""
+    make_clients(data, 3)
+    data.user("Sam Admin", role="admin", email="sam@test.example", password=PASSWORD)  # the same view
+    admin = (dict(client.cookies), session_of(client)["csrf"])
+    sign_in(client, "sam@test.example")
+    sam = (dict(client.cookies), session_of(client)["csrf"])
+
+    def page_as(cookies: dict[str, str]) -> tuple[str, str]:
+        client.cookies.clear()
+        client.cookies.update(cookies)
+        page = soup(client.get("/").text)
+        return page.select_one("meta[name=csrf-token]")["content"], page.select_one("header").get_text(" ")
+
+    for _ in range(2):  # the second time from memory
+        admin_token, admin_header = page_as(admin[0])
+        assert admin_token == admin[1] and "Ada Admin" in admin_header
+        sam_token, sam_header = page_as(sam[0])
+        assert sam_token == sam[1] != admin_token
+        assert "Sam Admin" in sam_header and "Ada Admin" not in sam_header

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user
+from web.auth.guard import csrf_token, current_user
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST
 from web.dashboard.filters import PAGE_SIZES, parse_filters
@@ -16,8 +17,10 @@ from web.periods import PERIOD_LABELS
 from web.queries.clients import Manager, account_managers
 from web.queries.scope import CLIENT_STATUSES
 from web.registry import BadInput
-from web.responses import render_page, render_template
+from web.responses import page_html, page_response, render_page, render_template
 from web.state import AppState
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,6 @@ async def dashboard(request: Request) -> Response:
     user = await current_user(request)
     assert user is not None  # the route needs a signed-in user
     registry = state.registry
-    cards = [registry.placeholder(card, filters) for card in CARDS]
     if filters.sort == "name":
         # Name order needs no figures, so the rows' placeholders come with the shell.
         client_list = Markup((await registry.render(LIST, filters, today, user.role)).html)
@@ -83,15 +85,25 @@ async def dashboard(request: Request) -> Response:
         client_list = registry.placeholder(LIST, filters)
     show_timings = request.query_params.get("timings") == "1" and user.role == "admin"
     # The shell's content is rendered once per filter set, list and cache version (the managers'
-    # key carries the versions; their change clears state.memo), then only the layout per request.
+    # key carries the versions; their change clears state.memo), and the page around it once per
+    # session (the layout shows the user and the session's CSRF token).
     key = ("shell", _managers_key(state), tuple(values.items()), today, client_list, show_timings)
-    main: Markup | None = state.memo.get(key)
-    if main is None:
-        page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
-        main = _shell(state, page).main
-        if len(state.memo) < 2_000:  # the filters people use are few; typed searches are many
-            state.memo[key] = main
-    return render_page(request, "dashboard.html", DashboardShell(main))
+    page_key = (key, user, csrf_token(request))
+    html: str | None = state.memo.get(page_key)
+    if html is None:
+        main: Markup | None = state.memo.get(key)
+        if main is None:
+            cards = [registry.placeholder(card, filters) for card in CARDS]
+            page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
+            main = _remember(state, key, _shell(state, page).main)
+        html = _remember(state, page_key, page_html(request, "dashboard.html", DashboardShell(main)))
+    return page_response(html)
+
+
+def _remember(state: AppState, key: object, value: T) -> T:
+    if len(state.memo) < 2_000:  # the filters people use are few; typed searches are many
+        state.memo[key] = value
+    return value
 
 
 def _shell(state: AppState, page: DashboardPage) -> DashboardShell:
