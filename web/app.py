@@ -180,6 +180,7 @@ def create_app(
         versions=versions,
         dev=settings.dev,
     )
+    env.globals["placeholder"] = registry.placeholder_of
     metrics = OpsMetrics()
     prometheus = PrometheusMetrics(db)
     redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None

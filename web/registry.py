@@ -182,12 +182,15 @@ class Registry:
         return render_or_explain(self.env, partial, frame, context, dev=self.dev)
 
     def placeholder(self, partial: Partial[P, Any], params: P) -> Markup:
-        """The loading state, for a page shell to fetch the partial from. It depends on its frame
-        alone, so it is rendered once per frame (a page shell shows dozens)."""
-        frame = partial.frame(params)
+        """The loading state, for a page shell to fetch the partial from."""
+        return self.placeholder_of(partial.frame(params))
+
+    def placeholder_of(self, frame: Frame) -> Markup:
+        """A frame's loading state (templates call it as placeholder(frame)). It depends on the frame
+        alone, so it is rendered once per frame: a page shell or a client list shows dozens."""
         html = self._placeholders.get(frame)
         if html is None:
-            html = Markup(self.render_state(partial, frame))
+            html = Markup(self.render_state(self.partials[frame.name], frame))
             self._remember(self._placeholders, frame, html)
         return html
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from web.money import format_compact, format_hours, format_money
 
@@ -36,6 +37,9 @@ def make_env(*, dev: bool = False) -> Environment:
         signed_percent=_signed_percent,
         percent=_percent,
     )
+    # placeholder(frame): a partial's loading state, for a template listing partials to load (the
+    # client list's rows). The app's registry replaces it with one that renders each frame once.
+    env.globals["placeholder"] = lambda frame: Markup(env.get_template(f"{frame.name}.html").render(frame=frame))
     return env
 
 
