@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.ops.metrics import RequestRecord
@@ -106,9 +105,11 @@ class TimingMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 total = timing.elapsed_ms()
-                headers = MutableHeaders(scope=message)
-                headers["X-Response-Time"] = f"{total:.2f}ms"
-                headers.append("Server-Timing", timing.server_timing(total))
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-response-time", f"{total:.2f}ms".encode()),
+                    (b"server-timing", timing.server_timing(total).encode()),
+                ]
             await send(message)
 
         try:
