@@ -40,12 +40,20 @@ class Pool:
             self._opened += 1
             await self._free.put(await asyncio.open_connection(self.host, self.port))
         reader, writer = await self._free.get()
+        request = f"GET {path} HTTP/1.1\r\n{self.prefix}\r\n".encode()
         try:
-            reply = await _exchange(reader, writer, f"GET {path} HTTP/1.1\r\n{self.prefix}\r\n".encode())
+            reply = await _exchange(reader, writer, request)
         except (OSError, asyncio.IncompleteReadError):
+            # The server closes a connection left idle too long (uvicorn: after 5 s); as a browser
+            # does, ask again once on a new one. Every request here is a GET.
             writer.close()
-            self._opened -= 1
-            raise
+            try:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+                reply = await _exchange(reader, writer, request)
+            except (OSError, asyncio.IncompleteReadError):
+                writer.close()
+                self._opened -= 1
+                raise
         await self._free.put((reader, writer))
         return reply
 

@@ -69,6 +69,14 @@ class ServerProcess:
         self.peak_rss = psutil.Process(self.process.pid).memory_info().rss / 2**20
 
 
+@dataclass
+class _ModeRuns:
+    colds: list[dict[str, Any]] = field(default_factory=list)
+    warms: list[dict[str, Any]] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    peak_rss: float = 0.0
+
+
 def run(
     config: BenchConfig, settings: Settings, json_path: Path | None, chart_path: Path | None = None
 ) -> dict[str, Any]:
@@ -181,28 +189,35 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
         # PostgreSQL's buffers warmed first, unmeasured: "cold" means our caches are empty, not that
         # the first mode pays for reading the tables from disk (it made naive's cold pass 2x slower).
         _checked(await pool.get("/bench/naive"), "/bench/naive")
-        for mode, measure in (
-            ("naive", _one_page("/bench/naive")),
-            ("gather", _one_page("/bench/gather")),
-            ("billable", _progressive),
-        ):
-            server.reset_peak()
-            colds, warms, queries = [], [], []
-            for _ in range(config.passes):  # one pass varies by 1.5x here: the median of a few
+        measures = {
+            "naive": _one_page("/bench/naive"),
+            "gather": _one_page("/bench/gather"),
+            "billable": _progressive,
+        }
+        runs = {mode: _ModeRuns() for mode in measures}
+        # Pass by pass, the modes in turn: this machine's speed drifts over a run, and each mode
+        # must meet the same drift. One pass varies by 1.5x here: the median of a few.
+        for number in range(1, config.passes + 1):
+            config.out(f"bench: pass {number} of {config.passes} (naive, gather, billable; cold, then warm)")
+            for mode, measure in measures.items():
+                run = runs[mode]
                 await _clear(server.base, headers)
+                server.reset_peak()
                 before = await _query_count(pool)
-                colds.append(await measure(pool))
-                queries.append(await _query_count(pool) - before)
-                warms.append(await measure(pool))
-            cold = _median_pass(colds)
+                run.colds.append(await measure(pool))
+                run.queries.append(await _query_count(pool) - before)
+                run.warms.append(await measure(pool))
+                run.peak_rss = max(run.peak_rss, server.peak_rss)
+        for mode, run in runs.items():
+            cold = _median_pass(run.colds)
             modes[mode] = {
                 "shell_ttfb_ms": cold["ttfb_ms"],
                 "cold_all_partials_ms": cold["all_ms"],
-                "warm_all_partials_ms": _median_pass(warms)["all_ms"],
+                "warm_all_partials_ms": _median_pass(run.warms)["all_ms"],
                 # min: a pass may include the session's user being re-read (every 30 s), not the page's
-                "queries_cold": min(queries),
-                "peak_rss_mb": round(server.peak_rss, 1),
-                "cold_passes_ms": [c["all_ms"] for c in colds],
+                "queries_cold": min(run.queries),
+                "peak_rss_mb": round(run.peak_rss, 1),
+                "cold_passes_ms": [c["all_ms"] for c in run.colds],
             }
             figures = modes[mode]
             config.out(
