@@ -225,11 +225,9 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
                 f"warm {figures['warm_all_partials_ms']:.1f} ms, {figures['queries_cold']} queries"
             )
         partial_urls = _placeholders((await pool.get("/")).text)
-        rps = {
-            "bare": await _throughput(pool, ["/bench/bare"], config.throughput_seconds),
-            "shell": await _throughput(pool, ["/"], config.throughput_seconds),
-            "cached_partial": await _throughput(pool, partial_urls, config.throughput_seconds),
-        }
+        rps = await _throughputs(
+            pool, {"bare": ["/bench/bare"], "shell": ["/"], "cached_partial": partial_urls}, config.throughput_seconds
+        )
         server_p50 = await _cached_server_p50(pool, partial_urls)
         crowd = Pool(host, int(port), config.load_users, headers)
         load = await _load(crowd, partial_urls, config.load_users, config.load_seconds)
@@ -317,8 +315,21 @@ async def _progressive(pool: Pool) -> dict[str, Any]:
     return {"ttfb_ms": round(shell.ttfb_ms, 2), "all_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-async def _throughput(pool: Pool, urls: list[str], seconds: float) -> float:
-    """Requests per second with CONNECTIONS requests in flight, cycling through urls."""
+async def _throughputs(pool: Pool, kinds: dict[str, list[str]], seconds: float, rounds: int = 3) -> dict[str, float]:
+    """Requests per second of each kind over `seconds`, measured in rounds, the kinds in turn (as the
+    passes: the machine's drift must not favour one)."""
+    done = dict.fromkeys(kinds, 0)
+    spent = dict.fromkeys(kinds, 0.0)
+    for _ in range(rounds):
+        for kind, urls in kinds.items():
+            started = time.perf_counter()
+            done[kind] += await _throughput(pool, urls, seconds / rounds)
+            spent[kind] += time.perf_counter() - started
+    return {kind: done[kind] / spent[kind] for kind in kinds}
+
+
+async def _throughput(pool: Pool, urls: list[str], seconds: float) -> int:
+    """Requests answered in `seconds` with CONNECTIONS requests in flight, cycling through urls."""
     done = 0
     deadline = time.perf_counter() + seconds
 
@@ -330,9 +341,8 @@ async def _throughput(pool: Pool, urls: list[str], seconds: float) -> float:
             done += 1
             index += 1
 
-    started = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(CONNECTIONS)))
-    return done / (time.perf_counter() - started)
+    return done
 
 
 async def _cached_server_p50(pool: Pool, urls: list[str]) -> float:
