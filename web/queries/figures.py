@@ -411,11 +411,10 @@ async def client_months(
     db: Database, client_ids: Sequence[int], period: Period, today: date
 ) -> dict[int, ClientMonths]:
     """Figures and monthly revenue of several clients (for batched client rows): their months read
-    from the rollups by client id, in one query, and their MRR in another. A period that cuts a month
-    needs its days from the entries: its figures come from the figures CTE instead."""
-    window = trailing_months(Month.of(period.end), 12)
+    from the rollups by client id, in one query, and their MRR in another."""
     in_period = _period_months(period)
-    months = trailing_months(window[-1], max(12, len(in_period or ())))  # the window, or a longer period
+    # The twelve months of the series, or more when the period is longer: both end with its month.
+    months = trailing_months(Month.of(period.end), max(12, len(in_period or ())))
     # Before the first month only recurring changes are read (they carry on into it), and they are
     # summed into it; a row of the view holds one kind of amount, so no other amount comes along.
     rows = await db.fetch_all(
@@ -430,8 +429,10 @@ async def client_months(
     changes: dict[int, list[_MonthChanges]] = {client_id: [] for client_id in client_ids}
     for row in rows:
         changes[row["client_id"]].append(tuple(row.values()))
-    mrr = await _clients_mrr(db, client_ids, today)
-    cut = None if in_period else await clients_figures(db, client_ids, period, today)
+    # A period of whole months sums its months and needs the MRR alone; one that cuts a month comes
+    # whole, MRR included, from the figures CTE.
+    mrr = await _clients_mrr(db, client_ids, today) if in_period else {}
+    cut = {} if in_period else await clients_figures(db, client_ids, period, today)
     days = [m.first_day for m in months]
     result = {}
     for client_id, client_changes in changes.items():
@@ -439,7 +440,7 @@ async def client_months(
         if in_period:
             figures = Figures(**vars(_sum_totals(totals[-len(in_period) :])), mrr_cents=mrr.get(client_id, 0))
         else:
-            figures = cut.get(client_id, Figures()) if cut else Figures()
+            figures = cut.get(client_id, Figures())
         series = [_month_revenue(m, t) for m, t in zip(months[-12:], totals[-12:], strict=True)]
         result[client_id] = ClientMonths(figures, series)
     return result
