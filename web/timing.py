@@ -32,6 +32,7 @@ class RequestTiming:
     partial: str | None = None
     slowest_query: str | None = None
     slowest_query_ms: float = 0.0
+    rendering: bool = False  # inside measure_render
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -70,13 +71,19 @@ def measure_db(sql: str) -> Iterator[None]:
 
 @contextmanager
 def measure_render() -> Iterator[None]:
+    """Time rendering against the current request, if any. A render inside a render (a template
+    calling placeholder()) is part of the outer one's time, not added again."""
+    timing = _current.get()
+    if timing is None or timing.rendering:
+        yield
+        return
     started = time.perf_counter()
+    timing.rendering = True
     try:
         yield
     finally:
-        timing = _current.get()
-        if timing is not None:
-            timing.render_ms += (time.perf_counter() - started) * 1000
+        timing.rendering = False
+        timing.render_ms += (time.perf_counter() - started) * 1000
 
 
 Observer = Callable[[RequestRecord], None]

@@ -42,6 +42,13 @@ def test_shell_runs_no_aggregate_query(client: TestClient, data: DataBuilder) ->
     assert "X-Response-Time" in response.headers
 
 
+def test_shell_render_time_is_counted_once(client: TestClient, data: DataBuilder) -> None:
+    """The client list renders its rows' placeholders inside its own render: one time, not two."""
+    make_clients(data, 50)
+    timing = server_timing(client.get("/").headers["server-timing"])
+    assert 0 < float(timing["render"]["dur"]) <= float(timing["total"]["dur"])
+
+
 def test_shell_sorted_by_a_figure_defers_the_list(client: TestClient, data: DataBuilder) -> None:
     make_clients(data, 3)
     page = soup(client.get("/?sort=revenue").text)
