@@ -167,6 +167,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         reload=args.reload or args.dev,
         log_level="info",
+        access_log=False,  # the app logs every request itself, as JSON with its timings (web/timing.py)
     )
     return 0
 
