@@ -81,6 +81,13 @@ def test_bad_setting_is_a_clear_error() -> None:
     assert "BILLABLE_POOL_MAX: expected a whole number, got 'lots'" in result.stderr
 
 
+def test_bench_refuses_a_file_it_could_not_write_before_measuring(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "out.json"
+    result = billable("bench", "--size", "tiny", "--json", str(missing), env={"DATABASE_URL": "postgresql://unused/x"})
+    assert result.returncode == 2
+    assert f"--json {missing}: there is no folder {missing.parent}" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

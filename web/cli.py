@@ -239,6 +239,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.load_users < 1 or args.load_seconds <= 0:
         raise ValueError("--load-users and --load-seconds must be positive")
+    for option, path in (("--json", args.json), ("--chart", args.chart)):
+        # Checked now, not after minutes of measuring.
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ValueError(f"{option} {path}: there is no folder {path.resolve().parent}")
     quick = args.load_seconds < 5  # a smoke run (the test's): fewer and shorter measurements
     config = BenchConfig(args.size, args.load_users, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5)
     run(config, settings, args.json, args.chart)
