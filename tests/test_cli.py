@@ -146,6 +146,28 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()
 
 
+def test_serve_stopped_by_a_service_manager_stops_its_database(tmp_path: Path) -> None:
+    """systemd and docker stop with SIGTERM: the embedded PostgreSQL must stop with the app."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["BILLABLE_DATA_DIR"] = str(tmp_path / "data")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server).text == "ok"
+        assert (tmp_path / "data" / "pg" / "postmaster.pid").exists()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()
+
+
 def _wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

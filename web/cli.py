@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -160,6 +161,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.dev:
         print(f"  development mode: the partial gallery is at {where}gallery")
     print()
+    # A service manager stops the app with SIGTERM. uvicorn shuts down, then raises the signal again
+    # with this handler in place: by default the process would end without its exit handlers, and
+    # the embedded PostgreSQL would keep running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "web.app:create_app",
         factory=True,
