@@ -19,7 +19,8 @@ from starlette.testclient import TestClient
 from tests.browser.conftest import free_port
 from tests.support import PASSWORD, DataBuilder, server_timing, soup
 
-REVENUE = "/partials/dashboard/revenue?period=this_month"
+# November 2026 by name: the second process runs on the real clock, this one on TODAY's.
+REVENUE = "/partials/dashboard/revenue?period=custom&from=2026-11-01&to=2026-11-30"
 
 
 def figure(response) -> str:  # type: ignore[no-untyped-def]
