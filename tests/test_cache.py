@@ -27,6 +27,18 @@ def test_redis_cache_is_shared_between_app_instances(open_app: OpenApp, data: Da
         first.portal.call(first.app.state.billable.cache.clear)
 
 
+def test_a_fresh_entry_is_served_without_asking_the_cache_again(open_app: OpenApp, redis_url: str) -> None:
+    with open_app(cache_url=redis_url) as client:
+        state = client.app.state.billable
+        client.portal.call(state.cache.clear)
+        assert outcome(client.get(URL)) == "miss"
+        client.portal.call(state.cache.clear)  # behind the registry's back
+        assert outcome(client.get(URL)) == "hit"  # this process still holds it, fresh: no round trip
+        state.registry.forget()
+        assert outcome(client.get(URL)) == "miss"
+        client.portal.call(state.cache.clear)
+
+
 def test_memory_caches_are_per_process(open_app: OpenApp) -> None:
     with open_app() as first:
         assert outcome(first.get(URL)) == "miss"

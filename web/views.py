@@ -10,7 +10,6 @@ from starlette.responses import HTMLResponse, Response
 
 from web import timing
 from web.auth.guard import allows, current_user, refusal
-from web.registry import BadInput
 from web.responses import fragment
 from web.state import AppState
 
@@ -29,13 +28,8 @@ async def partial(request: Request) -> Response:
     request_timing = timing.current()
     if request_timing is not None:
         request_timing.partial = name
-    today = state.today()  # once: the input is read and cached under the same date
-    try:
-        params = declared.parse(request.query_params, today)
-    except BadInput as exc:
-        rendered = state.registry.render_bad_input(declared, exc)
-    else:
-        rendered = await state.registry.render(declared, params, today, user.role)
+    # today once: the input is read and cached under the same date
+    rendered = await state.registry.serve(declared, request.scope["query_string"], state.today(), user.role)
     if request_timing is not None:
         request_timing.cache = rendered.cache
     return fragment(rendered.html, status_code=rendered.status)
