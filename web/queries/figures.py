@@ -417,7 +417,7 @@ async def client_months(
     months = trailing_months(Month.of(period.end), max(12, len(in_period or ())))
     # Before the first month only recurring changes are read (they carry on into it), and they are
     # summed into it; a row of the view holds one kind of amount, so no other amount comes along.
-    rows = await db.fetch_all(
+    read_months = db.fetch_all(
         "SELECT client_id, GREATEST(month, :first) AS month, SUM(recurring_change_cents)::bigint, "
         "SUM(one_off_cents)::bigint, SUM(hourly_cents)::bigint, SUM(billable_minutes)::bigint, SUM(minutes)::bigint "
         "FROM client_month_contributions WHERE client_id = ANY(:ids) AND month <= :last "
@@ -426,13 +426,17 @@ async def client_months(
         first=months[0].first_day,
         last=months[-1].first_day,
     )
+    # A period of whole months sums its months and needs the MRR alone; one that cuts a month comes
+    # whole, MRR included, from the figures CTE. Either query runs beside the months' read.
+    mrr: dict[int, int] = {}
+    cut: dict[int, Figures] = {}
+    if in_period:
+        rows, mrr = await asyncio.gather(read_months, _clients_mrr(db, client_ids, today))
+    else:
+        rows, cut = await asyncio.gather(read_months, clients_figures(db, client_ids, period, today))
     changes: dict[int, list[_MonthChanges]] = {client_id: [] for client_id in client_ids}
     for row in rows:
         changes[row["client_id"]].append(tuple(row.values()))
-    # A period of whole months sums its months and needs the MRR alone; one that cuts a month comes
-    # whole, MRR included, from the figures CTE.
-    mrr = await _clients_mrr(db, client_ids, today) if in_period else {}
-    cut = {} if in_period else await clients_figures(db, client_ids, period, today)
     days = [m.first_day for m in months]
     result = {}
     for client_id, client_changes in changes.items():
