@@ -40,7 +40,23 @@ def make_env(*, dev: bool = False) -> Environment:
     # placeholder(frame): a partial's loading state, for a template listing partials to load (the
     # client list's rows). The app's registry replaces it with one that renders each frame once.
     env.globals["placeholder"] = lambda frame: Markup(env.get_template(f"{frame.name}.html").render(frame=frame))
+    # states: the macros every frame shares (partials/_frames/states.html), for every template. An
+    # `{% import %}` of them ran on every render: a third of a client row's render time.
+    env.globals["states"] = _Macros(env, STATES) if dev else env.get_template(STATES).module
     return env
+
+
+STATES = "_frames/states.html"
+
+
+class _Macros:
+    """A template's macros as a global that follows edits to the file (development only)."""
+
+    def __init__(self, env: Environment, name: str) -> None:
+        self.env, self.name = env, name
+
+    def __getattr__(self, macro: str) -> object:
+        return getattr(self.env.get_template(self.name).module, macro)
 
 
 def _signed_percent(value: Decimal | None) -> str:
