@@ -1,7 +1,9 @@
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support import DataBuilder
 from web.money import entry_amount_cents, format_compact, format_hours, format_money, percent_change
@@ -51,3 +53,11 @@ def test_formats() -> None:
     assert percent_change(110, 100) == Decimal("10.0")
     assert percent_change(1, 3) == Decimal("-66.7")
     assert percent_change(5, 0) is None
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_money_is_formatted_as_decimal_arithmetic_would(cents: int) -> None:
+    sign = "−" if cents < 0 else ""
+    amount = Decimal(abs(cents)) / 100
+    assert format_money(cents) == f"{sign}€{amount:,.2f}"
+    assert format_money(cents, whole=True) == f"{sign}€{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"

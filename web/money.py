@@ -20,8 +20,9 @@ def entry_amount_cents(minutes: int, rate_cents: int, billable: bool = True) -> 
 def format_money(cents: int, *, whole: bool = False) -> str:
     """1234567 -> '€12,345.67' (or '€12,346' when whole)."""
     sign = "−" if cents < 0 else ""
-    amount = Decimal(abs(cents)) / 100
-    text = f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}" if whole else f"{amount:,.2f}"
+    units, rest = divmod(abs(cents), 100)
+    # Whole: half a unit or more rounds up. Integers, not Decimal: a page formats hundreds.
+    text = f"{units + (rest >= 50):,}" if whole else f"{units:,}.{rest:02d}"
     return f"{sign}{CURRENCY_SYMBOL}{text}"
 
 

@@ -310,7 +310,8 @@ class Registry:
         task = self._computation(asked, today, key)
         # shield: a request that gives up (budget, disconnect) leaves the work to finish and
         # fill the cache, so a retry finds it there.
-        return key, await asyncio.wait_for(asyncio.shield(task), self.budget_s), "miss"
+        async with asyncio.timeout(self.budget_s):
+            return key, await asyncio.shield(task), "miss"
 
     def _computation(self, asked: Asked[Any], today: date, key: str) -> asyncio.Task[CacheEntry]:
         """The one computation of this key in this process (single flight): joined if running."""
