@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
 from anyio.from_thread import BlockingPortal
 
 from tests.support import DataBuilder
 from web import timing
+from web.dashboard import row_batch
 from web.dashboard.row_batch import ROWS
 from web.db import Database
 from web.periods import Month, named_period, trailing_months
@@ -44,3 +46,32 @@ def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Databas
         assert row.figures == alone  # type: ignore[attr-defined]
         assert row.series == series  # type: ignore[attr-defined]
         assert row.client.id == client_id  # type: ignore[attr-defined]
+
+
+def test_prefetched_rows_are_kept_until_their_own_time_is_up(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(row_batch, "PREFETCH_KEPT_S", 0.2)
+    ids = [data.client(f"Client {n}") for n in range(3)]
+    today = date(2026, 11, 15)
+    period = named_period("this_month", today)
+
+    async def queries_of_rows_prefetched_after_a_reset() -> int:
+        batcher = row_batch.RowBatcher()
+        batcher.prefetch(test_db, ids, period, today)
+        await asyncio.sleep(0.1)
+        batcher.forget_prefetched()  # the first prefetch's timer is still set
+        batcher.prefetch(test_db, ids, period, today)
+        await asyncio.sleep(0.15)  # the first timer fires; the second prefetch has 0.1 s to go
+        request_timing = timing.RequestTiming(started=0.0)
+        token = timing._current.set(request_timing)
+        try:
+            rows = await asyncio.gather(*(batcher.load(test_db, i, period, today) for i in ids))
+        finally:
+            timing._current.reset(token)
+        assert [row.client.id for row in rows if row is not None] == ids
+        await asyncio.sleep(0.1)  # now its own time is up
+        assert batcher._prefetched == {}
+        return request_timing.db_queries
+
+    assert portal.call(queries_of_rows_prefetched_after_a_reset) == 0  # served by the prefetch
