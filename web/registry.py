@@ -228,7 +228,7 @@ class Registry:
         return html
 
     def _remember(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
-        if self.dev:  # in development, templates change under us
+        if self.dev:  # in development templates and code change under us: nothing is kept
             return
         if len(memo) >= 20_000:
             memo.clear()
@@ -242,7 +242,7 @@ class Registry:
             try:
                 params = partial.parse(QueryParams(query), today)
             except BadInput as exc:
-                return self.render_bad_input(partial, exc)
+                return self._bad_input(partial, exc)
             asked = Asked.of(partial, params)
             self._remember(self._asked, (partial.name, query, today), asked)
         return await self._render(asked, today, viewer_role)
@@ -276,12 +276,17 @@ class Registry:
         context: C = entry.context
         return context
 
+    async def clear(self) -> None:
+        """Empty the partial cache, and what this process remembers of its entries."""
+        await self.cache.clear()
+        self.forget()
+
     def forget(self) -> None:
-        """Drop what this process remembers of cached entries (after the cache was emptied)."""
+        """Drop what this process remembers of cached entries (when the cache was emptied elsewhere)."""
         self._fresh.clear()
         self._rendered.clear()
 
-    def render_bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
+    def _bad_input(self, partial: Partial[Any, Any], exc: BadInput) -> Rendered:
         frame = Frame(partial.name, "partial-error", "", state="error", message=str(exc))
         return Rendered(self.render_state(partial, frame), 400, None)
 

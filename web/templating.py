@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTIALS_DIR = ROOT / "partials"
 PAGES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = ROOT / "static"
+STATES = "_frames/states.html"  # the macros every frame shares, a global of every template
 
 
 def make_env(*, dev: bool = False) -> Environment:
@@ -44,9 +45,6 @@ def make_env(*, dev: bool = False) -> Environment:
     # `{% import %}` of them ran on every render: a third of a client row's render time.
     env.globals["states"] = _Macros(env, STATES) if dev else env.get_template(STATES).module
     return env
-
-
-STATES = "_frames/states.html"
 
 
 class _Macros:
