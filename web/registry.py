@@ -350,7 +350,8 @@ class Registry:
 
     def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
         self._inflight.pop(key, None)
-        if not task.cancelled() and task.exception() is not None:
-            # Retrieved here so asyncio does not complain; a waiting request logs it, and a
-            # background refresh has nobody waiting, so say it here.
-            log.warning("computing %s failed: %r", key, task.exception())
+        # Retrieved here so asyncio does not complain; a waiting request logs it, and a background
+        # refresh has nobody waiting, so say it here. NotFound is an answer (a 404), not a failure.
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, NotFound):
+            log.warning("computing %s failed: %r", key, error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -89,6 +91,15 @@ def test_client_row_bad_ids(client: TestClient, data: DataBuilder, query: str, s
     assert response.status_code == status
     assert message in soup(response.text).get_text()
     assert response.text.lstrip().startswith("<tr")
+
+
+def test_a_missing_client_is_an_answer_not_a_logged_failure(
+    client: TestClient, data: DataBuilder, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Ops read "computing ... failed" warnings as something broken; a deleted client's row is a 404.
+    with caplog.at_level(logging.WARNING, logger="billable.partials"):
+        assert client.get("/partials/dashboard/client-row?client=424243&period=this_month").status_code == 404
+    assert [r.getMessage() for r in caplog.records if r.name == "billable.partials"] == []
 
 
 def test_unknown_partial_and_page(client: TestClient, data: DataBuilder) -> None:
