@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from tests.support import DataBuilder, soup
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
+from web.settings import Settings, SettingsError
 
 
 def billable(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -79,6 +81,24 @@ def test_bad_setting_is_a_clear_error() -> None:
     result = billable("migrate", env={"BILLABLE_POOL_MAX": "lots", "DATABASE_URL": "postgresql://unused/x"})
     assert result.returncode == 2
     assert "BILLABLE_POOL_MAX: expected a whole number, got 'lots'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "pool"),
+    [
+        ({}, (10, 10)),  # opened at start: a dashboard's first load asks for about ten at once
+        ({"BILLABLE_POOL_MAX": "4"}, (4, 4)),  # a smaller pool alone is not an error
+        ({"BILLABLE_POOL_MIN": "2", "BILLABLE_POOL_MAX": "20"}, (2, 20)),
+    ],
+)
+def test_pool_size_settings(env: dict[str, str], pool: tuple[int, int]) -> None:
+    settings = Settings.from_env(env)
+    assert (settings.pool_min, settings.pool_max) == pool
+
+
+def test_a_pool_minimum_above_its_maximum_is_refused() -> None:
+    with pytest.raises(SettingsError, match="need 1 <= min <= max"):
+        Settings.from_env({"BILLABLE_POOL_MIN": "12"})
 
 
 def test_bench_refuses_a_file_it_could_not_write_before_measuring(tmp_path: Path) -> None:

@@ -137,10 +137,14 @@ def _html(cards: dict[str, int], rows: list[RowFigures]) -> str:
 
 
 def database(settings: Settings) -> Database:
-    """The baselines' connections: the app's database with PostgreSQL's default plan caching."""
+    """The baselines' connections: the app's database and pool size, with PostgreSQL's default plan caching."""
     assert settings.database_url
     return Database(
-        settings.database_url, min_size=1, max_size=settings.pool_max, timezone=settings.timezone, custom_plans=False
+        settings.database_url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        timezone=settings.timezone,
+        custom_plans=False,
     )
 
 
