@@ -6,7 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support import DataBuilder
-from web.money import entry_amount_cents, format_compact, format_hours, format_money, percent_change
+from web.money import (
+    entry_amount_cents,
+    format_compact,
+    format_duration,
+    format_hours,
+    format_money,
+    percent_change,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,6 +57,9 @@ def test_formats() -> None:
     assert format_compact(123_456_789) == "€1.2M"
     assert format_compact(3_500_000) == "€35k"
     assert format_hours(90) == "1.5 h"
+    assert format_duration(105) == "1:45 h"  # logged time as typed; format_hours would say 1.8 h
+    assert format_duration(0) == "0:00 h"
+    assert format_duration(60_005) == "1,000:05 h"
     assert percent_change(110, 100) == Decimal("10.0")
     assert percent_change(1, 3) == Decimal("-66.7")
     assert percent_change(5, 0) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -10,6 +11,8 @@ from starlette.responses import Response
 # Events sent with HX-Trigger after a write; the page parts that show that data reload on them.
 ENTRIES_CHANGED = "entries-changed"
 CLIENT_CHANGED = "client-changed"
+# The same names for templates, as `events` (e.g. hx-trigger="{{ events.client_changed }} from:body").
+EVENTS = SimpleNamespace(entries_changed=ENTRIES_CHANGED, client_changed=CLIENT_CHANGED)
 
 
 def is_htmx(request: Request) -> bool:

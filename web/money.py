@@ -37,8 +37,13 @@ def format_compact(cents: int) -> str:
 
 
 def format_hours(minutes: int) -> str:
-    """90 -> '1.5 h'; hours with one decimal, thousands separated."""
+    """90 -> '1.5 h'; hours with one decimal, thousands separated. For figures: totals and averages."""
     return f"{minutes / 60:,.1f} h"
+
+
+def format_duration(minutes: int) -> str:
+    """105 -> '1:45 h'; hours and minutes, as time is logged and typed (a decimal would show 1.8 h)."""
+    return f"{minutes // 60:,}:{minutes % 60:02d} h"
 
 
 def percent_change(current: int, previous: int) -> Decimal | None:

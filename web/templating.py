@@ -8,7 +8,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from web.money import format_compact, format_hours, format_money
+from web.htmx import EVENTS
+from web.money import format_compact, format_duration, format_hours, format_money
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIALS_DIR = ROOT / "partials"
@@ -35,6 +36,7 @@ def make_env(*, dev: bool = False) -> Environment:
         money_whole=lambda cents: format_money(cents, whole=True),
         money_compact=format_compact,
         hours=format_hours,
+        duration=format_duration,
         signed_percent=_signed_percent,
         percent=_percent,
     )
@@ -44,6 +46,7 @@ def make_env(*, dev: bool = False) -> Environment:
     # states: the macros every frame shares (partials/_frames/states.html), for every template. An
     # `{% import %}` of them ran on every render: a third of a client row's render time.
     env.globals["states"] = _Macros(env, STATES) if dev else env.get_template(STATES).module
+    env.globals["events"] = EVENTS  # what a write announces (web/htmx.py), for parts that reload on it
     return env
 
 

@@ -55,7 +55,7 @@ def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) 
     page.fill("#entry-duration", "1:45")
     page.click("button:text('Save changes')")
     expect(page.locator("#entry-form .notice--ok")).to_have_text("Entry saved.")
-    expect(page.locator("#week")).to_contain_text("1.8 h")
+    expect(page.locator("#week")).to_contain_text("1:45 h")  # as typed, not 1.8 h
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#week button:text('Delete')")
     expect(page.locator("#timesheet-messages")).to_contain_text("Deleted 1:45 h for Acme Studios")

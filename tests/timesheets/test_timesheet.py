@@ -111,7 +111,7 @@ def test_the_week_shows_hours_per_day(sam: TestClient, office: dict[str, int]) -
     page = soup(sam.get("/timesheet?week=2026-11-12").text)
     assert "Week of 9 November 2026" in page.select_one("#week-title").text
     tuesday = page.select(".week__day")[1]
-    assert "Tuesday 10 Nov" in tuesday.text and "2.0 h" in tuesday.text and "1.5 h billable" in tuesday.text
+    assert "Tuesday 10 Nov" in tuesday.text and "2:00 h" in tuesday.text and "1:30 h billable" in tuesday.text
     assert page.select_one("#week")["hx-trigger"] == "entries-changed from:body"
     assert "Week of 2 November" in sam.get(page.select_one(".week-nav a")["href"]).text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -49,6 +50,7 @@ class ClientPage:
     partials: list[Markup]
     form: ClientForm | None  # admins only
     history: list[dict[str, Any]]  # admins only: the audit trail, newest first
+    url: str  # this page for this period: its head and history reload from it after an edit
 
 
 async def client_page(request: Request) -> Response:
@@ -69,7 +71,10 @@ async def client_page(request: Request) -> Response:
     if viewer.role == "admin":
         form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, await _managers(state), detail.version)
         history = await clients.client_history(state.db, detail.id)
-    page = ClientPage(detail, filters.period.name, list(PERIOD_LABELS.items())[:-1], placeholders, form, history or [])
+    url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
+    page = ClientPage(
+        detail, filters.period.name, list(PERIOD_LABELS.items())[:-1], placeholders, form, history or [], url
+    )
     return render_page(request, "client.html", page)
 
 

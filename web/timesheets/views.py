@@ -14,6 +14,7 @@ from starlette.responses import Response
 from web.auth.guard import current_user, refusal
 from web.forms import FormReader
 from web.htmx import ENTRIES_CHANGED, trigger
+from web.money import format_duration
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
@@ -192,7 +193,7 @@ async def create(request: Request) -> Response:
         return _form_response(request, _with_error(form, exc.field, str(exc)), status_code=422)
     blank = await _blank_form(state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id)
     saved = EntryForm(
-        **{**blank.__dict__, "message": f"Logged {_hours(parsed.minutes)} on {parsed.work_date:%a %d %b}."}
+        **{**blank.__dict__, "message": f"Logged {format_duration(parsed.minutes)} on {parsed.work_date:%a %d %b}."}
     )
     return _form_response(request, saved, changed=True)
 
@@ -241,7 +242,7 @@ async def delete(request: Request) -> Response:
         return message(request, str(exc), status_code=409, trigger=ENTRIES_CHANGED)
     return message(
         request,
-        f"Deleted {_hours(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
+        f"Deleted {format_duration(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
         trigger=ENTRIES_CHANGED,
     )
 
@@ -371,7 +372,3 @@ def _form_response(request: Request, form: EntryForm, *, status_code: int = 200,
 @dataclass(frozen=True)
 class FormFragment:
     form: EntryForm
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes // 60}:{minutes % 60:02d} h"
