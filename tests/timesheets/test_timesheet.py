@@ -256,3 +256,33 @@ def test_no_time_for_a_churned_client(sam: TestClient, data: DataBuilder) -> Non
     assert response.status_code == 422
     assert "has churned" in soup(response.text).select_one("#entry-error-client_id").text
     assert entries(data) == []
+
+
+def test_the_clients_a_person_logged_time_for_lately_come_first(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    cold = data.client("Cold Case")
+    log(sam, client_id=str(cold), work_date="2026-10-01")  # more than 30 days before today (15 Nov)
+    log(sam, client_id=str(office["acme"]), work_date="2026-11-10")
+    form = soup(log(sam, client_id=str(office["bolt"]), work_date="2026-11-12").text)  # type: ignore[attr-defined]
+    recent = form.select("#entry-client optgroup[label=Recent] option")
+    assert [o.text for o in recent] == ["Bolt", "Acme"]  # the latest first
+    everyone = [o.text for o in form.select("#entry-client optgroup[label='All clients'] option")]
+    assert everyone == ["Acme", "Bolt", "Cold Case"]
+    # The form is ready for the next entry for Bolt: one option selected, the recent one.
+    assert [(o.parent["label"], o.text) for o in form.select("#entry-client option[selected]")] == [("Recent", "Bolt")]
+    # Someone else's time does not count as Sam's.
+    data.val(
+        "INSERT INTO timesheet_entries (user_id, client_id, work_date, minutes, billable, rate_cents) "
+        "VALUES (:u, :c, '2026-11-14', 60, true, 0) RETURNING id",
+        u=office["kim"],
+        c=cold,
+    )
+    page = soup(sam.get("/timesheet").text)
+    assert [o.text for o in page.select("#entry-client optgroup[label=Recent] option")] == ["Bolt", "Acme"]
+
+
+def test_without_recent_time_the_clients_are_one_plain_list(sam: TestClient, office: dict[str, int]) -> None:
+    page = soup(sam.get("/timesheet").text)
+    assert page.select("#entry-client optgroup") == []
+    assert [o.text for o in page.select("#entry-client option")] == ["Choose a client…", "Acme", "Bolt"]

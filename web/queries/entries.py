@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from web.db import Database
@@ -75,10 +76,37 @@ async def get_entry(db: Database, entry_id: int) -> Entry | None:
     return None if row is None else Entry(**row)
 
 
-async def client_choices(db: Database) -> list[ClientChoice]:
-    """Clients time can be logged for: all but churned ones, by name."""
-    rows = await db.fetch_all("SELECT id, name FROM clients WHERE status <> 'churned' ORDER BY lower(name), id")
-    return [ClientChoice(row["id"], row["name"]) for row in rows]
+@dataclass(frozen=True)
+class ClientChoices:
+    """Clients time can be logged for (all but churned ones, by name), and, first in the list, those
+    the person logged time for lately: with thousands of clients, most entries go to a few."""
+
+    recent: list[ClientChoice]
+    everyone: list[ClientChoice]
+
+
+RECENT_DAYS = 30
+RECENT_MAX = 5
+
+
+async def client_choices(db: Database, person_id: int, today: date) -> ClientChoices:
+    everyone, recent = await asyncio.gather(
+        db.fetch_all("SELECT id, name FROM clients WHERE status <> 'churned' ORDER BY lower(name), id"),
+        db.fetch_all(
+            "SELECT c.id, c.name FROM clients c JOIN (SELECT client_id, max(work_date) AS last "
+            "FROM timesheet_entries WHERE user_id = :person AND work_date BETWEEN :since AND :today "
+            "GROUP BY client_id) r ON r.client_id = c.id "
+            "WHERE c.status <> 'churned' ORDER BY r.last DESC, lower(c.name), c.id LIMIT :most",
+            person=person_id,
+            since=today - timedelta(days=RECENT_DAYS),
+            today=today,
+            most=RECENT_MAX,
+        ),
+    )
+    return ClientChoices(
+        [ClientChoice(row["id"], row["name"]) for row in recent],
+        [ClientChoice(row["id"], row["name"]) for row in everyone],
+    )
 
 
 async def service_choices(db: Database, client_id: int) -> list[ServiceChoice]:

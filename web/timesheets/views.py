@@ -18,7 +18,7 @@ from web.money import format_duration
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
-from web.queries.entries import ClientChoice, Entry, EntryInput, InvalidEntry, ServiceChoice
+from web.queries.entries import ClientChoices, Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, get_user, staff_list
 from web.responses import message, render_page
 from web.state import AppState
@@ -66,7 +66,7 @@ class EntryForm:
     person_id: int
     values: dict[str, str]  # as typed
     errors: dict[str, str]
-    clients: list[ClientChoice]
+    clients: ClientChoices
     services: list[ServiceChoice]
     entry_id: int | None = None  # editing this entry; None: a new one
     version: int | None = None
@@ -165,7 +165,7 @@ async def edit_form(request: Request) -> Response:
         person_id=entry.user_id,
         values=_values_of(entry),
         errors={},
-        clients=await entries.client_choices(state.db),
+        clients=await _client_choices(state, entry.user_id),
         services=await entries.service_choices(state.db, entry.client_id),
         entry_id=entry.id,
         version=entry.version,
@@ -277,7 +277,11 @@ async def _blank_form(state: AppState, person_id: int, *, default_day: date, cli
     if client_id is not None:
         values["client_id"] = str(client_id)
     services = await entries.service_choices(state.db, client_id) if client_id else []
-    return EntryForm(person_id, values, {}, await entries.client_choices(state.db), services)
+    return EntryForm(person_id, values, {}, await _client_choices(state, person_id), services)
+
+
+async def _client_choices(state: AppState, person_id: int) -> ClientChoices:
+    return await entries.client_choices(state.db, person_id, state.today())
 
 
 def _default_day(monday: date, today: date) -> date:
@@ -304,7 +308,7 @@ async def _read_entry(
             k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")
         },
         errors=reader.errors,
-        clients=await entries.client_choices(state.db),
+        clients=await _client_choices(state, person_id),
         services=await entries.service_choices(state.db, client_id) if client_id else [],
         entry_id=editing.id if editing else None,
         # The version the user read, as submitted: re-showing the current one would let a resubmit
@@ -337,7 +341,7 @@ async def _conflict(request: Request, entry_id: int, text: str) -> Response:
         current.user_id,
         _values_of(current),
         {},
-        await entries.client_choices(state.db),
+        await _client_choices(state, current.user_id),
         await entries.service_choices(state.db, current.client_id),
         current.id,
         current.version,
