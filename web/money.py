@@ -41,9 +41,10 @@ def format_hours(minutes: int) -> str:
     return f"{minutes / 60:,.1f} h"
 
 
-def format_duration(minutes: int) -> str:
-    """105 -> '1:45 h'; hours and minutes, as time is logged and typed (a decimal would show 1.8 h)."""
-    return f"{minutes // 60:,}:{minutes % 60:02d} h"
+def format_duration(minutes: int, *, unit: bool = True) -> str:
+    """105 -> '1:45 h'; hours and minutes, as time is logged and typed (a decimal would show 1.8 h).
+    Without the unit, '1:45' is what a duration field shows and reads back."""
+    return f"{minutes // 60:,}:{minutes % 60:02d}" + (" h" if unit else "")
 
 
 def percent_change(current: int, previous: int) -> Decimal | None:

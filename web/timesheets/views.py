@@ -356,7 +356,7 @@ def _values_of(entry: Entry) -> dict[str, str]:
         "work_date": entry.work_date.isoformat(),
         "client_id": str(entry.client_id),
         "service_id": str(entry.service_id or ""),
-        "duration": f"{entry.minutes // 60}:{entry.minutes % 60:02d}",
+        "duration": format_duration(entry.minutes, unit=False),
         "description": entry.description,
         "billable": "on" if entry.billable else "",
     }
