@@ -44,10 +44,15 @@ def error_page(status: int, title: str, detail: str) -> HTMLResponse:
     return HTMLResponse(_ERROR_PAGE.format(title=escape(title), detail=escape(detail)), status_code=status)
 
 
+def error_title(status: int) -> str:
+    return {401: "Sign in", 403: "Not allowed", 404: "Page not found", 405: "Method not allowed"}.get(
+        status, "Request not understood"
+    )
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    title = {404: "Page not found", 405: "Method not allowed"}.get(exc.status_code, "Request not understood")
-    return error_page(exc.status_code, title, str(exc.detail))
+    return error_page(exc.status_code, error_title(exc.status_code), str(exc.detail))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

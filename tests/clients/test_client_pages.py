@@ -64,6 +64,21 @@ def test_unknown_client_and_bad_period(client: TestClient, acme: dict[str, int])
     assert client.get("/clients/424242").status_code == 404
     assert client.get("/clients/99999999999999999999999").status_code == 404
     assert client.get(f"/clients/{acme['client']}?period=fortnight").status_code == 400
+    # A refusal says what it is; "Sign in" is for a session that ended.
+    assert soup(client.get("/clients/424242").text).select_one("h1").text == "Page not found"
+    assert soup(client.get(f"/clients/{acme['client']}?period=fortnight").text).select_one("h1").text == (
+        "Request not understood"
+    )
+
+
+def test_a_tampered_version_is_said_and_nothing_is_saved(
+    client: TestClient, acme: dict[str, int], data: DataBuilder
+) -> None:
+    form = {"name": "Acme Group", "status": "active", "manager_id": "", "hourly_rate": "", "version": "abc"}
+    refused = client.post(f"/clients/{acme['client']}", data=form)
+    assert refused.status_code == 422
+    assert "Version" in soup(refused.text).select_one("#client-error-version").text
+    assert data.val("SELECT name FROM clients WHERE id = :id", id=acme["client"]) != "Acme Group"
 
 
 def test_create_a_client(client: TestClient, data: DataBuilder) -> None:

@@ -171,6 +171,22 @@ def test_staff_touch_only_their_own_time(sam: TestClient, office: dict[str, int]
     assert len(entries(data)) == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("week=2026-13-01", 400, "Week '2026-13-01' is not a date"),
+        ("user=abc", 400, "Person"),
+        ("user=424242", 404, "There is no staff member with id 424242."),
+    ],
+)
+def test_a_bad_week_or_person_in_the_address_is_said(client: TestClient, query: str, status: int, message: str) -> None:
+    # Not silently this week, or one's own: the page would look right and show the wrong time.
+    for path in ("/timesheet", "/timesheet/week"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == status
+        assert message in soup(response.text).get_text()
+
+
 def test_admins_see_and_change_anyone(client: TestClient, office: dict[str, int], data: DataBuilder) -> None:
     theirs = data.entry(office["acme"], office["kim"], date(2026, 11, 12), 60, 7_000)
     page = soup(client.get(f"/timesheet?user={office['kim']}&week=2026-11-12").text)
@@ -286,3 +302,12 @@ def test_without_recent_time_the_clients_are_one_plain_list(sam: TestClient, off
     page = soup(sam.get("/timesheet").text)
     assert page.select("#entry-client optgroup") == []
     assert [o.text for o in page.select("#entry-client option")] == ["Choose a client…", "Acme", "Bolt"]
+
+
+def test_tampered_hidden_fields_are_said_and_nothing_is_saved(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    response = log(sam, client_id=str(office["acme"]), user_id="abc")
+    assert response.status_code == 422
+    assert "Person" in soup(response.text).select_one("#entry-error-user_id").text  # type: ignore[attr-defined]
+    assert entries(data) == []

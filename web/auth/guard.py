@@ -107,11 +107,11 @@ async def _csrf_ok(request: Request) -> bool:
 
 def refusal(request: Request, status: int, message: str) -> Response:
     """A refusal as a fragment for htmx, or as a small page."""
-    from web.views import error_page  # views imports this module
+    from web.views import error_page, error_title  # views imports this module
 
     if wants_fragment(request):
         return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
-    return error_page(status, "Not allowed" if status == 403 else "Sign in", message)
+    return error_page(status, error_title(status), message)
 
 
 def _to_login(request: Request) -> Response:

@@ -89,9 +89,10 @@ class TimesheetPage:
 
 
 async def timesheet_page(request: Request) -> Response:
-    viewer, person, monday = await _whose_week(request)
-    if person is None:
-        return refusal(request, 403 if viewer else 404, "You can only open your own timesheet.")
+    whose = await _whose_week(request)
+    if isinstance(whose, Response):
+        return whose
+    viewer, person, monday = whose
     state = AppState.of(request)
     week = await _week(state, viewer, person, monday)
     form = await _blank_form(state, person.id, default_day=_default_day(monday, state.today()))
@@ -118,9 +119,10 @@ async def timesheet_page(request: Request) -> Response:
 
 
 async def week_fragment(request: Request) -> Response:
-    viewer, person, monday = await _whose_week(request)
-    if person is None:
-        return refusal(request, 403, "You can only open your own timesheet.")
+    whose = await _whose_week(request)
+    if isinstance(whose, Response):
+        return whose
+    viewer, person, monday = whose
     week = await _week(AppState.of(request), viewer, person, monday)
     return render_page(request, "timesheet-week.html", TimesheetFragment(week))
 
@@ -250,16 +252,22 @@ async def delete(request: Request) -> Response:
 # Section: helpers
 
 
-async def _whose_week(request: Request) -> tuple[User, User | None, date]:
+async def _whose_week(request: Request) -> tuple[User, User, date] | Response:
+    """The viewer, the person whose week it is and its Monday; or the refusal saying what was wrong
+    with ?user= and ?week= (a typed URL is input too)."""
     viewer = await current_user(request)
     assert viewer is not None  # the route needs a signed-in user
     state = AppState.of(request)
     reader = FormReader(request.query_params)
     week = reader.date("week", "Week", required=False) or state.today()
     person_id = reader.id("user", "Person", required=False) or viewer.id
+    if reader.errors:
+        return refusal(request, 400, " ".join(reader.errors.values()))
     if person_id != viewer.id and viewer.role != "admin":
-        return viewer, None, week
+        return refusal(request, 403, "You can only open your own timesheet.")
     person = viewer if person_id == viewer.id else await get_user(state.db, person_id)
+    if person is None:
+        return refusal(request, 404, f"There is no staff member with id {person_id}.")
     return viewer, person, week - timedelta(days=week.weekday())
 
 
