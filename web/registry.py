@@ -88,6 +88,9 @@ class Partial(Generic[P, C]):
     depends: Callable[[P], Sequence[str]] = lambda params: ("epoch", "all")
     refresh_on: str = ""  # see Frame.refresh_on
     fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
+    # The partials that this one's result names, which a browser asks for next (a client list's
+    # rows): computed together into the cache when this one is computed (see Registry._prefill).
+    follow: Callable[[P, C], Prefill[Any, Any] | None] | None = None
 
     @property
     def template(self) -> str:
@@ -136,6 +139,17 @@ def _template_location(exc: TemplateError, default: str) -> tuple[str, int | str
         name = last.filename.split("/partials/")[-1] if last.filename.endswith(".html") else default
         return f"partials/{name}", last.lineno or "?"
     return f"partials/{default}", "?"
+
+
+@dataclass(frozen=True)
+class Prefill(Generic[P, C]):
+    """Several inputs of one partial, loaded together ahead of their requests."""
+
+    partial: Partial[P, C]
+    params: Sequence[P]
+    # Their contexts in the same order; None where the input names nothing (the partial's own load
+    # then says what is missing).
+    load: Callable[[Database, Sequence[P], date], Awaitable[Sequence[C | None]]]
 
 
 @dataclass
@@ -193,7 +207,8 @@ class Registry:
         self.partials = {p.name: p for p in partials}
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
         self.versions, self.dev = versions, dev
-        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._inflight: dict[str, asyncio.Future[CacheEntry]] = {}
+        self._prefilling: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
         self._placeholders: dict[Frame, Markup] = {}
         # Rendered loaded partials by (cache key, entry, frame): a cache hit is served without
         # rendering again. An entry is identified by its fresh_until, which a recomputation changes.
@@ -299,8 +314,7 @@ class Registry:
     async def _load_cached(self, asked: Asked[Any], today: date) -> tuple[str, CacheEntry, str]:
         """The cache key and the entry holding the context: from the cache ("hit"), an expired entry
         while it is refreshed in the background ("stale"), or computed now ("miss")."""
-        # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
-        key = f"{asked.partial.name}:{today}:{self.versions.key(asked.scopes)}:{asked.key}"
+        key = self._key(asked, today)
         now = time.time()
         entry = self._fresh.get(key)
         if entry is not None and now < entry.fresh_until:
@@ -318,27 +332,88 @@ class Registry:
         async with asyncio.timeout(self.budget_s):
             return key, await asyncio.shield(task), "miss"
 
-    def _computation(self, asked: Asked[Any], today: date, key: str) -> asyncio.Task[CacheEntry]:
+    def _key(self, asked: Asked[Any], today: date) -> str:
+        # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
+        return f"{asked.partial.name}:{today}:{self.versions.key(asked.scopes)}:{asked.key}"
+
+    def _computation(self, asked: Asked[Any], today: date, key: str) -> asyncio.Future[CacheEntry]:
         """The one computation of this key in this process (single flight): joined if running."""
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self._fill(asked, today, key))
-            self._inflight[key] = task
+            task = self._inflight[key] = asyncio.ensure_future(self._fill(asked, today, key))
             task.add_done_callback(lambda done: self._forget(key, done))
         return task
 
     async def _fill(self, asked: Asked[Any], today: date, key: str) -> CacheEntry:
         partial = asked.partial
         context = await partial.load(self.db, asked.params, today)
-        ttl = self.ttls[partial.cache_kind]
-        entry = CacheEntry(time.time() + ttl, context)
+        following = partial.follow(asked.params, context) if partial.follow else None
+        if following is not None:
+            self._prefill(following, today)
+        entry = self._entry(partial, context)
         self._remember(self._fresh, key, entry)
+        await self._cache_set([(key, entry)], partial)
+        return entry
+
+    def _entry(self, partial: Partial[Any, Any], context: Any) -> CacheEntry:
+        return CacheEntry(time.time() + self.ttls[partial.cache_kind], context)
+
+    async def _cache_set(self, pairs: list[tuple[str, CacheEntry]], partial: Partial[Any, Any]) -> None:
         try:
             # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
-            await self.cache.set(key, entry, ttl=2 * ttl)
+            await self.cache.multi_set(pairs, ttl=2 * self.ttls[partial.cache_kind])
         except Exception:
-            log.exception("cache set failed for %s", key)
-        return entry
+            log.exception("cache set failed for %s", ", ".join(key for key, _ in pairs))
+
+    # Prefill: the partials a result names, computed together before the browser asks for them
+
+    def _prefill(self, prefill: Prefill[Any, Any], today: date) -> None:
+        """Start computing the inputs that are neither fresh here nor being computed, in one batch.
+        Each is in flight from now on, so its request, arriving a moment later, joins the batch; once
+        done, the request finds it fresh in the cache. Keys are taken now, before the batch reads
+        anything: a write during the batch moves them, and what it read is never served after."""
+        loop = asyncio.get_running_loop()
+        waiting: list[tuple[Asked[Any], str, asyncio.Future[CacheEntry]]] = []
+        now = time.time()
+        for params in prefill.params:
+            asked = Asked.of(prefill.partial, params)
+            key = self._key(asked, today)
+            fresh = self._fresh.get(key)
+            if key in self._inflight or (fresh is not None and now < fresh.fresh_until):
+                continue
+            future = self._inflight[key] = loop.create_future()
+            future.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
+            waiting.append((asked, key, future))
+        if waiting:
+            task = asyncio.ensure_future(self._fill_together(prefill, waiting, today))
+            self._prefilling.add(task)
+            task.add_done_callback(self._prefilling.discard)
+
+    async def _fill_together(
+        self, prefill: Prefill[Any, Any], waiting: list[tuple[Asked[Any], str, asyncio.Future[CacheEntry]]], today: date
+    ) -> None:
+        try:
+            contexts = await prefill.load(self.db, [asked.params for asked, _, _ in waiting], today)
+        except Exception as exc:  # every waiting request fails the same way and shows its error state
+            for _, _, future in waiting:
+                future.set_exception(exc)
+            return
+        filled, missing = [], []
+        for (asked, key, future), context in zip(waiting, contexts, strict=True):
+            if context is None:
+                missing.append((asked, key, future))
+                continue
+            entry = self._entry(prefill.partial, context)
+            self._remember(self._fresh, key, entry)
+            future.set_result(entry)
+            filled.append((key, entry))
+        if filled:
+            await self._cache_set(filled, prefill.partial)
+        for asked, key, future in missing:  # gone since it was named: its own load says what is missing
+            try:
+                future.set_result(await self._fill(asked, today, key))
+            except Exception as exc:
+                future.set_exception(exc)
 
     async def _cache_get(self, key: str) -> Any:
         try:
@@ -348,7 +423,7 @@ class Registry:
             log.exception("cache get failed for %s", key)
             return None
 
-    def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
+    def _forget(self, key: str, task: asyncio.Future[Any]) -> None:
         self._inflight.pop(key, None)
         # Retrieved here so asyncio does not complain; a waiting request logs it, and a background
         # refresh has nobody waiting, so say it here. NotFound is an answer (a 404), not a failure.

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 from anyio.from_thread import BlockingPortal
+from starlette.testclient import TestClient
 
-from tests.support import DataBuilder
+from tests.support import DataBuilder, server_timing, soup
 from web import timing
-from web.dashboard import row_batch
+from web.app import create_app
 from web.dashboard.row_batch import ROWS
 from web.db import Database
 from web.periods import Month, named_period, trailing_months
 from web.queries import figures
 from web.queries.scope import ClientScope
+from web.registry import NotFound, Partial, Prefill
+from web.settings import Settings
 
 
 def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
@@ -48,30 +53,99 @@ def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Databas
         assert row.client.id == client_id  # type: ignore[attr-defined]
 
 
-def test_prefetched_rows_are_kept_until_their_own_time_is_up(
-    data: DataBuilder, test_db: Database, portal: BlockingPortal, monkeypatch: pytest.MonkeyPatch
+def test_a_page_of_the_list_computes_its_rows_before_they_are_asked_for(client: TestClient, data: DataBuilder) -> None:
+    sam = data.user()
+    for n in range(3):
+        data.entry(data.client(f"Client {n}"), sam, date(2026, 11, 2 + n), 60, 10_000)
+    shell = client.get("/")
+    rows = [tr["hx-get"] for tr in soup(shell.text).select("#client-list tr[hx-get]")]
+    assert len(rows) == 3
+    for url in rows:
+        reply = client.get(url)
+        assert reply.status_code == 200
+        # Computed with the list (found in the cache, or joined while its batch ran): no query of its own.
+        assert server_timing(reply.headers["server-timing"])["db"]["desc"] == "0 queries"
+        assert soup(reply.text).select_one("td.num").get_text() == "€100"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+
+    def query(self) -> dict[str, str]:
+        return {"id": str(self.id)}
+
+
+class Items:
+    """A list partial naming items 1, 2 and 3, whose follow-up loads them together (with `batch`);
+    item 2 no longer exists. Records what each load was asked for."""
+
+    def __init__(self, batch_fails: bool = False) -> None:
+        self.batches: list[list[int]] = []
+        self.alone: list[int] = []
+        self.batch_fails = batch_fails
+        self.item: Partial[Item, str] = Partial(
+            "test/item", lambda q, t: Item(int(q["id"])), self.load_item, lambda i: "item", lambda i: str(i.id), "stats"
+        )
+        self.listing: Partial[Item, list[int]] = Partial(
+            "test/items",
+            lambda q, t: Item(0),
+            self.load_list,
+            lambda i: "items",
+            lambda i: "all",
+            "stats",
+            follow=lambda params, ids: Prefill(self.item, [Item(i) for i in ids], self.load_items),
+        )
+
+    async def load_list(self, db: Database, params: Item, today: date) -> list[int]:
+        return [1, 2, 3]
+
+    async def load_item(self, db: Database, item: Item, today: date) -> str:
+        self.alone.append(item.id)
+        if item.id == 2:
+            raise NotFound("There is no item 2.")
+        return f"item {item.id}, alone"
+
+    async def load_items(self, db: Database, items: Sequence[Item], today: date) -> list[str | None]:
+        self.batches.append([item.id for item in items])
+        if self.batch_fails:
+            await asyncio.sleep(0.05)  # long enough for a request to come and wait for it
+            raise RuntimeError("the batch failed")
+        return [None if item.id == 2 else f"item {item.id}, together" for item in items]
+
+
+def test_a_prefill_loads_together_what_is_not_cached_and_leaves_the_missing_to_their_own_load(
+    settings: Settings, today: date
 ) -> None:
-    monkeypatch.setattr(row_batch, "PREFETCH_KEPT_S", 0.2)
-    ids = [data.client(f"Client {n}") for n in range(3)]
-    today = date(2026, 11, 15)
-    period = named_period("this_month", today)
+    items = Items()
+    with TestClient(create_app(settings, today=lambda: today, extra_partials=[items.item, items.listing])) as app:
+        registry = app.app.state.billable.registry
 
-    async def queries_of_rows_prefetched_after_a_reset() -> int:
-        batcher = row_batch.RowBatcher()
-        batcher.prefetch(test_db, ids, period, today)
-        await asyncio.sleep(0.1)
-        batcher.forget_prefetched()  # the first prefetch's timer is still set
-        batcher.prefetch(test_db, ids, period, today)
-        await asyncio.sleep(0.15)  # the first timer fires; the second prefetch has 0.1 s to go
-        request_timing = timing.RequestTiming(started=0.0)
-        token = timing._current.set(request_timing)
-        try:
-            rows = await asyncio.gather(*(batcher.load(test_db, i, period, today) for i in ids))
-        finally:
-            timing._current.reset(token)
-        assert [row.client.id for row in rows if row is not None] == ids
-        await asyncio.sleep(0.1)  # now its own time is up
-        assert batcher._prefetched == {}
-        return request_timing.db_queries
+        async def scenario() -> list[str]:
+            three = await registry.load_context(items.item, Item(3), today)  # cached before the list
+            await registry.load_context(items.listing, Item(0), today)
+            one = await registry.load_context(items.item, Item(1), today)
+            with pytest.raises(NotFound, match="no item 2"):
+                await registry.load_context(items.item, Item(2), today)
+            return [one, three]
 
-    assert portal.call(queries_of_rows_prefetched_after_a_reset) == 0  # served by the prefetch
+        assert app.portal.call(scenario) == ["item 1, together", "item 3, alone"]
+    assert items.batches == [[1, 2]]  # 3 was fresh in the cache already
+    assert set(items.alone) == {3, 2}  # 2 was gone: its own load said so
+
+
+def test_a_failed_prefill_fails_the_requests_waiting_for_it_and_a_retry_loads_alone(
+    settings: Settings, today: date
+) -> None:
+    items = Items(batch_fails=True)
+    with TestClient(create_app(settings, today=lambda: today, extra_partials=[items.item, items.listing])) as app:
+        registry = app.app.state.billable.registry
+
+        async def scenario() -> str:
+            await registry.load_context(items.listing, Item(0), today)
+            with pytest.raises(RuntimeError, match="the batch failed"):
+                await registry.load_context(items.item, Item(1), today)
+            return str(await registry.load_context(items.item, Item(1), today))  # failures are not cached
+
+        assert app.portal.call(scenario) == "item 1, alone"
+    assert items.batches == [[1, 2, 3]]

@@ -65,7 +65,11 @@ def test_metrics_histogram_counts_match_the_requests(client: TestClient, busy: d
     for name, count in busy.items():
         series = re.findall(rf'billable_request_duration_seconds_count{{cache="(\w+)",partial="{name}"}} (\S+)', text)
         assert sum(float(value) for _, value in series) == count, (name, series)
-        assert {cache for cache, _ in series} == {"hit", "miss"}
+        caches = {cache for cache, _ in series}
+        if name == "dashboard/client-row":  # computed with the list: a hit, or a miss that joined it
+            assert "hit" in caches and caches <= {"hit", "miss"}, series
+        else:
+            assert caches == {"hit", "miss"}, (name, series)
     assert re.search(r'billable_partial_cache_total{outcome="hit"} \d', text)
     assert "billable_db_pool_size" in text and "billable_db_pool_waiting" in text
 

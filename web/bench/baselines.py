@@ -25,7 +25,6 @@ from jinja2 import Environment, Template
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from web.dashboard.row_batch import ROWS as ROW_BATCHER
 from web.db import Database
 from web.periods import Month, Period, named_period, trailing_months
 from web.queries import clients
@@ -181,7 +180,6 @@ async def clear_caches(request: Request) -> Response:
     state = AppState.of(request)
     await state.registry.clear()
     state.memo.clear()
-    ROW_BATCHER.forget_prefetched()
     await _gather_cache.clear()
     return HTMLResponse("cleared")
 

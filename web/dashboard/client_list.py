@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -16,7 +17,7 @@ from web.db import Database
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientSummary
-from web.registry import Frame, NotFound, Partial
+from web.registry import Frame, NotFound, Partial, Prefill
 
 # Client row
 
@@ -57,6 +58,12 @@ async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
     if data is None:
         raise NotFound(f"There is no client with id {p.client_id}.")
     return client_row(data.client, data.figures, data.series)
+
+
+async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> list[ClientRow | None]:
+    """A page's rows (one period) in one batch of queries; None for a client that no longer exists."""
+    loaded = await ROWS.load_many(db, [p.client_id for p in rows], rows[0].period, today)
+    return [client_row(d.client, d.figures, d.series) if (d := loaded.get(p.client_id)) else None for p in rows]
 
 
 def client_row(client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue]) -> ClientRow:
@@ -126,6 +133,7 @@ class SortLink:
 @dataclass(frozen=True)
 class ClientList:
     rows: list[Frame]  # one loading row per client, each fetching its own figures
+    row_params: list[RowParams]  # what those rows ask for, computed as the list is (see LIST.follow)
     total: int
     page: int
     pages: int
@@ -157,8 +165,6 @@ async def load_list(db: Database, f: DashboardFilters, today: date) -> ClientLis
         period=f.period,
         today=today,
     )
-    # The browser asks for these rows next; their figures start loading now, in one batch.
-    ROWS.prefetch(db, [c.id for c in page.clients], f.period, today)
     return client_list(f, page.clients, page.total)
 
 
@@ -166,9 +172,10 @@ def client_list(f: DashboardFilters, shown: list[ClientSummary], total: int) -> 
     pages = max(1, math.ceil(total / f.per_page))
     first = (f.page - 1) * f.per_page + 1
     period = period_query(f)
-    rows = [ROW.frame(RowParams(c.id, f.period, period), label=c.name) for c in shown]
+    row_params = [RowParams(c.id, f.period, period) for c in shown]
     return ClientList(
-        rows=rows,
+        rows=[ROW.frame(p, label=c.name) for p, c in zip(row_params, shown, strict=True)],
+        row_params=row_params,
         total=total,
         page=f.page,
         pages=pages,
@@ -204,6 +211,8 @@ LIST = Partial(
     dom_id=lambda f: "client-list",
     key=DashboardFilters.list_key,
     cache_kind="client_list",
+    # The browser asks for the page's rows next: they are computed now, together.
+    follow=lambda f, page: Prefill(ROW, page.row_params, load_rows) if page.row_params else None,
     fixtures={
         "typical": lambda: _sample_list(3, ["Acme Labs", "Birch Studios", "Cobalt Energy"]),
         "extreme": lambda: _sample_list(10_000, ["X" * 200]),
