@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
 _DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$")
+# An amount as people type it: digits, optionally grouped by thousands ("1,234" or "1 234"), and
+# a decimal part after a point, or after a comma when that comma cannot be a thousands separator
+# ("99,99" or "1,5": one or two digits). "1,500" is fifteen hundred; "1e3" is not an amount.
+_AMOUNT = re.compile(r"^(\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.(\d+))?$|^(\d+),(\d{1,2})$")
 
 
 class FormReader:
@@ -100,22 +104,22 @@ class FormReader:
         return minutes
 
     def money_cents(self, name: str, label: str, *, required: bool = True, maximum: int = MAX_CENTS) -> int | None:
-        """'1234.50', '1,234.50' or '€99' -> cents; not negative, at most `maximum`."""
-        value = self.raw(name).replace("€", "").replace(",", "").replace(" ", "")
+        """'1234.50', '1,234.50', '99,99' or '€99' -> cents; not negative, at most `maximum`."""
+        value = self.raw(name).replace("€", "").strip()
         if not value:
             if required:
                 self.fail(name, f"{label} is required.")
             return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            self.fail(name, f"{label} {self.raw(name)[:20]!r} is not an amount; write e.g. 1250.00.")
+        match = _AMOUNT.match(value.removeprefix("-"))
+        if not match:
+            self.fail(name, f"{label} {self.raw(name)[:20]!r} is not an amount; write e.g. 1250.00 or 1,250.00.")
             return None
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        whole, decimals = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        if decimals and len(decimals) > 2:
             self.fail(name, f"{label} can have at most two decimals.")
             return None
-        cents = int(amount * 100)
-        if not 0 <= cents <= maximum:
+        cents = int(re.sub(r"[, ]", "", whole)) * 100 + int((decimals or "0").ljust(2, "0"))
+        if value.startswith("-") or cents > maximum:
             self.fail(name, f"{label} must be between €0 and €{maximum // 100:,}.")
             return None
         return cents

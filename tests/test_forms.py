@@ -1,0 +1,51 @@
+"""Reading typed amounts: what people write is read as they meant it, or refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.forms import FormReader
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("1250", 125_000),
+        ("1250.5", 125_050),
+        ("1,250.50", 125_050),
+        ("1 250.50", 125_050),
+        ("€99", 9_900),
+        ("€ 99.90", 9_990),
+        ("1,500", 150_000),  # a thousands separator: three digits follow
+        ("99,99", 9_999),  # a decimal comma: two digits follow
+        ("1,5", 150),  # QA found this saved as €15.00
+        ("0", 0),
+        ("100,000,000.00", 10_000_000_000),
+    ],
+)
+def test_amounts_are_read_as_meant(typed: str, cents: int) -> None:
+    form = FormReader({"price": typed})
+    assert form.money_cents("price", "Price") == cents
+    assert form.errors == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e3", "is not an amount"),
+        ("1.5.5", "is not an amount"),
+        ("12,34,56", "is not an amount"),
+        ("1,5000", "is not an amount"),
+        ("1 234,5", "is not an amount"),
+        ("NaN", "is not an amount"),
+        ("0.001", "at most two decimals"),
+        ("-5", "between €0 and €100,000,000"),
+        ("100,000,000.01", "between €0 and €100,000,000"),
+        ("9" * 40, "between €0 and €100,000,000"),
+        ("", "Price is required."),
+    ],
+)
+def test_other_input_is_refused_with_the_reason(typed: str, message: str) -> None:
+    form = FormReader({"price": typed})
+    assert form.money_cents("price", "Price") is None
+    assert message in form.errors["price"]
