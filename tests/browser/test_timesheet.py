@@ -60,3 +60,18 @@ def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) 
     page.click("#week button:text('Delete')")
     expect(page.locator("#timesheet-messages")).to_contain_text("Deleted 1:45 h for Acme Studios")
     expect(page.locator("#week .actions button")).to_have_count(0)
+
+
+def test_a_double_click_or_a_repeated_enter_logs_the_time_once(page: Page, live_url: str, data: DataBuilder) -> None:
+    acme = data.client("Acme Studios")
+    page.goto(live_url + "/timesheet")
+    page.select_option("#entry-client", str(acme))
+    page.fill("#entry-duration", "1:15")
+    page.dblclick("button:text('Log time')")
+    expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 1:15 h")
+    page.fill("#entry-duration", "0:45")
+    page.press("#entry-duration", "Enter")
+    page.press("#entry-duration", "Enter")
+    expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 0:45 h")
+    page.wait_for_timeout(300)  # a second request, had one been sent, would have landed by now
+    assert data.val("SELECT array_agg(minutes ORDER BY minutes) FROM timesheet_entries") == [45, 75]
