@@ -38,3 +38,49 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// A partial whose answer did not come from the app (the network failed, the request timed out, or
+// a proxy answered 502 with a page of its own) gets the error state the app gives a failing
+// partial: a message and a Retry. Left to htmx it would stay a skeleton for good, or show the
+// proxy's text in its place. The app's own answers, errors included, carry X-Response-Time
+// (web/timing.py) and are swapped as usual.
+function isPartialRequest(ctx) {
+  return ctx && ctx.target && ctx.target.id && ctx.request.action.startsWith("/partials/");
+}
+
+function showUnreachable(ctx) {
+  const elt = ctx.target;
+  const message = document.createElement("p");
+  message.className = "card__error";
+  message.setAttribute("role", "alert");
+  message.textContent = "This could not be loaded: no answer from the server.";
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "button button--small";
+  retry.textContent = "Retry";
+  retry.setAttribute("hx-get", ctx.request.action);
+  retry.setAttribute("hx-target", "#" + elt.id);
+  retry.setAttribute("hx-swap", "outerHTML");
+  const cell = elt.tagName === "TR" ? document.createElement("td") : elt;
+  if (cell !== elt) cell.colSpan = elt.cells.length || 1;
+  elt.replaceChildren();
+  if (cell !== elt) elt.append(cell);
+  cell.append(message, retry);
+  elt.removeAttribute("aria-busy");
+  elt.classList.add("partial--unreachable");
+  htmx.process(elt);
+}
+
+document.addEventListener("htmx:error", (event) => {
+  const ctx = event.detail.ctx;
+  if (isPartialRequest(ctx) && ctx.target.isConnected) showUnreachable(ctx);
+});
+
+document.addEventListener("htmx:after:request", (event) => {
+  const ctx = event.detail.ctx;
+  const response = ctx && ctx.response;
+  if (!isPartialRequest(ctx) || !response || response.status < 400) return;
+  if (response.headers.has("x-response-time")) return;
+  event.preventDefault();
+  showUnreachable(ctx);
+});

@@ -137,3 +137,25 @@ def test_sign_in_form_and_error(anonymous_page: Page, live_url: str, admin: str)
     page.wait_for_url(f"{live_url}/?period=ytd")
     wait_until_loaded(page)
     expect(page.locator(".topbar__user")).to_contain_text("Ada Admin")
+
+
+def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
+    anonymous_page: Page, live_url: str, admin: str, data: DataBuilder
+) -> None:
+    page = anonymous_page
+    acme = data.client("Acme Studios")  # before anything is cached
+    # The network fails for one card; a proxy answers another and a row with a page of its own.
+    page.route("**/partials/dashboard/revenue?*", lambda route: route.abort("connectionrefused"))
+    page.route("**/partials/dashboard/mrr?*", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.route("**/partials/dashboard/client-row?*", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    sign_in_with_browser(page, live_url, admin)
+    wait_until_loaded(page)
+    for unreachable in ("#card-revenue", "#card-mrr", f"#client-row-{acme}"):
+        expect(page.locator(f"{unreachable} [role=alert]")).to_have_text(
+            "This could not be loaded: no answer from the server."
+        )
+    expect(page.locator("body")).not_to_contain_text("Bad gateway")
+    expect(page.locator("#card-hours .figure")).to_have_text("0.0 h")  # the rest of the page is unaffected
+    page.unroute("**/partials/dashboard/revenue?*")
+    page.click("#card-revenue button:text('Retry')")
+    expect(page.locator("#card-revenue .figure")).to_have_text("€0")
