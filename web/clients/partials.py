@@ -17,7 +17,7 @@ from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientEntry
 from web.queries.scope import ClientScope
-from web.queries.services import Service, client_services
+from web.queries.services import Service, client_services, taken_over
 from web.registry import NotFound, Partial
 
 ENTRIES_PER_PAGE = 20
@@ -108,11 +108,16 @@ class ClientServices:
     client_id: int
     services: list[Service]
     today: date
+    taken_over: frozenset[int]  # ended services a later one carries on: not to be reactivated again
 
 
 async def load_services(db: Database, p: ClientParams, today: date) -> ClientServices:
     await _existing(db, p.client_id)
-    return ClientServices(p.client_id, await client_services(db, p.client_id), today)
+    return client_services_context(p.client_id, await client_services(db, p.client_id), today)
+
+
+def client_services_context(client_id: int, services: list[Service], today: date) -> ClientServices:
+    return ClientServices(client_id, services, today, taken_over(services))
 
 
 # Time entries, newest first
@@ -215,7 +220,7 @@ def _sample_services(count: int, long: bool = False) -> ClientServices:
         )
         for i in range(count)
     ]
-    return ClientServices(7, services, date(2026, 11, 15))
+    return client_services_context(7, services, date(2026, 11, 15))
 
 
 FIGURES = client_partial(

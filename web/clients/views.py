@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from web.forms import MAX_RATE_CENTS, FormReader
 from web.htmx import CLIENT_CHANGED, redirect, trigger
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
-from web.queries.changes import Conflict, recording
+from web.queries.changes import ChangeSet, Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, Manager, UnknownManager
 from web.queries.scope import CLIENT_STATUSES
 from web.queries.services import KINDS, Service, ServiceInput
@@ -250,36 +251,58 @@ async def save_service(request: Request) -> Response:
     return _service_form(request, blank, 200, changed=True)
 
 
+# A write behind one of a service's buttons, given the service and the version the page showed; it
+# returns what to tell the user.
+ServiceChange = Callable[[ChangeSet, int, Service, int], Awaitable[str]]
+
+
 async def end_service(request: Request) -> Response:
-    return await _set_end(request, ending=True)
+    db = AppState.of(request).db
+    reader = FormReader(await request.form())  # type: ignore[arg-type]
+    end = reader.date("end_date", "End date")
+
+    async def end_it(changes: ChangeSet, client_id: int, service: Service, version: int) -> str:
+        assert end is not None  # else the reader has an error and nothing is written
+        await services.set_end_date(db, changes, client_id, service.id, version, end)
+        return f"Ended {service.name} on {end.isoformat()}."
+
+    return await _change_service(request, reader, end_it)
 
 
 async def reactivate_service(request: Request) -> Response:
-    return await _set_end(request, ending=False)
+    state = AppState.of(request)
+    reader = FormReader(await request.form())  # type: ignore[arg-type]
+    today = state.today()
+
+    async def reactivate(changes: ChangeSet, client_id: int, service: Service, version: int) -> str:
+        billing = await services.reactivate(state.db, changes, client_id, service.id, version, today)
+        if billing == service.id:
+            return f"Reactivated {service.name}."
+        return f"Reactivated {service.name} from {today.isoformat()}; its ended run stays listed as history."
+
+    return await _change_service(request, reader, reactivate)
 
 
-async def _set_end(request: Request, *, ending: bool) -> Response:
+async def _change_service(request: Request, reader: FormReader, change: ServiceChange) -> Response:
+    """Run `change` in one recorded transaction; a conflict reloads the services with their current versions."""
     state = AppState.of(request)
     client_id, service = await _service(request)
     if service is None:
         return message(request, "This service does not exist (any more).", status_code=404)
-    reader = FormReader(await request.form())  # type: ignore[arg-type]
     version = reader.version()
-    end = reader.date("end_date", "End date") if ending else None
     if reader.errors or version is None:
         return message(request, " ".join(reader.errors.values()), status_code=422)
     viewer = await current_user(request)
     assert viewer is not None
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
-            await services.set_end_date(state.db, changes, client_id, service.id, version, end)
+            done = await change(changes, client_id, service, version)
     except (Conflict, ValueError) as exc:
-        conflict = isinstance(exc, Conflict)  # then the services reload with their current versions
+        conflict = isinstance(exc, Conflict)
         return message(
             request, str(exc), status_code=409 if conflict else 422, trigger=CLIENT_CHANGED if conflict else None
         )
-    what = f"Ended {service.name} on {end.isoformat()}." if end else f"Reactivated {service.name}."
-    return message(request, what, trigger=CLIENT_CHANGED)
+    return message(request, done, trigger=CLIENT_CHANGED)
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:

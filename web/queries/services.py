@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from web.db import Database
+from web.db import Database, Row
+from web.periods import Month
 from web.queries.changes import ChangeSet, Conflict
 
 KINDS = ("recurring", "one_off", "hourly")
@@ -47,6 +48,17 @@ async def client_services(db: Database, client_id: int) -> list[Service]:
     return [Service(**row) for row in rows]
 
 
+def taken_over(services: list[Service]) -> frozenset[int]:
+    """The ended services that a later one of the same name and kind carries on (one reactivated as a
+    new service, or replaced by hand): reactivating them would bill the same thing twice."""
+    return frozenset(
+        ended.id
+        for ended in services
+        if ended.end_date is not None
+        and any(s.name == ended.name and s.kind == ended.kind and s.start_date > ended.end_date for s in services)
+    )
+
+
 def _columns(service: ServiceInput) -> dict[str, Any]:
     prices: dict[str, int | None] = {column: None for column in PRICE_COLUMN.values()}
     prices[PRICE_COLUMN[service.kind]] = service.price_cents
@@ -82,38 +94,84 @@ async def update_service(
 
 
 async def set_end_date(
-    db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, end: date | None
+    db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, end: date
 ) -> None:
-    """End a service on `end`, or reactivate it (None)."""
-    await _save(db, changes, client_id, service_id, version, {"end_date": end})
+    """End a service on `end` (reactivate takes an end back)."""
+    before = await _locked(db, client_id, service_id, version)
+    if end < before["start_date"]:
+        # "End today" on a service that has not started: say why, and what to do instead.
+        raise ValueError(
+            f"{before['name']} starts on {before['start_date'].isoformat()} and cannot end before it starts;"
+            " edit its dates instead."
+        )
+    await _update(db, changes, client_id, before, {"end_date": end})
+
+
+async def reactivate(
+    db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, today: date
+) -> int:
+    """Bill an ended service again from `today` on; the id of the service that now bills it.
+
+    Revenue counts every calendar month a service touches, so clearing an end date from before this
+    month would bill the months in between again: revenue already reported. Such a service comes back
+    as a new one starting today, and the ended one stays as history. A service ending this month or
+    later loses its end date instead (an undo): every month up to now is billed already, and a new
+    service would bill this month twice."""
+    before = await _locked(db, client_id, service_id, version)
+    ended: date | None = before["end_date"]
+    if ended is None:
+        raise ValueError(f"{before['name']} has not ended; there is nothing to reactivate.")
+    if service_id in taken_over(await client_services(db, client_id)):
+        raise ValueError(f"{before['name']} was reactivated already: a later service of that name carries it on.")
+    if ended >= Month.of(today).first_day:
+        await _update(db, changes, client_id, before, {"end_date": None})
+        return service_id
+    # The ended service's version moves on too, so that a second Reactivate with the same version
+    # (a double click, another admin's stale page) is a conflict rather than a second copy.
+    await db.execute("UPDATE services SET version = version + 1 WHERE id = :id", id=service_id)
+    kind: str = before["kind"]
+    again = ServiceInput(before["name"], kind, before[PRICE_COLUMN[kind]], today, None)
+    return await add_service(db, changes, client_id, again)
+
+
+async def _locked(db: Database, client_id: int, service_id: int, version: int) -> Row:
+    """The service as saved, locked until the transaction ends; a Conflict unless it is at `version`."""
+    row = await db.fetch_one(
+        "SELECT id, version, "
+        + ", ".join(_AUDITED)
+        + " FROM services WHERE id = :id AND client_id = :client FOR UPDATE",
+        id=service_id,
+        client=client_id,
+    )
+    if row is None:
+        raise Conflict("service", None)
+    if row["version"] != version:
+        raise Conflict("service", dict(row))
+    return row
 
 
 async def _save(
     db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, values: dict[str, Any]
 ) -> None:
-    before = await db.fetch_one(
-        "SELECT version, " + ", ".join(_AUDITED) + " FROM services WHERE id = :id AND client_id = :client FOR UPDATE",
-        id=service_id,
-        client=client_id,
-    )
-    if before is None:
-        raise Conflict("service", None)
+    await _update(db, changes, client_id, await _locked(db, client_id, service_id, version), values)
+
+
+async def _update(db: Database, changes: ChangeSet, client_id: int, before: Row, values: dict[str, Any]) -> None:
+    """Write `values` over the locked service `before`, and record the change."""
     start: date = values["start_date"] if "start_date" in values else before["start_date"]
     end: date | None = values["end_date"] if "end_date" in values else before["end_date"]
     if end is not None and end < start:
         raise ValueError(f"The end date must be on or after the start date ({start.isoformat()}).")
     row = await db.fetch_one(
         "UPDATE services SET " + ", ".join(f"{k} = :{k}" for k in values) + ", version = version + 1"
-        " WHERE id = :id AND version = :version RETURNING " + ", ".join(_AUDITED),
-        id=service_id,
-        version=version,
+        " WHERE id = :id RETURNING " + ", ".join(_AUDITED),
+        id=before["id"],
         **values,
     )
-    if row is None:
-        raise Conflict("service", dict(before))
+    assert row is not None  # locked by _locked
     changes.add(
         "service",
-        service_id,
+        before["id"],
         "update",
         client_id=client_id,
         before={k: before[k] for k in _AUDITED},
