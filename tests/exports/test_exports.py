@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.support import PASSWORD, DataBuilder, sign_in, soup
@@ -74,3 +75,107 @@ def test_entries_export_own_or_all(anonymous: TestClient, admin: str, data: Data
         "from=1990-01-01&to=2026-01-01",
     ):
         assert anonymous.get(f"/export/entries.csv?{bad}").status_code == 400, bad
+
+
+# Section: whose time a staff member may export
+
+
+@pytest.fixture
+def team(data: DataBuilder) -> dict[str, int]:
+    """Sam (staff, can sign in) and Kim, with an entry each in November 2026."""
+    sam = data.user("Sam", email="sam@test.example", password=PASSWORD)
+    kim = data.user("Kim")
+    acme = data.client("Acme")
+    data.entry(acme, sam, date(2026, 11, 3), 45, 8_000)
+    data.entry(acme, kim, date(2026, 11, 4), 60, 9_000)
+    return {"sam": sam, "kim": kim}
+
+
+NOVEMBER = "/export/entries.csv?from=2026-11-01&to=2026-11-30"
+
+
+def test_staff_cannot_export_someone_elses_entries(anonymous: TestClient, team: dict[str, int]) -> None:
+    # As on the timesheet: refused, not silently answered with one's own entries.
+    sign_in(anonymous, "sam@test.example")
+    refused = anonymous.get(f"{NOVEMBER}&user={team['kim']}")
+    assert refused.status_code == 403
+    assert "You can only export your own time." in soup(refused.text).get_text()
+    assert anonymous.get(f"{NOVEMBER}&user=424242").status_code == 403  # whether or not that person exists
+    own = read(anonymous.get(f"{NOVEMBER}&user={team['sam']}"))
+    assert [r["person"] for r in own] == ["Sam"]
+
+
+def test_admins_export_one_persons_entries(client: TestClient, team: dict[str, int]) -> None:
+    assert [r["person"] for r in read(client.get(f"{NOVEMBER}&user={team['kim']}"))] == ["Kim"]
+
+
+@pytest.mark.parametrize(
+    ("user", "status", "message"),
+    [
+        ("abc", 400, "Person is not valid."),
+        ("-1", 400, "Person is not valid."),
+        ("9" * 30, 400, "Person is not valid."),
+        ("424242", 404, "There is no staff member with id 424242."),
+    ],
+)
+def test_a_bad_person_is_said(client: TestClient, team: dict[str, int], user: str, status: int, message: str) -> None:
+    response = client.get(f"{NOVEMBER}&user={user}")
+    assert response.status_code == status
+    assert message in soup(response.text).get_text()
+
+
+# Section: the client export in the dashboard list's order
+
+
+@pytest.fixture
+def ranked(data: DataBuilder) -> None:
+    """Four clients whose order differs by each sort in November 2026 (today is 15 November 2026)."""
+    sam = data.user("Sam")
+    bolt, acme, cobalt, delta = (data.client(name) for name in ("Bolt", "acme", "Cobalt", "Delta"))
+    data.recurring(bolt, 50_000, start=date(2026, 1, 1))  # MRR 500, revenue 500
+    data.one_off(acme, 90_000, on=date(2026, 11, 2))  # revenue 900, no MRR
+    data.entry(cobalt, sam, date(2026, 11, 3), 600, 6_000)  # revenue 600, ten hours
+    data.entry(delta, sam, date(2026, 11, 3), 60, 50_000)  # revenue 500 (ties with Bolt), one hour
+
+
+def list_order(client: TestClient, query: str) -> list[str]:
+    response = client.get(f"/partials/dashboard/client-list?{query}")
+    assert response.status_code == 200, response.text
+    return [th.get_text(strip=True) for th in soup(response.text).select("tbody th")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sort=revenue&dir=desc", ["acme", "Cobalt", "Bolt", "Delta"]),  # ties by name, as the list
+        ("sort=revenue&dir=asc", ["Bolt", "Delta", "Cobalt", "acme"]),
+        ("sort=mrr&dir=desc", ["Bolt", "acme", "Cobalt", "Delta"]),
+        ("sort=hours&dir=desc", ["Cobalt", "Delta", "acme", "Bolt"]),
+        ("sort=name&dir=desc", ["Delta", "Cobalt", "Bolt", "acme"]),
+        ("sort=name", ["acme", "Bolt", "Cobalt", "Delta"]),
+    ],
+)
+def test_client_export_comes_in_the_list_order(
+    client: TestClient, ranked: None, query: str, expected: list[str]
+) -> None:
+    query = f"period=this_month&{query}"
+    assert list_order(client, query) == expected
+    assert [r["name"] for r in read(client.get(f"/export/clients.csv?{query}"))] == expected
+
+
+def test_the_dashboards_download_link_keeps_its_order(client: TestClient, ranked: None) -> None:
+    # Sorted by a figure, the list loads after the page: its link is in the list partial.
+    listed = client.get("/partials/dashboard/client-list?period=this_month&sort=revenue&dir=desc")
+    link = soup(listed.text).select_one(".pager__export")["href"]
+    assert link == "/export/clients.csv?period=this_month&sort=revenue&dir=desc"
+    assert [r["name"] for r in read(client.get(link))] == ["acme", "Cobalt", "Bolt", "Delta"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("sort=price", "Unknown sort 'price'"), ("sort=revenue&dir=sideways", "Sort direction must be asc or desc.")],
+)
+def test_a_bad_sort_is_said(client: TestClient, query: str, message: str) -> None:
+    response = client.get(f"/export/clients.csv?period=this_month&{query}")
+    assert response.status_code == 400
+    assert message in soup(response.text).get_text()
