@@ -84,3 +84,26 @@ document.addEventListener("htmx:after:request", (event) => {
   event.preventDefault();
   showUnreachable(ctx);
 });
+
+// Focus stays where the user was across a reload of part of the page: a link that reloads the
+// dashboard (sorting, paging) is replaced by its new copy, which has the same id. htmx moves focus
+// to it when it is in the swapped content; when it arrives later (a list sorted by a figure comes
+// as a partial of its own), it is focused then, unless the user has moved on meanwhile.
+let focusAwaited = null;
+
+document.addEventListener("htmx:before:swap", () => {
+  const active = document.activeElement;
+  if (active && active.id && active !== document.body) focusAwaited = active.id;
+});
+
+document.addEventListener("htmx:after:settle", () => {
+  if (!focusAwaited) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && active.id !== focusAwaited) {
+    focusAwaited = null; // the user is elsewhere now
+    return;
+  }
+  const again = document.getElementById(focusAwaited);
+  if (again && again !== active) again.focus({ preventScroll: true });
+  if (again) focusAwaited = null;
+});

@@ -105,6 +105,41 @@ def test_sorting_by_revenue_loads_the_list_then_its_rows(seeded_page: Page) -> N
     assert cents == sorted(cents, reverse=True)
 
 
+def test_sorting_with_the_keyboard_keeps_the_focus_on_the_link(seeded_page: Page) -> None:
+    page = seeded_page
+    page.focus("#sort-revenue")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**sort=revenue&dir=desc**")
+    wait_until_loaded(page)  # the list sorted by a figure arrives after the shell, as a partial
+    expect(page.locator("#sort-revenue")).to_be_focused()
+
+
+def test_paging_with_the_keyboard_keeps_the_focus_on_the_link(
+    anonymous_page: Page, live_url: str, admin: str, data: DataBuilder
+) -> None:
+    page = anonymous_page
+    for n in range(60):  # three pages of 25
+        data.client(f"Client {n:02}")
+    sign_in_with_browser(page, live_url, admin)
+    page.goto(live_url + "/?per_page=25")
+    wait_until_loaded(page)
+    page.focus("#list-next")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**page=2**")
+    wait_until_loaded(page)
+    expect(page.locator("#client-list tbody th").first).to_contain_text("Client 25")
+    expect(page.locator("#list-next")).to_be_focused()
+
+
+def test_a_search_with_extra_spaces_still_finds_the_client(seeded_page: Page, data: DataBuilder) -> None:
+    page = seeded_page
+    name = data.val("SELECT name FROM clients WHERE name LIKE '% %' ORDER BY id LIMIT 1")
+    page.fill("#filter-q", "  " + name.replace(" ", "   ") + " ")
+    page.wait_for_url(lambda url: "q=" in url)
+    wait_until_loaded(page)
+    expect(page.locator("#client-list tbody th").first).to_contain_text(name)
+
+
 def test_fast_typing_ends_on_the_last_search(seeded_page: Page, data: DataBuilder) -> None:
     page = seeded_page
     name = data.val("SELECT name FROM clients ORDER BY id LIMIT 1")

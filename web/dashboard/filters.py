@@ -72,6 +72,8 @@ def parse_filters(query: QueryParams, today: date) -> DashboardFilters:
         errors["status"] = f"Unknown client status {status!r}. Choose one of: {', '.join(CLIENT_STATUSES)}."
     manager_id = _parse_id(query, "manager", "Account manager", errors)
     search = _optional(query, "q")
+    if search is not None:
+        search = " ".join(search.split())  # "acme  clinics" finds "Acme Clinics"
     if search is not None and len(search) > MAX_SEARCH:
         errors["q"] = f"Search is limited to {MAX_SEARCH} characters."
     elif search is not None and "\x00" in search:
