@@ -77,6 +77,24 @@ def test_migrate_seed_and_user_add(database_url: str, data: DataBuilder) -> None
     assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
 
 
+def test_staff_hourly_rates_are_set_with_the_account_or_later(database_url: str, data: DataBuilder) -> None:
+    env = {"DATABASE_URL": database_url}
+    added = billable("user", "add", "sam@example.com", "--rate", "95.50", env=env, stdin="correct horse\n")
+    assert added.returncode == 0, added.stderr
+    assert "hourly rate €95.50" in added.stdout
+    rate = "SELECT hourly_rate_cents FROM users WHERE email = 'sam@example.com'"
+    assert data.val(rate) == 9_550
+    changed = billable("user", "rate", "SAM@example.com", "120", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "hourly rate of SAM@example.com is now €120.00" in changed.stdout
+    assert data.val(rate) == 12_000
+    bad = billable("user", "rate", "sam@example.com", "1e3", env=env)
+    assert bad.returncode == 2 and "is not an amount" in bad.stderr
+    assert data.val(rate) == 12_000
+    unknown = billable("user", "rate", "ghost@example.com", "50", env=env)
+    assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
+
+
 def test_bad_setting_is_a_clear_error() -> None:
     result = billable("migrate", env={"BILLABLE_POOL_MAX": "lots", "DATABASE_URL": "postgresql://unused/x"})
     assert result.returncode == 2

@@ -18,6 +18,8 @@ from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, SeedError, seed
 from web.db.server import start_embedded
+from web.forms import MAX_RATE_CENTS, FormReader
+from web.money import format_money
 from web.queries.users import (
     ROLES,
     UnknownUser,
@@ -25,6 +27,7 @@ from web.queries.users import (
     add_user,
     check_password_rules,
     set_disabled,
+    set_hourly_rate,
     set_password,
 )
 from web.settings import Settings, SettingsError, settings_help
@@ -110,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench)
 
     user = commands.add_parser(
-        "user", help="manage staff accounts: add, passwd, disable, enable", description="Manage staff accounts."
+        "user", help="manage staff accounts: add, passwd, rate, disable, enable", description="Manage staff accounts."
     )
     user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
     user_add = user_commands.add_parser(
@@ -122,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("email")
     user_add.add_argument("--role", choices=ROLES, default="staff", help="staff or admin (default: staff)")
     user_add.add_argument("--name", help="display name (default: the part of the email before @)")
+    user_add.add_argument("--rate", type=_hourly_rate, default=0, help=_RATE_HELP + " (default: 0)")
     user_add.set_defaults(handler=_user_add)
     user_passwd = user_commands.add_parser(
         "passwd",
@@ -130,6 +134,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_passwd.add_argument("email")
     user_passwd.set_defaults(handler=_user_passwd)
+    user_rate = user_commands.add_parser(
+        "rate",
+        help="set an account's hourly rate",
+        description="Set an account's hourly rate. Time already logged keeps the rate it was logged with.",
+    )
+    user_rate.add_argument("email")
+    user_rate.add_argument("rate", type=_hourly_rate, help=_RATE_HELP)
+    user_rate.set_defaults(handler=_user_rate)
     for action, disabled, text in (
         ("disable", True, "stop an account from signing in"),
         ("enable", False, "let a disabled account sign in again"),
@@ -220,9 +232,17 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     user_id = _run(
         _database_url(settings),
         settings,
-        lambda db: add_user(db, email=args.email, name=name, role=args.role, password=password),
+        lambda db: add_user(
+            db, email=args.email, name=name, role=args.role, password=password, hourly_rate_cents=args.rate
+        ),
     )
-    print(f"added {args.role} {args.email} (id {user_id})")
+    print(f"added {args.role} {args.email} (id {user_id}, hourly rate {format_money(args.rate)})")
+    return 0
+
+
+def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_database_url(settings), settings, lambda db: set_hourly_rate(db, args.email, args.rate))
+    print(f"hourly rate of {args.email} is now {format_money(args.rate)}")
     return 0
 
 
@@ -255,6 +275,17 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # Helpers
+
+_RATE_HELP = "euros an hour, for billable time on clients and services without a rate of their own, e.g. 95 or 95.50"
+
+
+def _hourly_rate(text: str) -> int:
+    """A rate typed as an amount, in cents; argparse reports the reason when it is not one."""
+    form = FormReader({"rate": text})
+    cents = form.money_cents("rate", "The rate", maximum=MAX_RATE_CENTS)
+    if cents is None:
+        raise argparse.ArgumentTypeError(form.errors["rate"])
+    return cents
 
 
 def _read_password() -> str:

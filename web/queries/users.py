@@ -108,6 +108,18 @@ async def set_password(db: Database, email: str, password: str) -> None:
         raise UnknownUser(f"there is no user with email {email}")
 
 
+async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
+    """The rate of the person's billable time where neither the service nor the client has one. Entries
+    keep the rate they were made with: a new rate applies to time logged from now on."""
+    updated = await db.fetch_val(
+        "UPDATE users SET hourly_rate_cents = :rate WHERE lower(email) = lower(:email) RETURNING id",
+        email=email,
+        rate=rate_cents,
+    )
+    if updated is None:
+        raise UnknownUser(f"there is no user with email {email}")
+
+
 async def set_disabled(db: Database, email: str, disabled: bool) -> None:
     updated = await db.fetch_val(
         "UPDATE users SET disabled = :disabled WHERE lower(email) = lower(:email) RETURNING id",
