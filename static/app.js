@@ -107,3 +107,5 @@ document.addEventListener("htmx:after:settle", () => {
   if (again && again !== active) again.focus({ preventScroll: true });
   if (again) focusAwaited = null;
 });
+
+// A write refused for its CSRF token: the session changed since this page was loaded (signed out

@@ -25,6 +25,18 @@ def test_wrong_token_is_refused(client: TestClient) -> None:
     assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
 
 
+def test_an_htmx_write_refused_for_its_token_swaps_nothing(client: TestClient, data: DataBuilder) -> None:
+    # The form stays as typed; static/app.js reads the current token and sends it again once.
+    form = {"work_date": "2026-11-12", "client_id": str(data.client("Acme")), "duration": "1"}
+    headers = {"HX-Request": "true", "X-CSRF-Token": "from-an-old-session"}
+    refused = client.post("/timesheet/entries", data=form, headers=headers)
+    assert refused.status_code == 403
+    assert refused.headers["hx-reswap"] == "none" and refused.headers["x-billable-csrf-refused"] == "true"
+    assert data.val("SELECT count(*) FROM timesheet_entries") == 0
+    page = client.post("/logout", headers={"X-CSRF-Token": "from-an-old-session"}, follow_redirects=False)
+    assert "hx-reswap" not in page.headers  # a page, for a form posted without htmx
+
+
 def test_the_header_token_is_accepted(client: TestClient) -> None:
     response = client.post("/logout", follow_redirects=False)  # the client sends X-CSRF-Token
     assert response.status_code == 303

@@ -44,7 +44,7 @@ def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
     @wraps(endpoint)
     async def guard(request: Request) -> Response:
         if request.method not in SAFE_METHODS and not await _csrf_ok(request):
-            return refusal(request, 403, "This form has expired or did not come from Billable. Reload the page.")
+            return _csrf_refusal(request)
         if role is not None:
             user = await current_user(request)
             if user is None:
@@ -82,6 +82,9 @@ async def current_user(request: Request) -> User | None:
     return user
 
 
+CSRF_REFUSED_HEADER = "X-Billable-CSRF-Refused"
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token, created on first use."""
     token = request.session.get("csrf")
@@ -112,6 +115,18 @@ def refusal(request: Request, status: int, message: str) -> Response:
     if wants_fragment(request):
         return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
     return error_page(status, error_title(status), message)
+
+
+def _csrf_refusal(request: Request) -> Response:
+    """A write without this session's token: the session changed since the page was loaded (signed
+    out and in again in another tab), or the request did not come from Billable. For htmx nothing is
+    swapped, so the form and what was typed in it stay; static/app.js fetches the page's current
+    token and sends the request again once, or says what happened."""
+    response = refusal(request, 403, "This form has expired or did not come from Billable. Reload the page.")
+    if is_htmx(request):
+        response.headers["HX-Reswap"] = "none"
+        response.headers[CSRF_REFUSED_HEADER] = "true"
+    return response
 
 
 def _to_login(request: Request) -> Response:

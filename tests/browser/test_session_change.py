@@ -1,0 +1,29 @@
+"""A session changed in another tab (signed out, or out and in again) loses nothing typed."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support import DataBuilder
+
+
+def test_a_session_changed_in_another_tab_costs_nothing_typed(page: Page, live_url: str, data: DataBuilder) -> None:
+    acme = data.client("Acme Studios")
+    page.goto(live_url + "/timesheet")
+    page.select_option("#entry-client", str(acme))
+    page.fill("#entry-duration", "1:15")
+    page.fill("#entry-description", "Kept across a new session")
+    # Signed out and in again elsewhere: this page's token is no longer the session's.
+    page.evaluate("() => { document.querySelector('meta[name=csrf-token]').content = 'from-an-old-session'; }")
+    page.click("button:text('Log time')")
+    expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 1:15 h")  # sent again, once
+    assert data.val("SELECT count(*) FROM timesheet_entries") == 1
+
+    page.fill("#entry-duration", "0:30")
+    page.fill("#entry-description", "Typed while signed out")
+    page.context.clear_cookies()  # signed out in another tab
+    page.click("button:text('Log time')")
+    expect(page.locator("#page-notice")).to_contain_text("This was not saved: you are signed out.")
+    expect(page.locator("#entry-description")).to_have_value("Typed while signed out")
+    expect(page.locator("#entry-duration")).to_have_value("0:30")
+    assert data.val("SELECT count(*) FROM timesheet_entries") == 1
