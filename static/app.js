@@ -109,3 +109,48 @@ document.addEventListener("htmx:after:settle", () => {
 });
 
 // A write refused for its CSRF token: the session changed since this page was loaded (signed out
+// and in again in another tab). The server swaps nothing for htmx (web/auth/guard.py), so what was
+// typed stays. Here the page's current token is read and the request sent again, once; when the
+// browser is signed out, the page says so and the form keeps what was typed for after signing in.
+async function currentCsrfToken() {
+  const response = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  if (!response.ok || new URL(response.url).pathname === "/login") return null;
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const meta = page.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : null;
+}
+
+function showPageNotice(html) {
+  let notice = document.getElementById("page-notice");
+  if (!notice) {
+    notice = document.createElement("div");
+    notice.id = "page-notice";
+    notice.className = "notice notice--error";
+    notice.setAttribute("role", "alert");
+    document.getElementById("main").prepend(notice);
+  }
+  notice.innerHTML = html;
+}
+
+document.addEventListener("htmx:after:request", async (event) => {
+  const ctx = event.detail.ctx;
+  const source = ctx && ctx.sourceElement;
+  if (!source || !ctx.response) return;
+  if (!ctx.response.headers.has("x-billable-csrf-refused")) {
+    delete source.dataset.csrfRetried;
+    const notice = document.getElementById("page-notice");
+    if (notice && ctx.request.method !== "GET") notice.remove(); // a write went through again
+    return;
+  }
+  const token = source.dataset.csrfRetried ? null : await currentCsrfToken().catch(() => null);
+  if (!token) {
+    delete source.dataset.csrfRetried;
+    showPageNotice('This was not saved: you are signed out. <a href="/login" target="_blank">Sign in</a> ' +
+      "in another tab, then try again here; what you typed is kept.");
+    return;
+  }
+  document.querySelector('meta[name="csrf-token"]').content = token;
+  source.dataset.csrfRetried = "true";
+  // After htmx has finished with this request (its buttons enabled again).
+  setTimeout(() => (source.matches("form") ? source.requestSubmit() : source.click()), 0);
+});
