@@ -42,6 +42,14 @@ def test_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
     assert html.select_one(".figure").get_text() == "€2,740"
     assert "−12.2%" in html.select_one(".card__note").get_text()
     assert "€3,120" in html.select_one(".card__note").get_text()
+    assert "Retainers count in full" not in html.get_text()  # whole months
+
+
+def test_revenue_over_part_of_a_month_says_that_retainers_count_whole_months(
+    client: TestClient, agency: dict[str, int]
+) -> None:
+    _, html = card(client, "revenue", "period=custom&from=2026-11-01&to=2026-11-07")
+    assert "Retainers count in full for every month the period touches." in html.get_text()
 
 
 def test_mrr_card(client: TestClient, agency: dict[str, int]) -> None:

@@ -24,6 +24,9 @@ class RevenueCard:
     revenue_cents: int
     previous_cents: int
     change_percent: Decimal | None  # None when the previous period earned nothing
+    # The period cuts a month (a custom range, year to date): a retainer still counts its whole
+    # month, which reads as too much over a fortnight unless the card says so.
+    cuts_months: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ async def load_revenue(db: Database, f: DashboardFilters, today: date) -> Revenu
         figures.scope_totals(db, f.scope, f.period.previous(), today),
     )
     now, before = current.figures.revenue_cents, previous.figures.revenue_cents
-    return RevenueCard(f.period.label, now, before, percent_change(now, before))
+    return RevenueCard(
+        f.period.label, now, before, percent_change(now, before), cuts_months=f.period.whole_months is None
+    )
 
 
 async def load_mrr(db: Database, f: DashboardFilters, today: date) -> MrrCard:
@@ -145,7 +150,9 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         load_revenue,
         {
             "typical": lambda: RevenueCard("This month", 12_345_600, 11_000_000, Decimal("12.2")),
-            "extreme": lambda: RevenueCard("Last 12 months", 98_765_432_100, 99_999_999_999, Decimal("-1.2")),
+            "extreme": lambda: RevenueCard(
+                "2025-06-30 – 2026-07-15", 98_765_432_100, 99_999_999_999, Decimal("-1.2"), cuts_months=True
+            ),
             "empty": lambda: RevenueCard("This month", 0, 0, None),
         },
     ),
