@@ -62,6 +62,9 @@ class FormReader:
 
     def version(self, name: str = "version") -> int | None:
         """The version a form was read at (optimistic locking)."""
+        if not self.raw(name):  # a hidden field: the page that sent the form is not ours, or broken
+            self.fail(name, "This form is missing its version; reload the page and try again.")
+            return None
         value = self.id(name, "Version")
         if value is not None and value > MAX_VERSION:
             self.fail(name, "Version is not valid.")

@@ -20,7 +20,9 @@ def test_saving_a_client_updates_its_head_and_history_in_place(page: Page, live_
     expect(page.locator("#client-form .notice--ok")).to_have_text("Saved.")
     expect(page.locator("#client-head h1")).to_have_text("Acme Studios International")
     expect(page.locator("#client-head .status")).to_have_text("active")
-    expect(page.locator("#client-history")).to_contain_text("name Acme Studios → Acme Studios International")
+    expect(page.locator("#client-history")).to_contain_text(
+        "changed client: Name Acme Studios → Acme Studios International; Status Lead → Active"
+    )
     # The head kept the period the page was showing, and this is still the same page.
     expect(page.locator("#client-period")).to_have_value("last_month")
     assert page.evaluate("window.notReloaded") is True

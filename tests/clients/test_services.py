@@ -143,3 +143,71 @@ def test_end_and_reactivate_buttons_are_disabled_while_their_request_runs(
     posting = page.select("button[hx-post]")
     assert sorted(b.text for b in posting) == ["End today", "Reactivate"]
     assert all(b["hx-disable"] == "this" for b in posting)
+
+
+def service_statuses(client: TestClient, client_id: int) -> dict[str, str]:
+    """Each service row's dates -> the status it shows."""
+    page = soup(client.get(f"/partials/clients/services?client={client_id}").text)
+    return {row.select("td")[2].text: row.select("td")[3].text for row in page.select("tbody tr")}
+
+
+def test_a_one_off_is_scheduled_then_done_not_active_for_ever(client: TestClient, data: DataBuilder) -> None:
+    acme = data.client("Acme")
+    data.one_off(acme, 50_000, on=date(2026, 12, 1))
+    data.one_off(acme, 50_000, on=TODAY)
+    data.one_off(acme, 50_000, on=date(2026, 11, 3))
+    data.recurring(acme, 100_000, start=date(2026, 1, 1))
+    assert service_statuses(client, acme) == {
+        "2026-12-01": "scheduled",
+        "2026-11-15": "today",
+        "2026-11-03": "done",
+        "2026-01-01 – open": "active",
+    }
+
+
+def test_an_end_date_for_a_one_off_is_refused_next_to_the_field(client: TestClient, data: DataBuilder) -> None:
+    acme = data.client("Acme")
+    form = soup(client.get(f"/clients/{acme}/services/new").text)
+    assert "recurring and hourly only" in form.select_one("label[for=service-end]").text
+    one_off = {"name": "Launch", "kind": "one_off", "price": "900", "start_date": "2026-11-20"}
+    refused = client.post(f"/clients/{acme}/services", data={**one_off, "end_date": "2026-12-31"})
+    assert refused.status_code == 422
+    page = soup(refused.text)
+    assert page.select_one("#service-error-end_date").text == (
+        "A one-off service has no end date (it bills once, on its date); leave End empty."
+    )
+    assert page.select_one("#service-name")["value"] == "Launch"  # what was typed stays
+    assert data.val("SELECT count(*) FROM services") == 0
+    assert client.post(f"/clients/{acme}/services", data={**one_off, "end_date": ""}).status_code == 200
+    assert data.rows("SELECT kind, start_date, end_date FROM services") == [
+        {"kind": "one_off", "start_date": date(2026, 11, 20), "end_date": None}
+    ]
+
+
+def test_a_service_of_another_client_is_not_found_rather_than_deleted(client: TestClient, data: DataBuilder) -> None:
+    owner, other = data.client("Owner"), data.client("Other")
+    hosting = data.recurring(owner, 100_000, start=date(2026, 1, 1))
+    form = {"name": "Taken", "kind": "recurring", "price": "1", "start_date": "2026-01-01", "version": "1"}
+    said = f"There is no service {hosting} for this client."
+    saved = client.post(f"/clients/{other}/services/{hosting}", data=form)
+    assert saved.status_code == 404
+    assert soup(saved.text).select_one("#service-form [role=alert]").text == said  # the editor stays usable
+    assert soup(saved.text).select_one("#service-form")["hx-post"] == f"/clients/{other}/services"
+    ended = client.post(f"/clients/{other}/services/{hosting}/end", data={"version": "1", "end_date": "2026-11-15"})
+    assert (ended.status_code, said in ended.text) == (404, True)
+    edit = client.get(f"/clients/{other}/services/{hosting}/edit", headers={"HX-Request": "true"})
+    assert (edit.status_code, said in edit.text) == (404, True)
+    assert data.rows("SELECT name, end_date, version FROM services") == [
+        {"name": "recurring service", "end_date": None, "version": 1}
+    ]
+
+
+def test_a_service_form_without_its_version_says_to_reload(client: TestClient, data: DataBuilder) -> None:
+    acme = data.client("Acme")
+    hosting = data.recurring(acme, 100_000, start=date(2026, 1, 1))
+    form = {"name": "Hosting", "kind": "recurring", "price": "1000", "start_date": "2026-01-01"}
+    refused = client.post(f"/clients/{acme}/services/{hosting}", data=form)
+    assert refused.status_code == 422
+    assert soup(refused.text).select_one("#service-error-version").text == (
+        "This form is missing its version; reload the page and try again."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import date
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import current_user, refusal
+from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
@@ -20,7 +21,7 @@ from web.htmx import CLIENT_CHANGED, redirect, trigger
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
-from web.queries.clients import ClientDetail, ClientInput, Manager, UnknownManager
+from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
 from web.queries.scope import CLIENT_STATUSES
 from web.queries.services import KINDS, Service, ServiceInput
 from web.queries.users import staff_list
@@ -50,7 +51,7 @@ class ClientPage:
     periods: list[tuple[str, str]]
     partials: list[Markup]
     form: ClientForm | None  # admins only
-    history: list[dict[str, Any]]  # admins only: the audit trail, newest first
+    history: list[HistoryLine]  # admins only: the audit trail, newest first
     url: str  # this page for this period: its head and history reload from it after an edit
 
 
@@ -71,7 +72,7 @@ async def client_page(request: Request) -> Response:
     form = history = None
     if viewer.role == "admin":
         form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, await _managers(state), detail.version)
-        history = await clients.client_history(state.db, detail.id)
+        history = history_lines(await clients.client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
     page = ClientPage(
         detail, filters.period.name, list(PERIOD_LABELS.items())[:-1], placeholders, form, history or [], url
@@ -104,8 +105,8 @@ async def create_client(request: Request) -> Response:
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             client_id = await clients.create_client(state.db, changes, parsed)
-    except UnknownManager as exc:
-        form = replace(form, errors={"manager_id": str(exc)})
+    except InvalidClient as exc:
+        form = replace(form, errors={exc.field: str(exc)})
         return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
     return redirect(request, f"/clients/{client_id}")
 
@@ -126,8 +127,8 @@ async def update_client(request: Request) -> Response:
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await clients.update_client(state.db, changes, client_id, version, parsed)
-    except UnknownManager as exc:
-        return _client_form(request, replace(form, errors={"manager_id": str(exc)}), 422)
+    except InvalidClient as exc:
+        return _client_form(request, replace(form, errors={exc.field: str(exc)}), 422)
     except Conflict as exc:
         current = await clients.client_detail(state.db, client_id)
         if current is None:
@@ -196,19 +197,14 @@ class ServiceFormFragment:
 
 
 async def new_service_form(request: Request) -> Response:
-    client_id = request.path_params["client_id"]
-    form = ServiceForm(
-        f"/clients/{client_id}/services",
-        {"kind": "recurring", "start_date": AppState.of(request).today().isoformat()},
-        {},
-    )
+    form = _new_service_form(request.path_params["client_id"], AppState.of(request).today())
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
 
 async def edit_service_form(request: Request) -> Response:
     client_id, service = await _service(request)
     if service is None:
-        return refusal(request, 404, "This service does not exist (any more).")
+        return refusal(request, 404, _no_such_service(request))
     form = ServiceForm(f"/clients/{client_id}/services/{service.id}", _service_values(service), {}, service.version)
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
@@ -220,6 +216,10 @@ async def save_service(request: Request) -> Response:
     service_id = request.path_params.get("service_id")
     if await clients.get_client(state.db, client_id) is None:
         return refusal(request, 404, f"There is no client with id {client_id}.")
+    if service_id is not None and (await _service(request))[1] is None:
+        # Another client's service (or none): a wrong URL, not a service someone deleted meanwhile.
+        missing = _new_service_form(client_id, state.today(), notice=_no_such_service(request), is_error=True)
+        return _service_form(request, missing, 404)
     reader = FormReader(await request.form())  # type: ignore[arg-type]
     parsed = _read_service(reader)
     version = reader.version() if service_id else None
@@ -237,17 +237,12 @@ async def save_service(request: Request) -> Response:
                 assert version is not None
                 await services.update_service(state.db, changes, client_id, service_id, version, parsed)
     except Conflict as exc:
-        current = [s for s in await services.client_services(state.db, client_id) if s.id == service_id]
-        if not current:
+        _, current = await _service(request)
+        if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
-        shown = ServiceForm(action, _service_values(current[0]), {}, current[0].version, str(exc), True)
+        shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc), True)
         return _service_form(request, shown, 409)
-    blank = ServiceForm(
-        f"/clients/{client_id}/services",
-        {"kind": parsed.kind, "start_date": state.today().isoformat()},
-        {},
-        message=f"Saved {parsed.name}.",
-    )
+    blank = _new_service_form(client_id, state.today(), kind=parsed.kind, notice=f"Saved {parsed.name}.")
     return _service_form(request, blank, 200, changed=True)
 
 
@@ -288,7 +283,7 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
     state = AppState.of(request)
     client_id, service = await _service(request)
     if service is None:
-        return message(request, "This service does not exist (any more).", status_code=404)
+        return message(request, _no_such_service(request), status_code=404)
     version = reader.version()
     if reader.errors or version is None:
         return message(request, " ".join(reader.errors.values()), status_code=422)
@@ -306,10 +301,23 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:
+    """The client in the path, and the service in the path if it is that client's."""
     client_id = request.path_params["client_id"]
     service_id = request.path_params["service_id"]
     found = [s for s in await services.client_services(AppState.of(request).db, client_id) if s.id == service_id]
     return client_id, (found[0] if found else None)
+
+
+def _no_such_service(request: Request) -> str:
+    return f"There is no service {request.path_params['service_id']} for this client."
+
+
+def _new_service_form(
+    client_id: int, today: date, *, kind: str = "recurring", notice: str | None = None, is_error: bool = False
+) -> ServiceForm:
+    """An empty form to add a service, starting today; `notice` says what became of the last one."""
+    values = {"kind": kind, "start_date": today.isoformat()}
+    return ServiceForm(f"/clients/{client_id}/services", values, {}, message=notice, message_is_error=is_error)
 
 
 def _read_service(reader: FormReader) -> ServiceInput | None:
@@ -319,8 +327,11 @@ def _read_service(reader: FormReader) -> ServiceInput | None:
     maximum = MAX_RATE_CENTS if kind == "hourly" else 10_000_000_000
     price = reader.money_cents("price", label, maximum=maximum)
     start = reader.date("start_date", "Date" if kind == "one_off" else "Start date")
-    end = reader.date("end_date", "End date", required=False) if kind != "one_off" else None
-    if start and end and end < start:
+    end = reader.date("end_date", "End date", required=False)
+    if kind == "one_off" and end:
+        # Said rather than dropped: a one-off is delivered on its date and bills once.
+        reader.fail("end_date", "A one-off service has no end date (it bills once, on its date); leave End empty.")
+    elif start and end and end < start:
         reader.fail("end_date", "The end date must be on or after the start date.")
     if reader.errors or price is None or start is None:
         return None

@@ -157,6 +157,8 @@ class ClientInput:
 
 
 _CLIENT_AUDITED = ("name", "status", "account_manager_id", "hourly_rate_cents")
+# The advisory locks on client names (two-key locks: apart from the migration's one-key lock).
+_NAME_LOCKS = 1
 
 
 async def client_detail(db: Database, client_id: int) -> ClientDetail | None:
@@ -170,6 +172,7 @@ async def client_detail(db: Database, client_id: int) -> ClientDetail | None:
 
 async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -> int:
     await _check_manager(db, client.manager_id)
+    await _check_name_free(db, client.name)
     row = await db.fetch_one(
         "INSERT INTO clients (name, status, account_manager_id, hourly_rate_cents) VALUES (:name, :status, :manager,"
         " :rate) RETURNING id, " + ", ".join(_CLIENT_AUDITED),
@@ -190,6 +193,10 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     if before is None:
         raise Conflict("client", None)
     await _check_manager(db, client.manager_id)
+    if client.name != before["name"]:
+        # Only a new name is checked: clients that already share a name (from before this check)
+        # can still have their other fields edited.
+        await _check_name_free(db, client.name)
     row = await db.fetch_one(
         "UPDATE clients SET name = :name, status = :status, account_manager_id = :manager, hourly_rate_cents = :rate,"
         " version = version + 1 WHERE id = :id AND version = :version RETURNING " + ", ".join(_CLIENT_AUDITED),
@@ -212,13 +219,33 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     )
 
 
-class UnknownManager(ValueError):
-    pass
+class InvalidClient(ValueError):
+    """A client the database refuses; `field` is the form field the message belongs next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 async def _check_manager(db: Database, manager_id: int | None) -> None:
     if manager_id is not None and not await db.fetch_val("SELECT 1 FROM users WHERE id = :id", id=manager_id):
-        raise UnknownManager("This account manager does not exist.")
+        raise InvalidClient("manager_id", "This account manager does not exist.")
+
+
+async def _check_name_free(db: Database, name: str) -> None:
+    """Refuse a name another client has, ignoring case and surrounding spaces: pickers show clients by name.
+
+    Called inside the write's transaction. The lock on the name (held until commit) makes two admins
+    saving the same new name at once wait for each other, so the second one sees the first one's client;
+    there is no unique index, since clients from before this check may share a name."""
+    await db.execute(
+        "SELECT pg_advisory_xact_lock(:space, hashtext(lower(btrim(:name))))", space=_NAME_LOCKS, name=name
+    )
+    taken = await db.fetch_one(
+        "SELECT id, name FROM clients WHERE lower(btrim(name)) = lower(btrim(:name)) ORDER BY id LIMIT 1", name=name
+    )
+    if taken is not None:
+        raise InvalidClient("name", f"There is already a client named {taken['name']} (#{taken['id']}).")
 
 
 @dataclass(frozen=True)
@@ -252,21 +279,65 @@ async def client_entries(db: Database, client_id: int, *, limit: int, offset: in
     return [ClientEntry(**{k: r[k] for k in ClientEntry.__dataclass_fields__}) for r in rows], total
 
 
-async def client_history(db: Database, client_id: int, limit: int = 50) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class AuditRow:
+    """One recorded write: the audited columns before and after it ({} before a create, after a delete)."""
+
+    at: datetime
+    who: str | None  # None: no signed-in user (a script)
+    entity: str  # client, service or entry
+    entity_id: int
+    action: str  # create, update or delete
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClientHistory:
+    rows: list[AuditRow]  # newest first
+    names: dict[str, dict[int, str]]  # a column holding ids (account_manager_id, ...) -> the names of those ids
+
+
+# The audited columns that hold the id of a row with a name, and that row's table.
+_NAMED_BY = {"account_manager_id": "users", "user_id": "users", "service_id": "services", "client_id": "clients"}
+
+
+async def client_history(db: Database, client_id: int, limit: int = 50) -> ClientHistory:
     """The audit trail of a client, its services and its time entries, newest first: who, when, what
-    changed from what to what."""
-    rows = await db.fetch_all(
+    changed from what to what, with the names of the people and things it refers to by id."""
+    found = await db.fetch_all(
         "SELECT a.at, u.name AS who, a.entity, a.entity_id, a.action, a.before, a.after FROM audit_log a"
         " LEFT JOIN users u ON u.id = a.user_id WHERE a.client_id = :client ORDER BY a.at DESC, a.id DESC LIMIT :limit",
         client=client_id,
         limit=limit,
     )
-    history = []
+    rows = [
+        AuditRow(
+            r["at"],
+            r["who"],
+            r["entity"],
+            r["entity_id"],
+            r["action"],
+            json.loads(r["before"]) if r["before"] else {},
+            json.loads(r["after"]) if r["after"] else {},
+        )
+        for r in found
+    ]
+    return ClientHistory(rows, await _names_in(db, rows))
+
+
+async def _names_in(db: Database, rows: list[AuditRow]) -> dict[str, dict[int, str]]:
+    """The names of the users, services and clients the rows refer to: one query per table, if any."""
+    ids: dict[str, set[int]] = {table: set() for table in _NAMED_BY.values()}
     for row in rows:
-        before = json.loads(row["before"]) if row["before"] else {}
-        after = json.loads(row["after"]) if row["after"] else {}
-        changed = [
-            (k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
-        ]
-        history.append({**{k: row[k] for k in ("at", "who", "entity", "entity_id", "action")}, "changes": changed})
-    return history
+        for values in (row.before, row.after):
+            for column, table in _NAMED_BY.items():
+                if isinstance(values.get(column), int):
+                    ids[table].add(values[column])
+    names: dict[str, dict[int, str]] = {}
+    for table, wanted in ids.items():
+        found = (
+            await db.fetch_all(f"SELECT id, name FROM {table} WHERE id = ANY(:ids)", ids=list(wanted)) if wanted else []
+        )
+        names[table] = {r["id"]: r["name"] for r in found}
+    return {column: names[table] for column, table in _NAMED_BY.items()}

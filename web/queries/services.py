@@ -11,6 +11,7 @@ from web.periods import Month
 from web.queries.changes import ChangeSet, Conflict
 
 KINDS = ("recurring", "one_off", "hourly")
+KIND_LABELS = {"recurring": "Recurring", "one_off": "One-off", "hourly": "Hourly"}
 PRICE_COLUMN = {"recurring": "monthly_price_cents", "one_off": "fixed_price_cents", "hourly": "hourly_rate_cents"}
 _AUDITED = ("name", "kind", "monthly_price_cents", "fixed_price_cents", "hourly_rate_cents", "start_date", "end_date")
 
@@ -27,6 +28,15 @@ class Service:
 
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+    def status_on(self, day: date) -> str:
+        """What the services card says of it on `day`. A one-off is not active for ever from its date
+        on: it is delivered on that date."""
+        if self.kind == "one_off":
+            return "scheduled" if self.start_date > day else ("today" if self.start_date == day else "done")
+        if self.start_date > day:
+            return "starts later"
+        return "active" if self.active_on(day) else "ended"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""No two clients share a name: pickers tell clients apart by name only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from anyio.from_thread import BlockingPortal
+from starlette.testclient import TestClient
+
+from tests.support import DataBuilder, soup
+from web.db import Database
+from web.db.versions import Versions
+from web.queries import clients
+from web.queries.changes import recording
+from web.queries.clients import ClientInput, InvalidClient
+
+
+def test_creating_a_client_with_a_name_taken_is_refused_with_what_was_typed(
+    client: TestClient, data: DataBuilder
+) -> None:
+    taken = data.client("Acme Clinics Group")
+    typed = {"name": "  acme CLINICS group ", "status": "lead", "hourly_rate": "125.50"}
+    refused = client.post("/clients", data=typed)
+    assert refused.status_code == 422
+    page = soup(refused.text)
+    assert (
+        page.select_one("#client-error-name").text == f"There is already a client named Acme Clinics Group (#{taken})."
+    )
+    assert page.select_one("#client-name")["aria-describedby"] == "client-error-name"
+    assert (page.select_one("#client-name")["value"], page.select_one("#client-rate")["value"]) == (
+        "  acme CLINICS group ",
+        "125.50",
+    )
+    assert page.select_one("#client-status option[selected]")["value"] == "lead"
+    assert data.val("SELECT count(*) FROM clients") == 1
+
+
+def test_renaming_a_client_to_a_name_taken_is_refused(client: TestClient, data: DataBuilder) -> None:
+    taken = data.client("Acme Clinics Group")
+    nova = data.client("Nova")
+    form = {"name": "ACME Clinics Group", "status": "paused", "manager_id": "", "hourly_rate": "", "version": "1"}
+    refused = client.post(f"/clients/{nova}", data=form)
+    assert refused.status_code == 422
+    page = soup(refused.text)
+    assert (
+        page.select_one("#client-error-name").text == f"There is already a client named Acme Clinics Group (#{taken})."
+    )
+    assert page.select_one("#client-name")["value"] == "ACME Clinics Group"
+    assert data.rows("SELECT name, status, version FROM clients WHERE id = :id", id=nova) == [
+        {"name": "Nova", "status": "active", "version": 1}
+    ]
+    assert client.post(f"/clients/{nova}", data={**form, "name": "Nova Labs"}).status_code == 200
+
+
+def test_clients_that_already_share_a_name_can_still_be_edited(client: TestClient, data: DataBuilder) -> None:
+    data.client("Acme")
+    twin = data.client("Acme")  # from before names were checked
+    form = {"name": "Acme", "status": "paused", "manager_id": "", "hourly_rate": "", "version": "1"}
+    assert client.post(f"/clients/{twin}", data=form).status_code == 200
+    # Changing only the case of its own name is a rename onto the other client's name.
+    assert client.post(f"/clients/{twin}", data={**form, "name": "ACME", "version": "2"}).status_code == 422
+
+
+def test_two_admins_creating_the_same_name_at_once_make_one_client(
+    data: DataBuilder, test_db: Database, database_url: str, portal: BlockingPortal
+) -> None:
+    """On a real pool: the second check waits for the first write's commit, then sees its client."""
+    admin = data.user("Ada Admin", role="admin")
+    versions = Versions(database_url)
+
+    async def create(name: str, hold: float) -> int:
+        async with recording(test_db, versions, admin) as changes:
+            client_id = await clients.create_client(test_db, changes, ClientInput(name, "lead", None, None))
+            await asyncio.sleep(hold)  # still uncommitted while the other admin saves
+        return client_id
+
+    async def both() -> list[int | BaseException]:
+        first = asyncio.ensure_future(create("Acme", 0.5))
+        await asyncio.sleep(0.1)
+        return await asyncio.gather(first, create("acme ", 0), return_exceptions=True)
+
+    first, second = portal.call(both)
+    assert isinstance(first, int)
+    assert isinstance(second, InvalidClient) and str(second) == f"There is already a client named Acme (#{first})."
+    assert data.val("SELECT count(*) FROM clients") == 1
+
+
+@pytest.mark.parametrize("name", ["Acme", " acme", "ACME  "])
+def test_the_name_check_ignores_case_and_surrounding_spaces(client: TestClient, data: DataBuilder, name: str) -> None:
+    data.client(name)
+    assert client.post("/clients", data={"name": "Acme", "status": "lead"}).status_code == 422

@@ -1,0 +1,118 @@
+"""The client page's History: audit rows as a person reads them ("Hourly rate €170.00 → €150.00").
+
+The audit log keeps columns as stored (ids, cents, ISO dates, null); each column has a label and a
+format here, in one table, so that the template only lays the lines out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from web.money import format_duration, format_money
+from web.queries.clients import AuditRow, ClientHistory
+from web.queries.services import KIND_LABELS
+
+EMPTY = "—"  # a value that is not set: no end date, no account manager
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    who: str  # who made the change; "system" when no one was signed in
+    what: str  # what they did to what: "created service Hosting", "changed client"
+    changes: list[str]  # an update's changed fields: "End date — → 2026-11-30"
+
+
+# A stored value (never None) -> text, given the names of the ids its column holds (see ClientHistory.names).
+Format = Callable[[Any, dict[int, str]], str]
+
+
+def _text(value: Any, names: dict[int, str]) -> str:
+    return str(value)  # text, and dates: stored as ISO dates, which is how the app shows them
+
+
+def _money(value: Any, names: dict[int, str]) -> str:
+    return format_money(int(value))
+
+
+def _named(noun: str) -> Format:
+    """An id shown as the name it has now; '<noun> #id' for one since deleted."""
+    return lambda value, names: names.get(value) or f"{noun} #{value}"
+
+
+FIELDS: dict[str, tuple[str, Format]] = {
+    "name": ("Name", _text),
+    "status": ("Status", lambda value, names: str(value).capitalize()),
+    "account_manager_id": ("Account manager", _named("manager")),
+    "kind": ("Kind", lambda value, names: KIND_LABELS.get(value, str(value))),
+    "monthly_price_cents": ("Monthly price", _money),
+    "fixed_price_cents": ("Price", _money),
+    "hourly_rate_cents": ("Hourly rate", _money),
+    "start_date": ("Start date", _text),
+    "end_date": ("End date", _text),
+    "user_id": ("Person", _named("user")),
+    "client_id": ("Client", _named("client")),
+    "service_id": ("Service", _named("service")),
+    "work_date": ("Date", _text),
+    "minutes": ("Time", lambda value, names: format_duration(int(value))),
+    "billable": ("Billable", lambda value, names: "yes" if value else "no"),
+    "rate_cents": ("Rate", _money),
+    "description": ("Description", _text),
+}
+_VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
+
+
+def history_lines(history: ClientHistory) -> list[HistoryLine]:
+    return [
+        HistoryLine(row.at, row.who or "system", f"{_verb(row)} {_subject(row, history)}", _changes(row, history))
+        for row in history.rows
+    ]
+
+
+def _changed_columns(row: AuditRow) -> list[str]:
+    """The columns an update changed, in the order of FIELDS (any unknown one after them)."""
+    columns = set(row.before) | set(row.after)
+    order = [*FIELDS, *sorted(columns - FIELDS.keys())]
+    return [c for c in order if c in columns and row.before.get(c) != row.after.get(c)]
+
+
+def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
+    if row.action != "update":
+        return []  # a create or a delete is told by its subject
+    return [
+        f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
+        for c in _changed_columns(row)
+    ]
+
+
+def _verb(row: AuditRow) -> str:
+    """Ending a service is an update that gives it an end date and changes nothing else: say so.
+    (Taking an end date away is not always a reactivation: it may not have been reached yet.)"""
+    a_service_update = row.entity == "service" and row.action == "update"
+    if a_service_update and _changed_columns(row) == ["end_date"] and row.before.get("end_date") is None:
+        return "ended"
+    return _VERBS.get(row.action, row.action)
+
+
+def _subject(row: AuditRow, history: ClientHistory) -> str:
+    values = row.after or row.before
+    if row.entity == "service":
+        return f"service {values.get('name') or f'#{row.entity_id}'}"
+    if row.entity == "entry":
+        person = _format("user_id", values.get("user_id"), history)
+        return f"time entry of {person} on {_format('work_date', values.get('work_date'), history)}"
+    return row.entity  # the client whose page this is
+
+
+def _label(column: str) -> str:
+    return FIELDS[column][0] if column in FIELDS else column.replace("_", " ").capitalize()
+
+
+def _format(column: str, value: Any, history: ClientHistory) -> str:
+    if value is None:
+        return EMPTY
+    _, format_it = FIELDS.get(column, ("", _text))
+    return format_it(value, history.names.get(column, {}))
