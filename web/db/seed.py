@@ -366,7 +366,7 @@ def _services_for(
         rows.append(
             (
                 client_id,
-                "Consulting (hourly)",
+                "Consulting",  # pickers add the kind: "Consulting (hourly)"
                 "hourly",
                 None,
                 None,
