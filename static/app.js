@@ -154,3 +154,26 @@ document.addEventListener("htmx:after:request", async (event) => {
   // After htmx has finished with this request (its buttons enabled again).
   setTimeout(() => (source.matches("form") ? source.requestSubmit() : source.click()), 0);
 });
+
+// Signed out (in another tab, or the session ran out) while typing into a form: a request for a
+// piece of the page answers 401 and would send the browser to sign in, losing what was typed.
+// Then the page stays, and says so; with nothing typed, the browser goes to sign in as usual.
+function somethingTyped() {
+  for (const form of document.querySelectorAll("form:not(#filters)")) {
+    for (const field of form.elements) {
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") continue;
+      if (field.tagName === "SELECT" && [...field.options].some((o) => o.selected !== o.defaultSelected)) return true;
+      if ((field.type === "checkbox" || field.type === "radio") && field.checked !== field.defaultChecked) return true;
+      if ("defaultValue" in field && field.tagName !== "SELECT" && field.value !== field.defaultValue) return true;
+    }
+  }
+  return false;
+}
+
+document.addEventListener("htmx:after:request", (event) => {
+  const ctx = event.detail.ctx;
+  if (!ctx || !ctx.response || ctx.response.status !== 401 || !somethingTyped()) return;
+  event.preventDefault();
+  showPageNotice('You are signed out. <a href="/login" target="_blank">Sign in</a> in another tab, ' +
+    "then go on here; what you typed is kept.");
+});

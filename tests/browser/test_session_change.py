@@ -27,3 +27,15 @@ def test_a_session_changed_in_another_tab_costs_nothing_typed(page: Page, live_u
     expect(page.locator("#entry-description")).to_have_value("Typed while signed out")
     expect(page.locator("#entry-duration")).to_have_value("0:30")
     assert data.val("SELECT count(*) FROM timesheet_entries") == 1
+
+
+def test_signed_out_while_typing_the_page_stays_and_says_so(page: Page, live_url: str, data: DataBuilder) -> None:
+    acme, bolt = data.client("Acme Studios"), data.client("Bolt Labs")
+    page.goto(live_url + "/timesheet")
+    page.select_option("#entry-client", str(acme))
+    page.fill("#entry-description", "Typed before the session ended")
+    page.context.clear_cookies()  # signed out in another tab
+    page.select_option("#entry-client", str(bolt))  # asks for Bolt's services: 401
+    expect(page.locator("#page-notice")).to_contain_text("You are signed out.")
+    assert page.url == live_url + "/timesheet"
+    expect(page.locator("#entry-description")).to_have_value("Typed before the session ended")
