@@ -108,6 +108,19 @@ document.addEventListener("htmx:after:settle", () => {
   if (again) focusAwaited = null;
 });
 
+// Esc in the timesheet's entry form, while it edits an entry, cancels the edit as its Cancel button
+// does (back to a new entry's form). A listener here, not hx-trigger="keyup[key=='Escape']": htmx
+// evaluates such filters with new Function, which the CSP refuses. An Esc another handler already
+// used (defaultPrevented) is left alone.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  const form = event.target.closest && event.target.closest("#entry-form");
+  const cancel = form && form.querySelector(".entry-form__cancel");
+  if (!cancel) return;
+  event.preventDefault();
+  cancel.click();
+});
+
 // A write refused for its CSRF token: the session changed since this page was loaded (signed out
 // and in again in another tab). The server swaps nothing for htmx (web/auth/guard.py), so what was
 // typed stays. Here the page's current token is read and the request sent again, once; when the

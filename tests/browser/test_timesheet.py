@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import wait_until_loaded
@@ -75,3 +78,81 @@ def test_a_double_click_or_a_repeated_enter_logs_the_time_once(page: Page, live_
     expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 0:45 h")
     page.wait_for_timeout(300)  # a second request, had one been sent, would have landed by now
     assert data.val("SELECT array_agg(minutes ORDER BY minutes) FROM timesheet_entries") == [45, 75]
+
+
+def an_entry(data: DataBuilder, client: str = "Acme Studios", note: str = "") -> int:
+    """An hour for the signed-in admin on Thu 12 Nov 2026, in this week (today is Sun 15 Nov)."""
+    ada = data.val("SELECT id FROM users WHERE role = 'admin'")
+    entry_id = data.entry(data.client(client), ada, date(2026, 11, 12), 60, 12_000)
+    data.val("UPDATE timesheet_entries SET description = :note WHERE id = :id RETURNING id", note=note, id=entry_id)
+    return entry_id
+
+
+def test_edit_from_the_keyboard_focuses_the_form_and_esc_cancels(page: Page, live_url: str, data: DataBuilder) -> None:
+    an_entry(data)
+    page.goto(live_url + "/timesheet")
+    page.locator("#week button:text('Edit')").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#entry-form button[type=submit]")).to_have_text("Save changes")
+    expect(page.locator("#entry-date")).to_be_focused()  # the form's first field
+    page.keyboard.press("Escape")
+    expect(page.locator("#entry-form button[type=submit]")).to_have_text("Log time")
+    expect(page.locator("#entry-form .entry-form__cancel")).to_have_count(0)
+    expect(page.locator("#entry-date")).to_be_focused()  # not lost with the form it was in
+    # Esc in any field while editing; in the new entry's form it does nothing.
+    page.keyboard.press("Escape")
+    page.locator("#week button:text('Edit')").click()
+    page.locator("#entry-description").press("Escape")
+    expect(page.locator("#entry-form button[type=submit]")).to_have_text("Log time")
+
+
+def test_saving_an_entry_deleted_in_another_tab_keeps_what_was_typed(
+    page: Page, live_url: str, data: DataBuilder
+) -> None:
+    entry_id = an_entry(data)
+    page.goto(live_url + "/timesheet")
+    page.click("#week button:text('Edit')")
+    expect(page.locator("#entry-duration")).to_have_value("1:00")
+    data.val("DELETE FROM timesheet_entries WHERE id = :id RETURNING id", id=entry_id)  # the other tab
+    page.fill("#entry-duration", "2:15")
+    page.fill("#entry-description", "Typed before it was gone")
+    page.click("button:text('Save changes')")
+    expect(page.locator("#entry-form [role=alert]")).to_contain_text("deleted meanwhile")
+    expect(page.locator("#entry-form button[type=submit]")).to_have_text("Log time")
+    expect(page.locator("#entry-duration")).to_have_value("2:15")
+    expect(page.locator("#entry-description")).to_have_value("Typed before it was gone")
+    expect(page.locator("#week .actions button")).to_have_count(0)  # the week reloaded without it
+    page.click("button:text('Log time')")
+    expect(page.locator("#entry-form .notice--ok")).to_have_text("Logged 2:15 h on Thu 12 Nov.")
+    expect(page.locator("#week")).to_contain_text("Typed before it was gone")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_timesheet_fits_the_screen(page: Page, live_url: str, data: DataBuilder, width: int) -> None:
+    long_note = "Workshop preparation and a long note about the agenda for the quarterly review"
+    for n in range(3):
+        an_entry(data, f"Acme Studios with a rather long client name GmbH & Co. KG {n}", long_note)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(live_url + "/timesheet")
+    wait_until_loaded(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    card = page.locator(".timesheet__week").bounding_box()
+    assert card is not None
+    for button in page.locator("#week .actions button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= card["x"] + card["width"]
+    # No empty gap between the last field of Log time and its button.
+    description = page.locator("#entry-description").bounding_box()
+    submit = page.locator("#entry-form button[type=submit]").bounding_box()
+    assert description is not None and submit is not None
+    assert submit["y"] - (description["y"] + description["height"]) < 30
+
+
+def test_the_ops_tables_fit_1280_pixels_with_long_route_names(page: Page, live_url: str, data: DataBuilder) -> None:
+    # /ops names a page by its route, e.g. "page /clients/{client_id:int}/services/{service_id:int}/edit":
+    # without a break in it, that first column pushed the table out of its 1232 px.
+    page.request.get(live_url + f"/clients/{data.client('Acme Studios')}/services/1/edit")
+    page.goto(live_url + "/ops")
+    tables = page.locator("#ops-live .table-wrap")
+    expect(tables).to_have_count(2)
+    assert tables.evaluate_all("(wraps) => wraps.map((w) => w.scrollWidth - w.clientWidth)") == [0, 0]

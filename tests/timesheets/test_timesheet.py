@@ -8,38 +8,8 @@ from datetime import date
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, sign_in, soup
-
-
-@pytest.fixture
-def office(data: DataBuilder) -> dict[str, int]:
-    ids = {
-        "sam": data.user("Sam Staff", email="sam@test.example", password=PASSWORD, rate_cents=6_000),
-        "kim": data.user("Kim Colleague", email="kim@test.example", password=PASSWORD, rate_cents=7_000),
-        "acme": data.client("Acme", rate_cents=9_000),
-        "bolt": data.client("Bolt"),
-    }
-    ids["acme_hourly"] = data.hourly(ids["acme"], 15_000, start=date(2026, 1, 1))
-    ids["bolt_hourly"] = data.hourly(ids["bolt"], 11_000, start=date(2026, 1, 1))
-    return ids
-
-
-@pytest.fixture
-def sam(anonymous: TestClient, office: dict[str, int]) -> TestClient:
-    sign_in(anonymous, "sam@test.example")
-    return anonymous
-
-
-def log(client: TestClient, **fields: str) -> object:
-    form = {"work_date": "2026-11-12", "client_id": "", "duration": "1:30", "billable": "on", "description": ""}
-    return client.post("/timesheet/entries", data={**form, **fields})
-
-
-def entries(data: DataBuilder) -> list[dict]:  # type: ignore[type-arg]
-    return data.rows(
-        "SELECT user_id, client_id, service_id, minutes, billable, rate_cents, description, version "
-        "FROM timesheet_entries ORDER BY id"
-    )
+from tests.support import DataBuilder, soup
+from tests.timesheets.conftest import entries, log
 
 
 def test_log_time_resolves_the_rate(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
@@ -311,3 +281,80 @@ def test_tampered_hidden_fields_are_said_and_nothing_is_saved(
     assert response.status_code == 422
     assert "Person" in soup(response.text).select_one("#entry-error-user_id").text  # type: ignore[attr-defined]
     assert entries(data) == []
+
+
+def test_saving_an_entry_deleted_meanwhile_offers_to_log_it_anew(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:00")
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    data.val("DELETE FROM timesheet_entries WHERE id = :id RETURNING id", id=entry_id)  # in another tab
+    typed = {
+        "user_id": str(office["sam"]),
+        "work_date": "2026-11-13",
+        "client_id": str(office["bolt"]),
+        "duration": "2:15",
+        "description": "typed meanwhile",
+        "version": "1",
+    }
+    response = sam.post(f"/timesheet/entries/{entry_id}", data=typed)
+    assert response.status_code == 409
+    assert response.headers["HX-Trigger"] == "entries-changed"  # the week reloads without it
+    form = soup(response.text).select_one("#entry-form")
+    assert form["hx-post"] == "/timesheet/entries"  # a new entry's form
+    assert form.select_one("input[name=version]") is None
+    assert form.select_one("button[type=submit]").text == "Log time"
+    said = form.select_one("[role=alert]").text
+    assert "deleted meanwhile" in said and "Saving will log what is below as a new entry." in said
+    assert form.select_one("#entry-date")["value"] == "2026-11-13"
+    assert form.select_one("#entry-client option[selected]")["value"] == str(office["bolt"])
+    assert form.select_one("#entry-duration")["value"] == "2:15"
+    assert form.select_one("#entry-description").text == "typed meanwhile"
+    assert form.select_one("#entry-billable").get("checked") is None  # unticked, as sent
+    assert entries(data) == []
+    again = log(sam, **{k: v for k, v in typed.items() if k != "version"})
+    assert again.status_code == 200
+    assert [(e["client_id"], e["minutes"], e["description"]) for e in entries(data)] == [
+        (office["bolt"], 135, "typed meanwhile")
+    ]
+
+
+def test_editing_or_deleting_an_entry_deleted_meanwhile_keeps_a_form_and_reloads_the_week(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    gone = data.entry(office["acme"], office["sam"], date(2026, 11, 12), 60, 6_000)
+    data.val("DELETE FROM timesheet_entries WHERE id = :id RETURNING id", id=gone)
+    edit = sam.get(f"/timesheet/entries/{gone}/edit?user_id={office['sam']}")
+    assert edit.status_code == 404 and edit.headers["HX-Trigger"] == "entries-changed"
+    form = soup(edit.text).select_one("#entry-form")
+    assert form["hx-post"] == "/timesheet/entries"
+    assert "deleted meanwhile" in form.select_one("[role=alert]").text
+    delete = sam.post(f"/timesheet/entries/{gone}/delete", data={"version": "1"})
+    assert delete.status_code == 404 and delete.headers["HX-Trigger"] == "entries-changed"
+    # Someone else's form is still not shown to staff.
+    assert sam.get(f"/timesheet/entries/{gone}/edit?user_id={office['kim']}").status_code == 403
+
+
+def test_the_edit_form_takes_focus_and_has_a_cancel(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    page = soup(sam.get("/timesheet").text)
+    assert page.select("#entry-form [autofocus]") == []  # the page itself does not jump to the form
+    entry_id = data.entry(office["acme"], office["sam"], date(2026, 11, 12), 60, 6_000)
+    edit = soup(sam.get(f"/timesheet/entries/{entry_id}/edit?user_id={office['sam']}").text)
+    assert [el["id"] for el in edit.select("[autofocus]")] == ["entry-date"]  # the form's first field
+    cancel = edit.select_one(".entry-form__cancel")
+    assert cancel["hx-get"] == f"/timesheet/entries/new?user_id={office['sam']}"
+    blank = soup(sam.get(cancel["hx-get"]).text)
+    assert [el["id"] for el in blank.select("[autofocus]")] == ["entry-date"]
+    assert blank.select_one(".entry-form__cancel") is None
+
+
+def test_a_summary_cut_at_20_rows_says_how_many_more_there_are(
+    client: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    for n in range(23):
+        data.entry(data.client(f"Client {n:02d}"), office["sam"], date(2026, 11, 3), 60 + n, 6_000)
+    by_client = soup(client.get("/partials/timesheets/summary?by=client&period=this_month").text)
+    assert len(by_client.select("tbody tr")) == 20
+    assert by_client.select_one(".card__note").text == "and 3 more"
+    by_staff = soup(client.get("/partials/timesheets/summary?by=staff&period=this_month").text)
+    assert len(by_staff.select("tbody tr")) == 1 and by_staff.select_one(".card__note") is None

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from web.db import Database
+from web.money import format_duration
 from web.queries.changes import ChangeSet, Conflict
 
 _AUDITED = ("user_id", "client_id", "service_id", "work_date", "minutes", "billable", "rate_cents", "description")
@@ -123,6 +124,38 @@ class InvalidEntry(ValueError):
         self.field = field
 
 
+DAY_MINUTES = 24 * 60
+
+
+class DayOverfull(InvalidEntry):
+    """The entry would make one person's day longer than a day."""
+
+    def __init__(self, day: date, total_minutes: int) -> None:
+        super().__init__(
+            "duration",
+            f"That would make {format_duration(total_minutes)} on {day:%a %-d %b %Y}; a day has 24 hours.",
+        )
+        self.day, self.total_minutes = day, total_minutes
+
+
+async def _check_day_total(db: Database, entry: EntryInput, replacing: int | None = None) -> None:
+    """Refuse `entry` if it makes its person's day longer than 24 hours (`replacing`: the entry it
+    replaces, whose old minutes do not count). Inside the write's transaction, the person's row is
+    locked first, until commit: two writes to one person's time run one after the other, so both
+    cannot pass on the same old total. NO KEY UPDATE: it excludes itself, but not the key-share
+    locks of foreign-key checks on other tables (an audit row naming the person)."""
+    await db.execute("SELECT id FROM users WHERE id = :user FOR NO KEY UPDATE", user=entry.user_id)
+    others = await db.fetch_val(
+        "SELECT COALESCE(SUM(minutes), 0) FROM timesheet_entries "
+        "WHERE user_id = :user AND work_date = :day AND id IS DISTINCT FROM :replacing",
+        user=entry.user_id,
+        day=entry.work_date,
+        replacing=replacing,
+    )
+    if int(others) + entry.minutes > DAY_MINUTES:
+        raise DayOverfull(entry.work_date, int(others) + entry.minutes)
+
+
 async def _resolve_rate(db: Database, entry: EntryInput) -> int:
     """The rate when the entry is made: service rate, else client rate, else the staff member's."""
     row = await db.fetch_one(
@@ -161,6 +194,7 @@ def _values(entry: EntryInput, rate: int) -> dict[str, Any]:
 
 async def create_entry(db: Database, changes: ChangeSet, entry: EntryInput) -> int:
     rate = await _resolve_rate(db, entry)
+    await _check_day_total(db, entry)
     row = await db.fetch_one(
         "INSERT INTO timesheet_entries (user_id, client_id, service_id, work_date, minutes, billable, rate_cents,"
         " description) VALUES (:user, :client, :service, :day, :minutes, :billable, :rate, :text) "
@@ -180,6 +214,7 @@ async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version:
     rate = before["rate_cents"]
     if (entry.client_id, entry.service_id) != (before["client_id"], before["service_id"]):
         rate = await _resolve_rate(db, entry)  # a new client or service: its rate
+    await _check_day_total(db, entry, replacing=entry_id)
     row = await db.fetch_one(
         "UPDATE timesheet_entries SET client_id = :client, service_id = :service, work_date = :day, "
         "minutes = :minutes, billable = :billable, rate_cents = :rate, description = :text, version = version + 1 "
@@ -239,17 +274,28 @@ class SummaryRow:
     amount_cents: int
 
 
-async def timesheet_summary(db: Database, by: str, first: date, last: date, limit: int = 20) -> list[SummaryRow]:
+@dataclass(frozen=True)
+class Summary:
+    rows: list[SummaryRow]  # the first `limit`, most hours first
+    count: int  # rows there are in all
+
+
+async def timesheet_summary(db: Database, by: str, first: date, last: date, limit: int = 20) -> Summary:
     """Time logged in first..last per client or per staff member, most hours first."""
     group = {"client": "c.name, c.id", "staff": "u.name, u.id"}[by]
+    # count(*) OVER (): the number of groups, counted before LIMIT (window functions run after GROUP BY).
     rows = await db.fetch_all(
         f"SELECT {group.split(',')[0]} AS name, SUM(e.minutes) AS minutes,"
         " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable), 0) AS billable_minutes,"
-        " SUM(e.amount_cents) AS amount_cents FROM timesheet_entries e JOIN clients c ON c.id = e.client_id"
+        " SUM(e.amount_cents) AS amount_cents, count(*) OVER () AS groups"
+        " FROM timesheet_entries e JOIN clients c ON c.id = e.client_id"
         f" JOIN users u ON u.id = e.user_id WHERE e.work_date BETWEEN :first AND :last GROUP BY {group}"
         " ORDER BY minutes DESC, name LIMIT :limit",
         first=first,
         last=last,
         limit=limit,
     )
-    return [SummaryRow(r["name"], int(r["minutes"]), int(r["billable_minutes"]), int(r["amount_cents"])) for r in rows]
+    return Summary(
+        [SummaryRow(r["name"], int(r["minutes"]), int(r["billable_minutes"]), int(r["amount_cents"])) for r in rows],
+        int(rows[0]["groups"]) if rows else 0,
+    )

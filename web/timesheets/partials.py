@@ -41,18 +41,19 @@ class TimesheetSummary:
     title: str
     period_label: str
     rows: list[SummaryRow]
+    more: int = 0  # rows not shown (a default: summaries cached before this field unpickle without it)
 
 
 async def load_summary(db: Database, p: SummaryParams, today: date) -> TimesheetSummary:
-    rows = await timesheet_summary(db, p.by, p.period.start, p.period.end)
-    return TimesheetSummary(GROUPINGS[p.by], p.period.label, rows)
+    summary = await timesheet_summary(db, p.by, p.period.start, p.period.end)
+    return TimesheetSummary(GROUPINGS[p.by], p.period.label, summary.rows, summary.count - len(summary.rows))
 
 
-def _sample(count: int, name: str = "Northwind Partners") -> TimesheetSummary:
+def _sample(count: int, name: str = "Northwind Partners", more: int = 0) -> TimesheetSummary:
     rows = [
         SummaryRow(f"{name} {n + 1}", 600 * (count - n), 480 * (count - n), 90_000 * (count - n)) for n in range(count)
     ]
-    return TimesheetSummary("By client", "This month", rows)
+    return TimesheetSummary("By client", "This month", rows, more)
 
 
 SUMMARY = Partial(
@@ -66,7 +67,7 @@ SUMMARY = Partial(
     refresh_on=ENTRIES_CHANGED,
     fixtures={
         "typical": lambda: _sample(4),
-        "extreme": lambda: _sample(20, "A staff member with a remarkably long name " * 3),
+        "extreme": lambda: _sample(20, "A staff member with a remarkably long name " * 3, more=1_234),
         "empty": lambda: _sample(0),
     },
 )

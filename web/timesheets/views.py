@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import current_user, refusal
 from web.forms import FormReader
-from web.htmx import ENTRIES_CHANGED, trigger
+from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
-from web.queries.entries import ClientChoices, Entry, EntryInput, InvalidEntry, ServiceChoice
+from web.queries.entries import Entry, InvalidEntry, ServiceChoice
 from web.queries.users import User, get_user, staff_list
 from web.responses import message, render_page
 from web.state import AppState
+from web.timesheets.entry_form import (
+    EntryForm,
+    blank_form,
+    client_choices,
+    form_response,
+    read_entry,
+    values_of,
+    with_error,
+)
 from web.timesheets.partials import GROUPINGS, SUMMARY, SummaryParams
 
 # Section: view models
@@ -62,19 +70,6 @@ class Week:
 
 
 @dataclass(frozen=True)
-class EntryForm:
-    person_id: int
-    values: dict[str, str]  # as typed
-    errors: dict[str, str]
-    clients: ClientChoices
-    services: list[ServiceChoice]
-    entry_id: int | None = None  # editing this entry; None: a new one
-    version: int | None = None
-    message: str | None = None  # a success or conflict message above the form
-    message_is_error: bool = False
-
-
-@dataclass(frozen=True)
 class TimesheetPage:
     week: Week
     form: EntryForm
@@ -95,7 +90,7 @@ async def timesheet_page(request: Request) -> Response:
     viewer, person, monday = whose
     state = AppState.of(request)
     week = await _week(state, viewer, person, monday)
-    form = await _blank_form(state, person.id, default_day=_default_day(monday, state.today()))
+    form = await blank_form(state, person.id, default_day=_default_day(monday, state.today()))
     people = await staff_list(state.db) if viewer.role == "admin" else []
 
     def url(day: date) -> str:
@@ -147,32 +142,30 @@ class ServicesFragment:
 
 
 async def new_form(request: Request) -> Response:
-    viewer = await current_user(request)
-    assert viewer is not None
-    reader = FormReader(request.query_params)
-    person_id = reader.id("user_id", "Person", required=False) or viewer.id
-    if person_id != viewer.id and viewer.role != "admin":
-        return refusal(request, 403, "You can only log your own time.")
-    state = AppState.of(request)
-    return _form_response(request, await _blank_form(state, person_id, default_day=state.today()))
+    """A blank form for ?user_id= (Cancel while editing)."""
+    return await _new_entry_form(request)
 
 
 async def edit_form(request: Request) -> Response:
     entry, refused = await _own_entry(request)
+    if refused is not None and refused.status_code == 404:
+        # Deleted in another tab (or by someone else) since the week was shown: the form stays a form.
+        return await _new_entry_form(request, gone=f"{ENTRY_GONE} You can log new time below.")
     if refused is not None:
         return refused
     assert entry is not None
     state = AppState.of(request)
     form = EntryForm(
         person_id=entry.user_id,
-        values=_values_of(entry),
+        values=values_of(entry),
         errors={},
-        clients=await _client_choices(state, entry.user_id),
+        clients=await client_choices(state, entry.user_id),
         services=await entries.service_choices(state.db, entry.client_id),
         entry_id=entry.id,
         version=entry.version,
+        focus=True,
     )
-    return _form_response(request, form)
+    return form_response(request, form)
 
 
 # Section: writes
@@ -182,34 +175,34 @@ async def create(request: Request) -> Response:
     viewer = await current_user(request)
     assert viewer is not None
     form_data = await request.form()
-    parsed, form = await _read_entry(request, form_data)
+    parsed, form = await read_entry(request, form_data)
     if parsed is None:
-        return _form_response(request, form, status_code=422)
-    if parsed.user_id != viewer.id and viewer.role != "admin":
-        return refusal(request, 403, "You can only log your own time.")
+        return form_response(request, form, status_code=422)
+    if (refused := _unless_may_log_for(request, viewer, parsed.user_id)) is not None:
+        return refused
     state = AppState.of(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.create_entry(state.db, changes, parsed)
     except InvalidEntry as exc:
-        return _form_response(request, _with_error(form, exc.field, str(exc)), status_code=422)
-    blank = await _blank_form(state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id)
-    saved = EntryForm(
-        **{**blank.__dict__, "message": f"Logged {format_duration(parsed.minutes)} on {parsed.work_date:%a %d %b}."}
-    )
-    return _form_response(request, saved, changed=True)
+        return form_response(request, with_error(form, exc.field, str(exc)), status_code=422)
+    blank = await blank_form(state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id)
+    logged = f"Logged {format_duration(parsed.minutes)} on {_day_label(parsed.work_date, state.today())}."
+    return form_response(request, replace(blank, message=logged), changed=True)
 
 
 async def update(request: Request) -> Response:
     entry, refused = await _own_entry(request)
+    if refused is not None and refused.status_code == 404:
+        return await _deleted_while_editing(request)
     if refused is not None:
         return refused
     assert entry is not None
     form_data = await request.form()
-    parsed, form = await _read_entry(request, form_data, editing=entry)
+    parsed, form = await read_entry(request, form_data, editing=entry)
     version = FormReader(form_data).version()  # type: ignore[arg-type]
     if parsed is None or version is None:
-        return _form_response(request, form, status_code=422)
+        return form_response(request, form, status_code=422)
     state = AppState.of(request)
     viewer = await current_user(request)
     assert viewer is not None
@@ -217,11 +210,11 @@ async def update(request: Request) -> Response:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.update_entry(state.db, changes, entry.id, version, parsed)
     except InvalidEntry as exc:
-        return _form_response(request, _with_error(form, exc.field, str(exc)), status_code=422)
+        return form_response(request, with_error(form, exc.field, str(exc)), status_code=422)
     except Conflict as exc:
         return await _conflict(request, entry.id, str(exc))
-    blank = await _blank_form(state, entry.user_id, default_day=parsed.work_date)
-    return _form_response(request, EntryForm(**{**blank.__dict__, "message": "Entry saved."}), changed=True)
+    blank = await blank_form(state, entry.user_id, default_day=parsed.work_date)
+    return form_response(request, replace(blank, message="Entry saved."), changed=True)
 
 
 async def delete(request: Request) -> Response:
@@ -244,7 +237,7 @@ async def delete(request: Request) -> Response:
         return message(request, str(exc), status_code=409, trigger=ENTRIES_CHANGED)
     return message(
         request,
-        f"Deleted {format_duration(entry.minutes)} for {entry.client} on {entry.work_date:%a %d %b}.",
+        f"Deleted {format_duration(entry.minutes)} for {entry.client} on {_day_label(entry.work_date, state.today())}.",
         trigger=ENTRIES_CHANGED,
     )
 
@@ -280,52 +273,60 @@ async def _week(state: AppState, viewer: User, person: User, monday: date) -> We
     return Week(person, monday, days, editable=viewer.id == person.id or viewer.role == "admin")
 
 
-async def _blank_form(state: AppState, person_id: int, *, default_day: date, client_id: int | None = None) -> EntryForm:
-    values = {"work_date": default_day.isoformat(), "billable": "on", "user_id": str(person_id)}
-    if client_id is not None:
-        values["client_id"] = str(client_id)
-    services = await entries.service_choices(state.db, client_id) if client_id else []
-    return EntryForm(person_id, values, {}, await _client_choices(state, person_id), services)
+# Said when the entry being opened or saved is gone: the page showed it, another tab deleted it.
+ENTRY_GONE = "This entry was deleted meanwhile (in another tab, or by someone else)."
 
 
-async def _client_choices(state: AppState, person_id: int) -> ClientChoices:
-    return await entries.client_choices(state.db, person_id, state.today())
+async def _new_entry_form(request: Request, *, gone: str | None = None) -> Response:
+    """A blank form for ?user_id= (the viewer by default), taking focus. `gone`: the entry being
+    opened was deleted meanwhile; said above the form, with a 404, and the week reloads without it."""
+    viewer = await current_user(request)
+    assert viewer is not None
+    reader = FormReader(request.query_params)
+    person_id = reader.id("user_id", "Person", required=False) or viewer.id
+    if (refused := _unless_may_log_for(request, viewer, person_id)) is not None:
+        return refused
+    state = AppState.of(request)
+    form = replace(
+        await blank_form(state, person_id, default_day=state.today()),
+        focus=True,
+        message=gone,
+        message_is_error=gone is not None,
+    )
+    return form_response(request, form, status_code=404 if gone else 200, changed=gone is not None)
+
+
+async def _deleted_while_editing(request: Request) -> Response:
+    """Saving an entry deleted meanwhile (in another tab, or by someone else): the form comes back as
+    a new entry's, with everything typed kept, so saving again logs it anew; the week reloads."""
+    viewer = await current_user(request)
+    assert viewer is not None
+    _, typed = await read_entry(request, await request.form())
+    if (refused := _unless_may_log_for(request, viewer, typed.person_id)) is not None:
+        return refused
+    warned = replace(
+        typed,
+        message=f"{ENTRY_GONE} Saving will log what is below as a new entry.",
+        message_is_error=True,
+        focus=True,
+    )
+    return form_response(request, warned, status_code=409, changed=True)
+
+
+def _unless_may_log_for(request: Request, viewer: User, person_id: int) -> Response | None:
+    """The refusal when `viewer` may not log time for `person_id` (only admins log others' time)."""
+    if person_id != viewer.id and viewer.role != "admin":
+        return refusal(request, 403, "You can only log your own time.")
+    return None
 
 
 def _default_day(monday: date, today: date) -> date:
     return today if monday <= today <= monday + timedelta(days=6) else monday
 
 
-async def _read_entry(
-    request: Request, data: FormData, editing: Entry | None = None
-) -> tuple[EntryInput | None, EntryForm]:
-    reader = FormReader(data)  # type: ignore[arg-type]
-    viewer = await current_user(request)
-    assert viewer is not None
-    person_id = editing.user_id if editing else (reader.id("user_id", "Person", required=False) or viewer.id)
-    work_date = reader.date("work_date", "Date")
-    client_id = reader.id("client_id", "Client")
-    service_id = reader.id("service_id", "Service", required=False)
-    minutes = reader.duration_minutes("duration", "Duration")
-    description = reader.text("description", "Description", required=False, max_length=2000)
-    billable = reader.checkbox("billable")
-    state = AppState.of(request)
-    form = EntryForm(
-        person_id=person_id,
-        values={
-            k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")
-        },
-        errors=reader.errors,
-        clients=await _client_choices(state, person_id),
-        services=await entries.service_choices(state.db, client_id) if client_id else [],
-        entry_id=editing.id if editing else None,
-        # The version the user read, as submitted: re-showing the current one would let a resubmit
-        # overwrite someone else's change unnoticed.
-        version=reader.version() if editing else None,
-    )
-    if reader.errors or work_date is None or client_id is None or minutes is None:
-        return None, form
-    return EntryInput(person_id, client_id, service_id, work_date, minutes, billable, description), form
+def _day_label(day: date, today: date) -> str:
+    """'Tue 31 Dec' in messages; with the year when it is not this one ('Tue 31 Dec 2199')."""
+    return f"{day:%a %-d %b}" + (f" {day.year}" if day.year != today.year else "")
 
 
 async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
@@ -334,7 +335,8 @@ async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
     raw = request.path_params["entry_id"]
     entry = await entries.get_entry(AppState.of(request).db, raw) if 0 < raw < 2**63 else None
     if entry is None:
-        return None, message(request, "This entry does not exist (any more).", status_code=404)
+        # The page showed it, so the week reloads (the edit and save views answer with a form instead).
+        return None, message(request, "This entry does not exist (any more).", status_code=404, trigger=ENTRIES_CHANGED)
     if entry.user_id != viewer.id and viewer.role != "admin":
         return None, refusal(request, 403, "You can only change your own entries.")
     return entry, None
@@ -344,43 +346,16 @@ async def _conflict(request: Request, entry_id: int, text: str) -> Response:
     state = AppState.of(request)
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
-        return message(request, text, status_code=409)
+        return await _deleted_while_editing(request)
     form = EntryForm(
         current.user_id,
-        _values_of(current),
+        values_of(current),
         {},
-        await _client_choices(state, current.user_id),
+        await client_choices(state, current.user_id),
         await entries.service_choices(state.db, current.client_id),
         current.id,
         current.version,
         text,
         message_is_error=True,
     )
-    return _form_response(request, form, status_code=409)
-
-
-def _values_of(entry: Entry) -> dict[str, str]:
-    return {
-        "work_date": entry.work_date.isoformat(),
-        "client_id": str(entry.client_id),
-        "service_id": str(entry.service_id or ""),
-        "duration": format_duration(entry.minutes, unit=False),
-        "description": entry.description,
-        "billable": "on" if entry.billable else "",
-    }
-
-
-def _with_error(form: EntryForm, name: str, message: str) -> EntryForm:
-    return EntryForm(**{**form.__dict__, "errors": {**form.errors, name: message}})
-
-
-def _form_response(request: Request, form: EntryForm, *, status_code: int = 200, changed: bool = False) -> Response:
-    response = render_page(request, "timesheet-entry-form.html", FormFragment(form), status_code=status_code)
-    if changed:
-        trigger(response, ENTRIES_CHANGED)  # the week and summaries reload themselves
-    return response
-
-
-@dataclass(frozen=True)
-class FormFragment:
-    form: EntryForm
+    return form_response(request, form, status_code=409)

@@ -1,0 +1,122 @@
+"""The timesheet's entry form: what it shows, reading (and checking) what was typed into it, and its response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.auth.guard import current_user
+from web.forms import FormReader
+from web.htmx import ENTRIES_CHANGED, trigger
+from web.money import format_duration
+from web.queries import entries
+from web.queries.entries import ClientChoices, Entry, EntryInput, ServiceChoice
+from web.responses import render_page
+from web.state import AppState
+
+
+@dataclass(frozen=True)
+class EntryForm:
+    person_id: int
+    values: dict[str, str]  # as typed
+    errors: dict[str, str]
+    clients: ClientChoices
+    services: list[ServiceChoice]
+    entry_id: int | None = None  # editing this entry; None: a new one
+    version: int | None = None
+    message: str | None = None  # a success or conflict message above the form
+    message_is_error: bool = False
+    focus: bool = False  # its first field takes focus when it arrives (edit, cancel): the keyboard follows
+
+
+async def blank_form(state: AppState, person_id: int, *, default_day: date, client_id: int | None = None) -> EntryForm:
+    values = {"work_date": default_day.isoformat(), "billable": "on", "user_id": str(person_id)}
+    if client_id is not None:
+        values["client_id"] = str(client_id)
+    services = await entries.service_choices(state.db, client_id) if client_id else []
+    return EntryForm(person_id, values, {}, await client_choices(state, person_id), services)
+
+
+async def client_choices(state: AppState, person_id: int) -> ClientChoices:
+    return await entries.client_choices(state.db, person_id, state.today())
+
+
+EARLIEST_WORK_DATE = date(2000, 1, 1)
+
+
+def _work_date(reader: FormReader, today: date) -> date | None:
+    """The entry's date, refused (next to its field) before 2000 or more than a year after today:
+    such a date is a typo (2199 for 2019), and once saved it is billed and sits in every report."""
+    day = reader.date("work_date", "Date")
+    latest = _a_year_after(today)
+    if day is not None and not EARLIEST_WORK_DATE <= day <= latest:
+        reader.fail("work_date", f"Date must be between {EARLIEST_WORK_DATE:%-d %b %Y} and {latest:%-d %b %Y}.")
+        return None
+    return day
+
+
+def _a_year_after(day: date) -> date:
+    return date(day.year + 1, 2, 28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year + 1)
+
+
+async def read_entry(
+    request: Request, data: FormData, editing: Entry | None = None
+) -> tuple[EntryInput | None, EntryForm]:
+    reader = FormReader(data)  # type: ignore[arg-type]
+    viewer = await current_user(request)
+    assert viewer is not None
+    person_id = editing.user_id if editing else (reader.id("user_id", "Person", required=False) or viewer.id)
+    state = AppState.of(request)
+    work_date = _work_date(reader, state.today())
+    client_id = reader.id("client_id", "Client")
+    service_id = reader.id("service_id", "Service", required=False)
+    minutes = reader.duration_minutes("duration", "Duration")
+    description = reader.text("description", "Description", required=False, max_length=2000)
+    billable = reader.checkbox("billable")
+    form = EntryForm(
+        person_id=person_id,
+        values={
+            k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")
+        },
+        errors=reader.errors,
+        clients=await client_choices(state, person_id),
+        services=await entries.service_choices(state.db, client_id) if client_id else [],
+        entry_id=editing.id if editing else None,
+        # The version the user read, as submitted: re-showing the current one would let a resubmit
+        # overwrite someone else's change unnoticed.
+        version=reader.version() if editing else None,
+    )
+    if reader.errors or work_date is None or client_id is None or minutes is None:
+        return None, form
+    return EntryInput(person_id, client_id, service_id, work_date, minutes, billable, description), form
+
+
+def values_of(entry: Entry) -> dict[str, str]:
+    return {
+        "work_date": entry.work_date.isoformat(),
+        "client_id": str(entry.client_id),
+        "service_id": str(entry.service_id or ""),
+        "duration": format_duration(entry.minutes, unit=False),
+        "description": entry.description,
+        "billable": "on" if entry.billable else "",
+    }
+
+
+def with_error(form: EntryForm, name: str, message: str) -> EntryForm:
+    return replace(form, errors={**form.errors, name: message})
+
+
+def form_response(request: Request, form: EntryForm, *, status_code: int = 200, changed: bool = False) -> Response:
+    response = render_page(request, "timesheet-entry-form.html", FormFragment(form), status_code=status_code)
+    if changed:
+        trigger(response, ENTRIES_CHANGED)  # the week and summaries reload themselves
+    return response
+
+
+@dataclass(frozen=True)
+class FormFragment:
+    form: EntryForm
