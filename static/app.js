@@ -190,3 +190,12 @@ document.addEventListener("htmx:after:request", (event) => {
   showPageNotice('You are signed out. <a href="/login" target="_blank">Sign in</a> in another tab, ' +
     "then go on here; what you typed is kept.");
 });
+
+// A form of ours submitted in the moment between its arrival in the page and htmx taking it up
+// (an Enter pressed as a saved entry's form is swapped in) would be submitted by the browser
+// itself: a GET of the page with the fields in the URL, which reloads the page and empties the
+// form. Such a submit is dropped; htmx's own handler on the form has already run otherwise.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches("form[hx-post]") && !form.hasAttribute("data-htmx-powered")) event.preventDefault();
+});
