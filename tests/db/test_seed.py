@@ -10,7 +10,7 @@ from anyio.from_thread import BlockingPortal
 from tests.reference import reference_mrr, reference_revenue
 from tests.support import DataBuilder
 from web.db import Database
-from web.db.seed import DEMO_EMAIL, SIZES, SeedError, seed
+from web.db.seed import DAY_CAPACITY, DEMO_EMAIL, SIZES, SeedError, seed
 from web.periods import Month, Period, trailing_months
 from web.queries import figures
 from web.queries.scope import ClientScope
@@ -61,6 +61,12 @@ def test_seeded_data_has_realistic_shape(data: DataBuilder, test_db: Database, p
     }
     assert by_month[8] < by_month[10]  # quiet August
     assert data.val("SELECT count(*) FROM timesheet_entries WHERE extract(isodow FROM work_date) > 5") == 0
+    # The entries asked for (give or take rounding and the rare entry that found no day with room),
+    # and no one's day longer than a long working day: the app refuses a day over 24 hours, and
+    # seeded days of 80 hours made editing their entries fail.
+    assert data.val("SELECT count(*) FROM timesheet_entries") >= 0.999 * SIZES["demo"].entries
+    longest = "SELECT max(m) FROM (SELECT sum(minutes) AS m FROM timesheet_entries GROUP BY user_id, work_date) d"
+    assert data.val(longest) <= DAY_CAPACITY
     # Entries on a service always belong to that service's client (enforced by a foreign key).
     assert data.val("SELECT count(*) FROM timesheet_entries WHERE service_id IS NOT NULL") > 0
 

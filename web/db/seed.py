@@ -8,6 +8,7 @@ Decembers, no weekends), some clients churn or pause, and rows go in with COPY.
 from __future__ import annotations
 
 import random
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,13 +33,17 @@ class SeedSize:
 
 SIZES = {
     "tiny": SeedSize(clients=12, staff=5, entries=2_000),
-    "demo": SeedSize(clients=60, staff=30, entries=50_000),
-    "s": SeedSize(clients=200, staff=30, entries=200_000),
-    "m": SeedSize(clients=2_000, staff=150, entries=2_000_000),
-    "l": SeedSize(clients=10_000, staff=500, entries=10_000_000),
+    "demo": SeedSize(clients=60, staff=40, entries=50_000),
+    # Staff enough for the entries (2 h 24 min on average): two years of weekdays at DAY_CAPACITY
+    # each come to about 1.6 times the time logged, so that entries find a day with room.
+    "s": SeedSize(clients=200, staff=150, entries=200_000),
+    "m": SeedSize(clients=2_000, staff=1_500, entries=2_000_000),
+    "l": SeedSize(clients=10_000, staff=7_500, entries=10_000_000),
 }
 
 HISTORY_DAYS = 730  # time entries cover the last two years
+DAY_CAPACITY = 10 * 60  # minutes one person logs on one day, at most (the app refuses over 24 hours)
+_TRIES = 200  # places tried for an entry before it is left out (with room to spare, hardly ever)
 _CHUNK = 200_000
 
 _FIRST = [
@@ -280,7 +285,7 @@ async def _seed_clients(
 ) -> list[_Client]:
     first_client = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM clients")) + 1
     next_service = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM services")) + 1
-    managers = user_ids[: max(1, len(user_ids) // 5)]
+    managers = user_ids[: max(1, min(len(user_ids) // 5, 50))]
     client_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
     clients = []
@@ -420,23 +425,28 @@ async def _seed_entries(
     )
     chunk: list[tuple[Any, ...]] = []
     written = 0
+    staff = list(user_rates)
+    logged = _DayLoad(staff, len(days))
     for client, weight in zip(working, weights, strict=True):
         lo, hi = spans[client.id]
         count = min(int(weight * scale + rng.random()), total - written - len(chunk))
         if count <= 0 or hi <= lo:
             continue
         options = [*client.services, (None, None)]
-        for day, user, minutes, (service, service_rate), billable, text in zip(
-            rng.choices(days[lo:hi], day_weights[lo:hi], k=count),
-            rng.choices(client.team, k=count),
+        for day, minutes, (service, service_rate), billable, text in zip(
+            rng.choices(range(lo, hi), day_weights[lo:hi], k=count),
             rng.choices(_MINUTES, _MINUTE_WEIGHTS, k=count),
             rng.choices(options, k=count),
             (rng.random() < 0.82 for _ in range(count)),
             rng.choices(_WORK, k=count),
             strict=True,
         ):
+            placed = logged.place(rng, client.team, staff, day, lo, hi, minutes)
+            if placed is None:
+                continue
+            user, on = placed
             rate = service_rate if service_rate is not None else client.rate_cents or user_rates[user]
-            chunk.append((user, client.id, service, day, minutes, billable, rate, text))
+            chunk.append((user, client.id, service, days[on], minutes, billable, rate, text))
         if len(chunk) >= _CHUNK:
             await db.copy_records("timesheet_entries", columns, chunk)
             written += len(chunk)
@@ -446,6 +456,30 @@ async def _seed_entries(
         await db.copy_records("timesheet_entries", columns, chunk)
         written += len(chunk)
     progress(f"seed: {written:,} time entries")
+
+
+class _DayLoad:
+    """Minutes each person has logged on each day so far, so that no one's day overflows: an entry
+    goes to one of the client's team on a day of the client's span, else to anyone free that day."""
+
+    def __init__(self, staff: list[int], days: int) -> None:
+        self.row = {user: n * days for n, user in enumerate(staff)}
+        self.minutes = array("H", bytes(2 * len(staff) * days))
+
+    def place(
+        self, rng: random.Random, team: list[int], staff: list[int], day: int, lo: int, hi: int, minutes: int
+    ) -> tuple[int, int] | None:
+        """(person, day index) for an entry wanted on `day`: the team first, then anyone, then
+        other days of lo..hi; None when nowhere had room."""
+        for attempt in range(_TRIES):
+            if attempt >= 4:
+                day = rng.randrange(lo, hi)
+            user = rng.choice(team) if attempt % 2 == 0 else rng.choice(staff)
+            at = self.row[user] + day
+            if self.minutes[at] + minutes <= DAY_CAPACITY:
+                self.minutes[at] += minutes
+                return user, day
+        return None
 
 
 def _day_range(days: list[date], start: date, end: date) -> tuple[int, int]:
