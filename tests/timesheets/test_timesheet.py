@@ -93,6 +93,16 @@ def test_services_follow_the_client(sam: TestClient, office: dict[str, int]) -> 
     assert sam.get("/timesheet/services?client_id=nope").status_code == 200
 
 
+def test_ended_services_come_last_and_say_so(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
+    old = data.hourly(office["bolt"], 9_000, start=date(2025, 1, 1), end=date(2025, 6, 30))
+    data.recurring(office["bolt"], 50_000, start=date(2026, 1, 1), end=date(2026, 12, 31))  # ends after today
+    options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
+    labels = [o.get_text() for o in options]
+    assert labels[1] == "hourly service (hourly)"  # current ones first, hourly first
+    assert labels[-1].endswith("(hourly) · ended 30 Jun 2025") and options[-1]["value"] == str(old)
+    assert not any("ended" in label for label in labels[:-1])
+
+
 def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
     log(sam, client_id=str(office["acme"]), duration="1:00")
     entry_id = data.val("SELECT id FROM timesheet_entries")

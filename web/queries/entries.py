@@ -53,6 +53,7 @@ class ServiceChoice:
     id: int
     name: str
     kind: str
+    ended: date | None = None  # its end date, when that has passed
 
 
 _ENTRY_SELECT = (
@@ -110,12 +111,18 @@ async def client_choices(db: Database, person_id: int, today: date) -> ClientCho
     )
 
 
-async def service_choices(db: Database, client_id: int) -> list[ServiceChoice]:
+async def service_choices(db: Database, client_id: int, today: date) -> list[ServiceChoice]:
+    """The client's services to log time on: current ones first, hourly first among them; ended ones
+    after, latest first, marked as ended (time for a past date may still go on them, and a service
+    reactivated as a new one would otherwise be listed twice under one name)."""
     rows = await db.fetch_all(
-        "SELECT id, name, kind FROM services WHERE client_id = :client ORDER BY kind <> 'hourly', name, id",
+        "SELECT id, name, kind, CASE WHEN end_date < :today THEN end_date END AS ended FROM services "
+        "WHERE client_id = :client "
+        "ORDER BY COALESCE(end_date < :today, false), kind <> 'hourly', end_date DESC, name, id",
         client=client_id,
+        today=today,
     )
-    return [ServiceChoice(row["id"], row["name"], row["kind"]) for row in rows]
+    return [ServiceChoice(row["id"], row["name"], row["kind"], row["ended"]) for row in rows]
 
 
 class InvalidEntry(ValueError):

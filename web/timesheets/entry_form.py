@@ -37,7 +37,7 @@ async def blank_form(state: AppState, person_id: int, *, default_day: date, clie
     values = {"work_date": default_day.isoformat(), "billable": "on", "user_id": str(person_id)}
     if client_id is not None:
         values["client_id"] = str(client_id)
-    services = await entries.service_choices(state.db, client_id) if client_id else []
+    services = await entries.service_choices(state.db, client_id, state.today()) if client_id else []
     return EntryForm(person_id, values, {}, await client_choices(state, person_id), services)
 
 
@@ -84,7 +84,7 @@ async def read_entry(
         },
         errors=reader.errors,
         clients=await client_choices(state, person_id),
-        services=await entries.service_choices(state.db, client_id) if client_id else [],
+        services=await entries.service_choices(state.db, client_id, state.today()) if client_id else [],
         entry_id=editing.id if editing else None,
         # The version the user read, as submitted: re-showing the current one would let a resubmit
         # overwrite someone else's change unnoticed.

@@ -131,7 +131,11 @@ async def services_options(request: Request) -> Response:
     """The service <select> for the chosen client (only that client's services)."""
     reader = FormReader(request.query_params)
     client_id = reader.id("client_id", "Client", required=False)
-    services = await entries.service_choices(AppState.of(request).db, client_id) if client_id else []
+    services = (
+        await entries.service_choices(AppState.of(request).db, client_id, AppState.of(request).today())
+        if client_id
+        else []
+    )
     return render_page(request, "timesheet-services.html", ServicesFragment(services, None))
 
 
@@ -160,7 +164,7 @@ async def edit_form(request: Request) -> Response:
         values=values_of(entry),
         errors={},
         clients=await client_choices(state, entry.user_id),
-        services=await entries.service_choices(state.db, entry.client_id),
+        services=await entries.service_choices(state.db, entry.client_id, state.today()),
         entry_id=entry.id,
         version=entry.version,
         focus=True,
@@ -352,7 +356,7 @@ async def _conflict(request: Request, entry_id: int, text: str) -> Response:
         values_of(current),
         {},
         await client_choices(state, current.user_id),
-        await entries.service_choices(state.db, current.client_id),
+        await entries.service_choices(state.db, current.client_id, state.today()),
         current.id,
         current.version,
         text,
