@@ -11,19 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from web.auth.guard import current_user, refusal
-from web.dashboard.filters import DashboardFilters, parse_filters
-from web.db import Database
+from web.dashboard.filters import parse_filters
 from web.forms import FormReader
-from web.queries.clients import client_page
 from web.queries.exports import client_rows, entry_rows
-from web.queries.scope import ClientScope
 from web.queries.users import User, get_user
 from web.registry import BadInput
 from web.state import AppState
 
 MAX_EXPORT_DAYS = 366 * 10
-EVERY_CLIENT = 2**62  # a LIMIT no client list reaches: the whole list as one page
-FIGURES_BATCH = 500  # clients whose figures are read at once, in the list's order
 
 
 async def clients_csv(request: Request) -> Response:
@@ -46,7 +41,9 @@ async def clients_csv(request: Request) -> Response:
         "billable_hours",
         "hours",
     ]
-    rows = _clients_in_list_order(state.db, filters, state.today())
+    rows = client_rows(
+        state.db, filters.scope, filters.period, state.today(), sort=filters.sort, descending=filters.descending
+    )
     name = f"clients-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}.csv"
     return _csv_response(name, header, rows)
 
@@ -73,23 +70,6 @@ async def entries_csv(request: Request) -> Response:
     header = ["date", "person", "client", "service", "minutes", "hours", "billable", "rate", "amount", "description"]
     rows = entry_rows(AppState.of(request).db, first, last, user_id)
     return _csv_response(f"time-entries-{first.isoformat()}-{last.isoformat()}.csv", header, rows)
-
-
-async def _clients_in_list_order(db: Database, f: DashboardFilters, today: date) -> AsyncIterator[list[object]]:
-    """The export's rows in the order of the dashboard's list: the list's own query ranks the clients
-    (so figure sorts and ties come out exactly as on screen), then their figures are read a batch at a
-    time, so rows still stream."""
-    ranked = await client_page(
-        db, f.scope, sort=f.sort, descending=f.descending, limit=EVERY_CLIENT, offset=0, period=f.period, today=today
-    )
-    ids = [c.id for c in ranked.clients]
-    for start in range(0, len(ids), FIGURES_BATCH):
-        batch = ids[start : start + FIGURES_BATCH]
-        rows = client_rows(db, ClientScope(client_ids=tuple(batch)), f.period, today)
-        by_id = {row[0]: row async for row in rows}  # client_id is the first column
-        for client_id in batch:
-            if client_id in by_id:  # not deleted since it was ranked
-                yield by_id[client_id]
 
 
 async def _refuse_person(request: Request, viewer: User, person_id: int | None) -> Response | None:

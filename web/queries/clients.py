@@ -11,7 +11,7 @@ from typing import Any
 from web.db import Database
 from web.periods import Period
 from web.queries.changes import ChangeSet, Conflict
-from web.queries.figures import FIGURE_SORTS, figures_cte
+from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
 
 
@@ -56,7 +56,6 @@ async def client_page(
     today: date,
 ) -> ClientPage:
     """One page of the client list. Sorting by a figure ranks every client in scope by it."""
-    direction = "DESC" if descending else "ASC"
     if sort == "name":
         # Read from the name index, 50 rows at a time; the count is a query of its own, since a
         # window count would read every client in scope first.
@@ -64,7 +63,7 @@ async def client_page(
         rows, total = await asyncio.gather(
             db.fetch_all(
                 f"SELECT {_PAGE_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id "
-                f"WHERE {where} ORDER BY lower(c.name) {direction}, c.id {direction} LIMIT :limit OFFSET :offset",
+                f"WHERE {where} ORDER BY {list_order(sort, descending)} LIMIT :limit OFFSET :offset",
                 **params,
                 limit=limit,
                 offset=offset,
@@ -76,7 +75,7 @@ async def client_page(
         rows = await db.fetch_all(
             f"{cte} SELECT {_PAGE_COLUMNS}, count(*) OVER () AS total "
             "FROM figures f JOIN clients c ON c.id = f.client_id LEFT JOIN users u ON u.id = c.account_manager_id "
-            f"ORDER BY {FIGURE_SORTS[sort]} {direction}, lower(c.name), c.id LIMIT :limit OFFSET :offset",
+            f"ORDER BY {list_order(sort, descending)} LIMIT :limit OFFSET :offset",
             **params,
             limit=limit,
             offset=offset,

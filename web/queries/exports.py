@@ -8,16 +8,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from web.db import Database
 from web.periods import Period
-from web.queries.figures import figures_cte
+from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
 
 
-async def client_rows(db: Database, scope: ClientScope, period: Period, today: date) -> AsyncIterator[list[object]]:
+async def client_rows(
+    db: Database, scope: ClientScope, period: Period, today: date, *, sort: str = "name", descending: bool = False
+) -> AsyncIterator[list[object]]:
+    """Every client in scope with its figures, in the dashboard list's order."""
     cte, params = figures_cte(scope, period, today)
     sql = (
         f"{cte} SELECT c.id, c.name, c.status, u.name AS manager, f.recurring_cents, f.one_off_cents, f.hourly_cents,"
         " f.mrr_cents, f.billable_minutes, f.minutes FROM figures f JOIN clients c ON c.id = f.client_id"
-        " LEFT JOIN users u ON u.id = c.account_manager_id ORDER BY lower(c.name), c.id"
+        f" LEFT JOIN users u ON u.id = c.account_manager_id ORDER BY {list_order(sort, descending)}"
     )
     async for r in db.iterate(sql, **params):
         revenue = r["recurring_cents"] + r["one_off_cents"] + r["hourly_cents"]

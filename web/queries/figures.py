@@ -142,6 +142,15 @@ FIGURE_SORTS = {
 }
 
 
+def list_order(sort: str, descending: bool) -> str:
+    """The client list's ORDER BY (clients as c, figures as f): the dashboard and its export agree,
+    ties included."""
+    direction = "DESC" if descending else "ASC"
+    if sort == "name":
+        return f"lower(c.name) {direction}, c.id {direction}"
+    return f"{FIGURE_SORTS[sort]} {direction}, lower(c.name), c.id"
+
+
 def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
     """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
     where, params = scope.where()
