@@ -99,32 +99,23 @@ async def add_user(db: Database, *, email: str, name: str, role: str, password: 
 
 async def set_password(db: Database, email: str, password: str) -> None:
     check_password_rules(password)
-    updated = await db.fetch_val(
-        "UPDATE users SET password_hash = :hash WHERE lower(email) = lower(:email) RETURNING id",
-        email=email,
-        hash=hash_password(password),
-    )
-    if updated is None:
-        raise UnknownUser(f"there is no user with email {email}")
+    await _set_by_email(db, email, "password_hash", hash_password(password))
 
 
 async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
     """The rate of the person's billable time where neither the service nor the client has one. Entries
     keep the rate they were made with: a new rate applies to time logged from now on."""
-    updated = await db.fetch_val(
-        "UPDATE users SET hourly_rate_cents = :rate WHERE lower(email) = lower(:email) RETURNING id",
-        email=email,
-        rate=rate_cents,
-    )
-    if updated is None:
-        raise UnknownUser(f"there is no user with email {email}")
+    await _set_by_email(db, email, "hourly_rate_cents", rate_cents)
 
 
 async def set_disabled(db: Database, email: str, disabled: bool) -> None:
+    await _set_by_email(db, email, "disabled", disabled)
+
+
+async def _set_by_email(db: Database, email: str, column: str, value: object) -> None:
+    """One column of the account with this email (in any case); `column` is ours, never typed."""
     updated = await db.fetch_val(
-        "UPDATE users SET disabled = :disabled WHERE lower(email) = lower(:email) RETURNING id",
-        email=email,
-        disabled=disabled,
+        f"UPDATE users SET {column} = :value WHERE lower(email) = lower(:email) RETURNING id", email=email, value=value
     )
     if updated is None:
         raise UnknownUser(f"there is no user with email {email}")
