@@ -19,6 +19,8 @@ from web.forms import FormReader
         ("1,500", 150_000),  # a thousands separator: three digits follow
         ("99,99", 9_999),  # a decimal comma: two digits follow
         ("1,5", 150),  # QA found this saved as €15.00
+        ("1 234,5", 123_450),  # grouped by spaces, decimal comma
+        ("1\u00a0234", 123_400),  # the no-break space of a pasted number
         ("0", 0),
         ("100,000,000.00", 10_000_000_000),
     ],
@@ -36,12 +38,13 @@ def test_amounts_are_read_as_meant(typed: str, cents: int) -> None:
         ("1.5.5", "is not an amount"),
         ("12,34,56", "is not an amount"),
         ("1,5000", "is not an amount"),
-        ("1 234,5", "is not an amount"),
+        ("1.234,50", "is not an amount"),
         ("NaN", "is not an amount"),
         ("0.001", "at most two decimals"),
         ("-5", "between €0 and €100,000,000"),
         ("100,000,000.01", "between €0 and €100,000,000"),
         ("9" * 40, "between €0 and €100,000,000"),
+        ("1" * 5000, "between €0 and €100,000,000"),  # was a 500: Python converts at most 4,300 digits
         ("", "Price is required."),
     ],
 )
@@ -49,3 +52,9 @@ def test_other_input_is_refused_with_the_reason(typed: str, message: str) -> Non
     form = FormReader({"price": typed})
     assert form.money_cents("price", "Price") is None
     assert message in form.errors["price"]
+
+
+def test_a_refusal_quotes_what_was_typed_as_typed() -> None:
+    form = FormReader({"price": "12\u00a0ab"})
+    form.money_cents("price", "Price")
+    assert form.errors["price"].startswith("Price “12 ab” is not an amount")  # no \xa0 escape

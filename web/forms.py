@@ -16,10 +16,13 @@ MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
 _DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$")
-# An amount as people type it: digits, optionally grouped by thousands ("1,234" or "1 234"), and
-# a decimal part after a point, or after a comma when that comma cannot be a thousands separator
-# ("99,99" or "1,5": one or two digits). "1,500" is fifteen hundred; "1e3" is not an amount.
-_AMOUNT = re.compile(r"^(\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.(\d+))?$|^(\d+),(\d{1,2})$")
+# An amount as people type it: digits, optionally grouped by thousands with commas ("1,234") or
+# spaces ("1 234", also the no-break spaces a pasted number brings), and a decimal part after a
+# point, or after a comma when that comma cannot be a thousands separator ("99,99" or "1,5": one or
+# two digits; "1 234,50"). "1,500" is fifteen hundred; "1e3" is not an amount.
+_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.(\d+))?$|^(\d{1,3}(?: \d{3})+|\d+),(\d{1,2})$")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+MAX_AMOUNT_CHARS = 40  # longer is no amount we take: refused before any conversion of its digits
 
 
 class FormReader:
@@ -29,6 +32,11 @@ class FormReader:
 
     def raw(self, name: str) -> str:
         return self.values.get(name, "").strip()
+
+    def shown(self, name: str) -> str:
+        """What was typed, quoted for a message: cut short, every space a plain one."""
+        value = _SPACES.sub(" ", self.raw(name))
+        return f"“{value[:20]}…”" if len(value) > 20 else f"“{value}”"
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -80,7 +88,7 @@ class FormReader:
         try:
             parsed = date.fromisoformat(value)
         except ValueError:
-            self.fail(name, f"{label} {value[:20]!r} is not a date that exists; use YYYY-MM-DD.")
+            self.fail(name, f"{label} {self.shown(name)} is not a date that exists; use YYYY-MM-DD.")
             return None
         if not 1900 <= parsed.year <= 2200:
             self.fail(name, f"{label} must be between the years 1900 and 2200.")
@@ -95,7 +103,7 @@ class FormReader:
             self.fail(name, f"{label} is required, as 1:30 or 1.5.")
             return None
         if not match:
-            self.fail(name, f"{label} {value[:20]!r} is not a duration; write 1:30 or 1.5.")
+            self.fail(name, f"{label} {self.shown(name)} is not a duration; write 1:30 or 1.5.")
             return None
         if match.group(3) is not None:
             minutes = int((Decimal(match.group(3).replace(",", ".")) * 60).to_integral_value())
@@ -107,15 +115,19 @@ class FormReader:
         return minutes
 
     def money_cents(self, name: str, label: str, *, required: bool = True, maximum: int = MAX_CENTS) -> int | None:
-        """'1234.50', '1,234.50', '99,99' or '€99' -> cents; not negative, at most `maximum`."""
-        value = self.raw(name).replace("€", "").strip()
+        """'1234.50', '1,234.50', '1 234,50', '99,99' or '€99' -> cents; not negative, at most `maximum`."""
+        value = _SPACES.sub(" ", self.raw(name).replace("€", "")).strip()
         if not value:
             if required:
                 self.fail(name, f"{label} is required.")
             return None
+        too_much = f"{label} must be between €0 and €{maximum // 100:,}."
         match = _AMOUNT.match(value.removeprefix("-"))
         if not match:
-            self.fail(name, f"{label} {self.raw(name)[:20]!r} is not an amount; write e.g. 1250.00 or 1,250.00.")
+            self.fail(name, f"{label} {self.shown(name)} is not an amount; write e.g. 1250.00 or 1,250.00.")
+            return None
+        if len(value) > MAX_AMOUNT_CHARS:  # digits by the thousand: Python refuses to convert them
+            self.fail(name, too_much)
             return None
         whole, decimals = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         if decimals and len(decimals) > 2:
@@ -123,7 +135,7 @@ class FormReader:
             return None
         cents = int(re.sub(r"[, ]", "", whole)) * 100 + int((decimals or "0").ljust(2, "0"))
         if value.startswith("-") or cents > maximum:
-            self.fail(name, f"{label} must be between €0 and €{maximum // 100:,}.")
+            self.fail(name, too_much)
             return None
         return cents
 

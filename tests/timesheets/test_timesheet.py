@@ -154,7 +154,7 @@ def test_staff_touch_only_their_own_time(sam: TestClient, office: dict[str, int]
 @pytest.mark.parametrize(
     ("query", "status", "message"),
     [
-        ("week=2026-13-01", 400, "Week '2026-13-01' is not a date"),
+        ("week=2026-13-01", 400, "Week “2026-13-01” is not a date"),
         ("user=abc", 400, "Person"),
         ("user=424242", 404, "There is no staff member with id 424242."),
     ],
