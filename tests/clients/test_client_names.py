@@ -53,6 +53,22 @@ def test_renaming_a_client_to_a_name_taken_is_refused(client: TestClient, data: 
     assert client.post(f"/clients/{nova}", data={**form, "name": "Nova Labs"}).status_code == 200
 
 
+def test_a_client_can_take_its_own_name_in_other_capitals(client: TestClient, data: DataBuilder) -> None:
+    nova = data.client("Nova Labs")
+    form = {"name": "NOVA  labs", "status": "active", "manager_id": "", "hourly_rate": "", "version": "1"}
+    assert client.post(f"/clients/{nova}", data=form).status_code == 200
+    assert data.val("SELECT name FROM clients WHERE id = :id", id=nova) == "NOVA labs"  # spaces as it reads
+
+
+@pytest.mark.parametrize("typed", ["Acme  Clinics Group", "Acme\u00a0Clinics Group", "acme clinics\tgroup"])
+def test_names_that_differ_only_in_spaces_are_the_same_name(client: TestClient, data: DataBuilder, typed: str) -> None:
+    taken = data.client("Acme Clinics Group")
+    refused = client.post("/clients", data={"name": typed, "status": "lead", "hourly_rate": ""})
+    assert refused.status_code == 422
+    assert f"(#{taken})" in soup(refused.text).select_one("#client-error-name").text
+    assert data.val("SELECT count(*) FROM clients") == 1
+
+
 def test_clients_that_already_share_a_name_can_still_be_edited(client: TestClient, data: DataBuilder) -> None:
     data.client("Acme")
     twin = data.client("Acme")  # from before names were checked

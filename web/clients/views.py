@@ -154,7 +154,7 @@ def _client_form(request: Request, form: ClientForm, status_code: int) -> Respon
 
 
 def _read_client(reader: FormReader) -> ClientInput | None:
-    name = reader.text("name", "Name")
+    name = " ".join(reader.text("name", "Name").split())  # as it reads: "Acme  Co" is "Acme Co"
     status = reader.choice("status", "Status", CLIENT_STATUSES)
     manager_id = reader.id("manager_id", "Account manager", required=False)
     rate = reader.money_cents("hourly_rate", "Hourly rate", required=False, maximum=MAX_RATE_CENTS)

@@ -194,8 +194,8 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     await _check_manager(db, client.manager_id)
     if client.name != before["name"]:
         # Only a new name is checked: clients that already share a name (from before this check)
-        # can still have their other fields edited.
-        await _check_name_free(db, client.name)
+        # can still have their other fields edited. Its own name in other capitals is free.
+        await _check_name_free(db, client.name, but=client_id)
     row = await db.fetch_one(
         "UPDATE clients SET name = :name, status = :status, account_manager_id = :manager, hourly_rate_cents = :rate,"
         " version = version + 1 WHERE id = :id AND version = :version RETURNING " + ", ".join(_CLIENT_AUDITED),
@@ -231,17 +231,24 @@ async def _check_manager(db: Database, manager_id: int | None) -> None:
         raise InvalidClient("manager_id", "This account manager does not exist.")
 
 
-async def _check_name_free(db: Database, name: str) -> None:
-    """Refuse a name another client has, ignoring case and surrounding spaces: pickers show clients by name.
+# A client name as compared: lower case, every run of spaces (no-break ones included) one space.
+# (\s, not [[:space:]]: the query layer would read ":space" as a parameter.)
+_SAME_NAME = "lower(btrim(regexp_replace({}, '(\\s|\u00a0|\u202f)+', ' ', 'g')))"
+
+
+async def _check_name_free(db: Database, name: str, but: int | None = None) -> None:
+    """Refuse a name another client (not `but`) has, ignoring case and spaces: pickers show clients by name.
 
     Called inside the write's transaction. The lock on the name (held until commit) makes two admins
     saving the same new name at once wait for each other, so the second one sees the first one's client;
     there is no unique index, since clients from before this check may share a name."""
-    await db.execute(
-        "SELECT pg_advisory_xact_lock(:space, hashtext(lower(btrim(:name))))", space=_NAME_LOCKS, name=name
-    )
+    same = _SAME_NAME.format(":name")
+    await db.execute(f"SELECT pg_advisory_xact_lock(:space, hashtext({same}))", space=_NAME_LOCKS, name=name)
     taken = await db.fetch_one(
-        "SELECT id, name FROM clients WHERE lower(btrim(name)) = lower(btrim(:name)) ORDER BY id LIMIT 1", name=name
+        f"SELECT id, name FROM clients WHERE {_SAME_NAME.format('name')} = {same}"
+        " AND id IS DISTINCT FROM :but ORDER BY id LIMIT 1",
+        name=name,
+        but=but,
     )
     if taken is not None:
         raise InvalidClient("name", f"There is already a client named {taken['name']} (#{taken['id']}).")
