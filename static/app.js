@@ -164,8 +164,9 @@ document.addEventListener("htmx:after:request", async (event) => {
   }
   document.querySelector('meta[name="csrf-token"]').content = token;
   source.dataset.csrfRetried = "true";
-  // After htmx has finished with this request (its buttons enabled again).
-  setTimeout(() => (source.matches("form") ? source.requestSubmit() : source.click()), 0);
+  // The same request again, once htmx has finished with this one (its buttons enabled again);
+  // without its confirm question: the user has answered it already.
+  setTimeout(() => htmx.ajax(ctx.request.method, ctx.request.action, { source, confirm: null }).catch(() => {}), 0);
 });
 
 // Signed out (in another tab, or the session ran out) while typing into a form: a request for a

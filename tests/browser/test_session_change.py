@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.support import DataBuilder
 
@@ -39,3 +39,24 @@ def test_signed_out_while_typing_the_page_stays_and_says_so(page: Page, live_url
     expect(page.locator("#page-notice")).to_contain_text("You are signed out.")
     assert page.url == live_url + "/timesheet"
     expect(page.locator("#entry-description")).to_have_value("Typed before the session ended")
+
+
+def test_a_confirmed_delete_sent_again_is_not_asked_twice(page: Page, live_url: str, data: DataBuilder) -> None:
+    acme = data.client("Acme Studios")
+    page.goto(live_url + "/timesheet")
+    page.select_option("#entry-client", str(acme))
+    page.fill("#entry-duration", "0:45")
+    page.click("button:text('Log time')")
+    expect(page.locator("#week .actions button:text('Delete')")).to_have_count(1)
+    page.evaluate("() => { document.querySelector('meta[name=csrf-token]').content = 'from-an-old-session'; }")
+    questions: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.click("#week button:text('Delete')")
+    expect(page.locator("#timesheet-messages")).to_contain_text("Deleted 0:45 h for Acme Studios")
+    assert len(questions) == 1
+    assert data.val("SELECT count(*) FROM timesheet_entries") == 0
