@@ -133,6 +133,15 @@ def test_a_service_that_starts_later_offers_no_end_today(client: TestClient, dat
     assert data.rows("SELECT end_date, version FROM services") == [{"end_date": None, "version": 1}]
 
 
+def test_a_one_off_cannot_be_ended_even_by_a_request_made_by_hand(client: TestClient, data: DataBuilder) -> None:
+    acme = data.client("Acme")
+    launch = data.one_off(acme, 90_000, on=date(2026, 10, 1))
+    posted = client.post(f"/clients/{acme}/services/{launch}/end", data={"version": "1", "end_date": TODAY.isoformat()})
+    assert posted.status_code == 422
+    assert "is a one-off service; it has no end" in posted.text
+    assert data.rows("SELECT end_date, version FROM services") == [{"end_date": None, "version": 1}]
+
+
 def test_end_and_reactivate_buttons_are_disabled_while_their_request_runs(
     client: TestClient, data: DataBuilder
 ) -> None:

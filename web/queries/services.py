@@ -108,6 +108,8 @@ async def set_end_date(
 ) -> None:
     """End a service on `end` (reactivate takes an end back)."""
     before = await _locked(db, client_id, service_id, version)
+    if before["kind"] == "one_off":  # billed once, on its date: nothing runs on to end
+        raise ValueError(f"{before['name']} is a one-off service; it has no end.")
     if end < before["start_date"]:
         # "End today" on a service that has not started: say why, and what to do instead.
         raise ValueError(
