@@ -79,7 +79,15 @@ class FormReader:
             return None
         return value
 
-    def date(self, name: str, label: str, *, required: bool = True) -> date | None:
+    def date(
+        self,
+        name: str,
+        label: str,
+        *,
+        required: bool = True,
+        earliest: date = date(1900, 1, 1),
+        latest: date = date(2200, 12, 31),
+    ) -> date | None:
         value = self.raw(name)
         if not value:
             if required:
@@ -90,8 +98,8 @@ class FormReader:
         except ValueError:
             self.fail(name, f"{label} {self.shown(name)} is not a date that exists; use YYYY-MM-DD.")
             return None
-        if not 1900 <= parsed.year <= 2200:
-            self.fail(name, f"{label} must be between the years 1900 and 2200.")
+        if not earliest <= parsed <= latest:
+            self.fail(name, f"{label} must be between {earliest:%-d %b %Y} and {latest:%-d %b %Y}.")
             return None
         return parsed
 

@@ -20,7 +20,7 @@ from web.queries.entries import DayOverfull, EntryInput, create_entry
 # Section: dates (today is Sun 15 Nov 2026)
 
 
-@pytest.mark.parametrize("day", ["2199-12-31", "2027-11-16", "1999-12-31"])
+@pytest.mark.parametrize("day", ["2199-12-31", "2027-11-16", "1999-12-31", "1850-06-01", "9999-12-31"])
 def test_a_date_far_from_today_is_refused_next_to_its_field(
     sam: TestClient, office: dict[str, int], data: DataBuilder, day: str
 ) -> None:

@@ -51,12 +51,7 @@ EARLIEST_WORK_DATE = date(2000, 1, 1)
 def _work_date(reader: FormReader, today: date) -> date | None:
     """The entry's date, refused (next to its field) before 2000 or more than a year after today:
     such a date is a typo (2199 for 2019), and once saved it is billed and sits in every report."""
-    day = reader.date("work_date", "Date")
-    latest = _a_year_after(today)
-    if day is not None and not EARLIEST_WORK_DATE <= day <= latest:
-        reader.fail("work_date", f"Date must be between {EARLIEST_WORK_DATE:%-d %b %Y} and {latest:%-d %b %Y}.")
-        return None
-    return day
+    return reader.date("work_date", "Date", earliest=EARLIEST_WORK_DATE, latest=_a_year_after(today))
 
 
 def _a_year_after(day: date) -> date:
