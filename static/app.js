@@ -49,11 +49,14 @@ function isPartialRequest(ctx) {
 }
 
 function showUnreachable(ctx) {
+  // As the app's own error state (partials/_frames): a card keeps its title, a row names its client.
   const elt = ctx.target;
+  const title = elt.querySelector(".card__title");
+  const label = elt.tagName === "TR" && elt.cells.length ? elt.cells[0].textContent.trim() : "";
   const message = document.createElement("p");
   message.className = "card__error";
   message.setAttribute("role", "alert");
-  message.textContent = "This could not be loaded: no answer from the server.";
+  message.textContent = (label ? label + ": " : "") + "This could not be loaded: no answer from the server.";
   const retry = document.createElement("button");
   retry.type = "button";
   retry.className = "button button--small";
@@ -63,11 +66,12 @@ function showUnreachable(ctx) {
   retry.setAttribute("hx-swap", "outerHTML");
   const cell = elt.tagName === "TR" ? document.createElement("td") : elt;
   if (cell !== elt) cell.colSpan = elt.cells.length || 1;
-  elt.replaceChildren();
+  elt.replaceChildren(...(title ? [title] : []));
   if (cell !== elt) elt.append(cell);
   cell.append(message, retry);
   elt.removeAttribute("aria-busy");
-  elt.classList.add("partial--unreachable");
+  elt.classList.remove("card--loading", "row--loading");
+  elt.classList.add(elt.tagName === "TR" ? "row--error" : "card--error", "partial--unreachable");
   htmx.process(elt);
 }
 
@@ -90,6 +94,8 @@ document.addEventListener("htmx:after:request", (event) => {
 // to it when it is in the swapped content; when it arrives later (a list sorted by a figure comes
 // as a partial of its own), it is focused then, unless the user has moved on meanwhile.
 let focusAwaited = null;
+// A paging link that is not on the page it led to (Next, on the last page) hands focus to the other.
+const FOCUS_INSTEAD = { "list-next": "list-previous", "list-previous": "list-next" };
 
 document.addEventListener("htmx:before:swap", () => {
   const active = document.activeElement;
@@ -103,9 +109,12 @@ document.addEventListener("htmx:after:settle", () => {
     focusAwaited = null; // the user is elsewhere now
     return;
   }
-  const again = document.getElementById(focusAwaited);
+  const listArrived = document.querySelector("#client-list:not([aria-busy])");
+  const again =
+    document.getElementById(focusAwaited) ||
+    (listArrived && FOCUS_INSTEAD[focusAwaited] && document.getElementById(FOCUS_INSTEAD[focusAwaited]));
   if (again && again !== active) again.focus({ preventScroll: true });
-  if (again) focusAwaited = null;
+  if (again || listArrived) focusAwaited = null;
 });
 
 // Esc in the timesheet's entry form, while it edits an entry, cancels the edit as its Cancel button

@@ -129,6 +129,10 @@ def test_paging_with_the_keyboard_keeps_the_focus_on_the_link(
     wait_until_loaded(page)
     expect(page.locator("#client-list tbody th").first).to_contain_text("Client 25")
     expect(page.locator("#list-next")).to_be_focused()
+    page.keyboard.press("Enter")  # to the last page, which has no Next: focus goes to Previous
+    page.wait_for_url("**page=3**")
+    wait_until_loaded(page)
+    expect(page.locator("#list-previous")).to_be_focused()
 
 
 def test_a_search_with_extra_spaces_still_finds_the_client(seeded_page: Page, data: DataBuilder) -> None:
@@ -185,10 +189,14 @@ def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
     page.route("**/partials/dashboard/client-row?*", lambda route: route.fulfill(status=502, body="Bad gateway"))
     sign_in_with_browser(page, live_url, admin)
     wait_until_loaded(page)
-    for unreachable in ("#card-revenue", "#card-mrr", f"#client-row-{acme}"):
-        expect(page.locator(f"{unreachable} [role=alert]")).to_have_text(
+    for card in ("#card-revenue", "#card-mrr"):
+        expect(page.locator(f"{card} [role=alert]")).to_have_text(
             "This could not be loaded: no answer from the server."
         )
+    expect(page.locator("#card-mrr .card__title")).to_have_text("MRR")  # as the app's own error state
+    expect(page.locator(f"#client-row-{acme} [role=alert]")).to_have_text(
+        "Acme Studios: This could not be loaded: no answer from the server."
+    )
     expect(page.locator("body")).not_to_contain_text("Bad gateway")
     expect(page.locator("#card-hours .figure")).to_have_text("0.0 h")  # the rest of the page is unaffected
     page.unroute("**/partials/dashboard/revenue?*")
