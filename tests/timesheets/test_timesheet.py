@@ -101,6 +101,9 @@ def test_ended_services_come_last_and_say_so(sam: TestClient, office: dict[str, 
     assert labels[1] == "hourly service (hourly)"  # current ones first, hourly first
     assert labels[-1].endswith("(hourly) · ended 30 Jun 2025") and options[-1]["value"] == str(old)
     assert not any("ended" in label for label in labels[:-1])
+    launch = data.one_off(office["bolt"], 90_000, on=date(2026, 10, 15))  # done: its day has passed
+    options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
+    assert options[-2].get_text().endswith("(one-off) · done 15 Oct 2026") and options[-2]["value"] == str(launch)
 
 
 def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:

@@ -53,7 +53,7 @@ class ServiceChoice:
     id: int
     name: str
     kind: str
-    ended: date | None = None  # its end date, when that has passed
+    ended: date | None = None  # its end date (a one-off's date), when that has passed
 
 
 _ENTRY_SELECT = (
@@ -115,10 +115,11 @@ async def service_choices(db: Database, client_id: int, today: date) -> list[Ser
     """The client's services to log time on: current ones first, hourly first among them; ended ones
     after, latest first, marked as ended (time for a past date may still go on them, and a service
     reactivated as a new one would otherwise be listed twice under one name)."""
+    # A one-off is over once its day has passed; the others at their end date.
+    over = "CASE WHEN kind = 'one_off' AND start_date < :today THEN start_date WHEN end_date < :today THEN end_date END"
     rows = await db.fetch_all(
-        "SELECT id, name, kind, CASE WHEN end_date < :today THEN end_date END AS ended FROM services "
-        "WHERE client_id = :client "
-        "ORDER BY COALESCE(end_date < :today, false), kind <> 'hourly', end_date DESC, name, id",
+        f"SELECT id, name, kind, {over} AS ended FROM services WHERE client_id = :client "
+        f"ORDER BY ({over}) IS NOT NULL, {over} DESC, kind <> 'hourly', name, id",
         client=client_id,
         today=today,
     )
