@@ -132,6 +132,10 @@ def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict
     }
     history = soup(client.get(f"/clients/{acme['client']}").text).select_one(".history").text
     assert "changed client: Name Acme → Acme Group; Status Active → Paused" in history
+    unchanged = client.post(f"/clients/{acme['client']}", data={**form, "version": "2"})  # saved as it is
+    assert unchanged.status_code == 200
+    assert data.val("SELECT version FROM clients") == 2  # no new version, no empty line in the history
+    assert soup(client.get(f"/clients/{acme['client']}").text).select_one(".history").text.count("changed client") == 1
 
 
 def test_manage_services(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:

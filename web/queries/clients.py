@@ -191,6 +191,13 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     )
     if before is None:
         raise Conflict("client", None)
+    if before["version"] == version and (client.name, client.status, client.manager_id, client.hourly_rate_cents) == (
+        before["name"],
+        before["status"],
+        before["account_manager_id"],
+        before["hourly_rate_cents"],
+    ):
+        return  # saved as it was: no new version, no empty line in the history
     await _check_manager(db, client.manager_id)
     if client.name != before["name"]:
         # Only a new name is checked: clients that already share a name (from before this check)
