@@ -105,6 +105,7 @@ def test_edit_from_the_keyboard_focuses_the_form_and_esc_cancels(page: Page, liv
     # Esc in any field while editing; in the new entry's form it does nothing.
     page.keyboard.press("Escape")
     page.locator("#week button:text('Edit')").click()
+    expect(page.locator("#entry-form button[type=submit]")).to_have_text("Save changes")  # arrived
     page.locator("#entry-description").press("Escape")
     expect(page.locator("#entry-form button[type=submit]")).to_have_text("Log time")
 
