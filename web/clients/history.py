@@ -63,6 +63,7 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "description": ("Description", _text),
 }
 _VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
+_IN_SUBJECT = {"name", "user_id", "work_date", "client_id"}  # see _subject
 
 
 def history_lines(history: ClientHistory) -> list[HistoryLine]:
@@ -80,8 +81,15 @@ def _changed_columns(row: AuditRow) -> list[str]:
 
 
 def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
+    if row.action == "create":  # what it started with, but for what its subject says already
+        order = [*FIELDS, *sorted(row.after.keys() - FIELDS.keys())]
+        return [
+            f"{_label(c)} {_format(c, row.after[c], history)}"
+            for c in order
+            if c in row.after and row.after[c] is not None and c not in _IN_SUBJECT
+        ]
     if row.action != "update":
-        return []  # a create or a delete is told by its subject
+        return []  # a delete is told by its subject
     return [
         f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
         for c in _changed_columns(row)
