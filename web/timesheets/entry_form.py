@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -58,36 +59,57 @@ def _a_year_after(day: date) -> date:
     return date(day.year + 1, 2, 28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year + 1)
 
 
-async def read_entry(
-    request: Request, data: FormData, editing: Entry | None = None
-) -> tuple[EntryInput | None, EntryForm]:
+@dataclass(frozen=True)
+class Typed:
+    """What was typed into the entry form, and what was wrong with it. The form that shows it again
+    reads its client and service lists only when it is shown: a saved entry shows a blank form."""
+
+    person_id: int
+    values: dict[str, str]
+    errors: dict[str, str]
+    client_id: int | None
+    entry_id: int | None  # editing this entry
+    version: int | None  # the version the user read, when editing
+
+    async def form(self, state: AppState, **changes: Any) -> EntryForm:
+        services = await entries.service_choices(state.db, self.client_id, state.today()) if self.client_id else []
+        form = EntryForm(
+            person_id=self.person_id,
+            values=self.values,
+            errors=self.errors,
+            clients=await client_choices(state, self.person_id),
+            services=services,
+            entry_id=self.entry_id,
+            # As submitted: re-showing the current one would let a resubmit overwrite someone else's
+            # change unnoticed.
+            version=self.version,
+        )
+        return replace(form, **changes)
+
+
+async def read_entry(request: Request, data: FormData, editing: Entry | None = None) -> tuple[EntryInput | None, Typed]:
     reader = FormReader(data)  # type: ignore[arg-type]
     viewer = await current_user(request)
     assert viewer is not None
     person_id = editing.user_id if editing else (reader.id("user_id", "Person", required=False) or viewer.id)
-    state = AppState.of(request)
-    work_date = _work_date(reader, state.today())
+    work_date = _work_date(reader, AppState.of(request).today())
     client_id = reader.id("client_id", "Client")
     service_id = reader.id("service_id", "Service", required=False)
     minutes = reader.duration_minutes("duration", "Duration")
     description = reader.text("description", "Description", required=False, max_length=2000)
     billable = reader.checkbox("billable")
-    form = EntryForm(
-        person_id=person_id,
-        values={
-            k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")
-        },
-        errors=reader.errors,
-        clients=await client_choices(state, person_id),
-        services=await entries.service_choices(state.db, client_id, state.today()) if client_id else [],
-        entry_id=editing.id if editing else None,
-        # The version the user read, as submitted: re-showing the current one would let a resubmit
-        # overwrite someone else's change unnoticed.
-        version=reader.version() if editing else None,
+    version = reader.version() if editing else None
+    typed = Typed(
+        person_id,
+        {k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")},
+        reader.errors,
+        client_id,
+        editing.id if editing else None,
+        version,
     )
     if reader.errors or work_date is None or client_id is None or minutes is None:
-        return None, form
-    return EntryInput(person_id, client_id, service_id, work_date, minutes, billable, description), form
+        return None, typed
+    return EntryInput(person_id, client_id, service_id, work_date, minutes, billable, description), typed
 
 
 def values_of(entry: Entry) -> dict[str, str]:
@@ -99,10 +121,6 @@ def values_of(entry: Entry) -> dict[str, str]:
         "description": entry.description,
         "billable": "on" if entry.billable else "",
     }
-
-
-def with_error(form: EntryForm, name: str, message: str) -> EntryForm:
-    return replace(form, errors={**form.errors, name: message})
 
 
 def form_response(request: Request, form: EntryForm, *, status_code: int = 200, changed: bool = False) -> Response:

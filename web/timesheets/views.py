@@ -23,12 +23,12 @@ from web.responses import message, render_page
 from web.state import AppState
 from web.timesheets.entry_form import (
     EntryForm,
+    Typed,
     blank_form,
     client_choices,
     form_response,
     read_entry,
     values_of,
-    with_error,
 )
 from web.timesheets.partials import GROUPINGS, SUMMARY, SummaryParams
 
@@ -179,17 +179,17 @@ async def create(request: Request) -> Response:
     viewer = await current_user(request)
     assert viewer is not None
     form_data = await request.form()
-    parsed, form = await read_entry(request, form_data)
+    parsed, typed = await read_entry(request, form_data)
+    state = AppState.of(request)
     if parsed is None:
-        return form_response(request, form, status_code=422)
+        return form_response(request, await typed.form(state), status_code=422)
     if (refused := _unless_may_log_for(request, viewer, parsed.user_id)) is not None:
         return refused
-    state = AppState.of(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.create_entry(state.db, changes, parsed)
     except InvalidEntry as exc:
-        return form_response(request, with_error(form, exc.field, str(exc)), status_code=422)
+        return form_response(request, await _with_error(state, typed, exc), status_code=422)
     blank = await blank_form(state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id)
     logged = f"Logged {format_duration(parsed.minutes)} on {_day_label(parsed.work_date, state.today())}."
     return form_response(request, replace(blank, message=logged), changed=True)
@@ -203,18 +203,17 @@ async def update(request: Request) -> Response:
         return refused
     assert entry is not None
     form_data = await request.form()
-    parsed, form = await read_entry(request, form_data, editing=entry)
-    version = FormReader(form_data).version()  # type: ignore[arg-type]
-    if parsed is None or version is None:
-        return form_response(request, form, status_code=422)
+    parsed, typed = await read_entry(request, form_data, editing=entry)
     state = AppState.of(request)
+    if parsed is None or typed.version is None:
+        return form_response(request, await typed.form(state), status_code=422)
     viewer = await current_user(request)
     assert viewer is not None
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
-            await entries.update_entry(state.db, changes, entry.id, version, parsed)
+            await entries.update_entry(state.db, changes, entry.id, typed.version, parsed)
     except InvalidEntry as exc:
-        return form_response(request, with_error(form, exc.field, str(exc)), status_code=422)
+        return form_response(request, await _with_error(state, typed, exc), status_code=422)
     except Conflict as exc:
         return await _conflict(request, entry.id, str(exc))
     blank = await blank_form(state, entry.user_id, default_day=parsed.work_date)
@@ -308,13 +307,18 @@ async def _deleted_while_editing(request: Request) -> Response:
     _, typed = await read_entry(request, await request.form())
     if (refused := _unless_may_log_for(request, viewer, typed.person_id)) is not None:
         return refused
-    warned = replace(
-        typed,
+    warned = await typed.form(
+        AppState.of(request),
         message=f"{ENTRY_GONE} Saving will log what is below as a new entry.",
         message_is_error=True,
         focus=True,
     )
     return form_response(request, warned, status_code=409, changed=True)
+
+
+async def _with_error(state: AppState, typed: Typed, exc: InvalidEntry) -> EntryForm:
+    """The form as typed, with the database's refusal next to its field (a day over 24 hours, ...)."""
+    return await typed.form(state, errors={**typed.errors, exc.field: str(exc)})
 
 
 def _unless_may_log_for(request: Request, viewer: User, person_id: int) -> Response | None:
