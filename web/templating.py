@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from web.htmx import EVENTS
 from web.money import format_compact, format_duration, format_hours, format_money
+from web.queries.services import KIND_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIALS_DIR = ROOT / "partials"
@@ -37,6 +38,7 @@ def make_env(*, dev: bool = False) -> Environment:
         money_compact=format_compact,
         hours=format_hours,
         duration=format_duration,
+        kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
         signed_percent=_signed_percent,
         percent=_percent,
     )
