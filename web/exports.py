@@ -10,11 +10,10 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from web.auth.guard import current_user, refusal
+from web.auth.guard import current_user, person_for, refusal
 from web.dashboard.filters import parse_filters
 from web.forms import FormReader
 from web.queries.exports import client_rows, entry_rows
-from web.queries.users import User, get_user
 from web.registry import BadInput
 from web.state import AppState
 
@@ -62,26 +61,15 @@ async def entries_csv(request: Request) -> Response:
     person_id = reader.id("user", "Person", required=False)
     if reader.errors or first is None or last is None:
         return refusal(request, 400, " ".join(reader.errors.values()))
-    refused = await _refuse_person(request, viewer, person_id)
-    if refused is not None:
-        return refused
+    if person_id is not None:
+        person = await person_for(request, viewer, person_id, "You can only export your own time.")
+        if isinstance(person, Response):
+            return person
     # Staff export their own time; admins everyone's, or one person's with ?user=.
     user_id = person_id or (None if viewer.role == "admin" else viewer.id)
     header = ["date", "person", "client", "service", "minutes", "hours", "billable", "rate", "amount", "description"]
     rows = entry_rows(AppState.of(request).db, first, last, user_id)
     return _csv_response(f"time-entries-{first.isoformat()}-{last.isoformat()}.csv", header, rows)
-
-
-async def _refuse_person(request: Request, viewer: User, person_id: int | None) -> Response | None:
-    """The refusal of ?user=, if any: the timesheet's rule (staff see only their own time, admins
-    anyone's), and a clear 404 for a person who does not exist."""
-    if person_id is None or person_id == viewer.id:
-        return None
-    if viewer.role != "admin":
-        return refusal(request, 403, "You can only export your own time.")
-    if await get_user(AppState.of(request).db, person_id) is None:
-        return refusal(request, 404, f"There is no staff member with id {person_id}.")
-    return None
 
 
 def _csv_response(filename: str, header: Sequence[str], rows: AsyncIterator[Iterable[object]]) -> Response:

@@ -85,6 +85,17 @@ async def current_user(request: Request) -> User | None:
 CSRF_REFUSED_HEADER = "X-Billable-CSRF-Refused"
 
 
+async def person_for(request: Request, viewer: User, person_id: int, own_only: str) -> User | Response:
+    """The person whose time `viewer` asks for: themselves, or, for an admin, anyone who exists.
+    Otherwise the refusal: 403 saying `own_only` to staff, 404 for no such person."""
+    if person_id == viewer.id:
+        return viewer
+    if viewer.role != "admin":
+        return refusal(request, 403, own_only)
+    person = await get_user(AppState.of(request).db, person_id)
+    return person if person is not None else refusal(request, 404, f"There is no staff member with id {person_id}.")
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token, created on first use."""
     token = request.session.get("csrf")

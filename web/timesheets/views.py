@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user, refusal
+from web.auth.guard import current_user, person_for, refusal
 from web.forms import FormReader
 from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration
@@ -18,7 +18,7 @@ from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
 from web.queries.entries import Entry, InvalidEntry, ServiceChoice
-from web.queries.users import User, get_user, staff_list
+from web.queries.users import User, staff_list
 from web.responses import message, render_page
 from web.state import AppState
 from web.timesheets.entry_form import (
@@ -259,11 +259,9 @@ async def _whose_week(request: Request) -> tuple[User, User, date] | Response:
     person_id = reader.id("user", "Person", required=False) or viewer.id
     if reader.errors:
         return refusal(request, 400, " ".join(reader.errors.values()))
-    if person_id != viewer.id and viewer.role != "admin":
-        return refusal(request, 403, "You can only open your own timesheet.")
-    person = viewer if person_id == viewer.id else await get_user(state.db, person_id)
-    if person is None:
-        return refusal(request, 404, f"There is no staff member with id {person_id}.")
+    person = await person_for(request, viewer, person_id, "You can only open your own timesheet.")
+    if isinstance(person, Response):
+        return person
     return viewer, person, week - timedelta(days=week.weekday())
 
 
