@@ -316,8 +316,8 @@ class Registry:
         while it is refreshed in the background ("stale"), or computed now ("miss")."""
         key = self._key(asked, today)
         now = time.time()
-        entry = self._fresh.get(key)
-        if entry is not None and now < entry.fresh_until:
+        entry = self._fresh_here(key, now)
+        if entry is not None:
             return key, entry, "hit"
         entry = await self._cache_get(key)
         if isinstance(entry, CacheEntry):
@@ -331,6 +331,11 @@ class Registry:
         # fill the cache, so a retry finds it there.
         async with asyncio.timeout(self.budget_s):
             return key, await asyncio.shield(task), "miss"
+
+    def _fresh_here(self, key: str, now: float) -> CacheEntry | None:
+        """The entry this process holds for `key`, while it is fresh."""
+        entry = self._fresh.get(key)
+        return entry if entry is not None and now < entry.fresh_until else None
 
     def _key(self, asked: Asked[Any], today: date) -> str:
         # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
@@ -378,8 +383,7 @@ class Registry:
         for params in prefill.params:
             asked = Asked.of(prefill.partial, params)
             key = self._key(asked, today)
-            fresh = self._fresh.get(key)
-            if key in self._inflight or (fresh is not None and now < fresh.fresh_until):
+            if key in self._inflight or self._fresh_here(key, now) is not None:
                 continue
             future = self._inflight[key] = loop.create_future()
             future.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
