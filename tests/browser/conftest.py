@@ -94,3 +94,12 @@ def wait_until_loaded(page: Page) -> None:
     """Every placeholder has been swapped for its partial."""
     # A locator, not wait_for_function: that evaluates a string, which our CSP (rightly) refuses.
     expect(page.locator("[aria-busy=true]")).to_have_count(0, timeout=15_000)
+
+
+def type_entry(page: Page, live_url: str, client_id: int, duration: str, description: str | None = None) -> None:
+    """Open the timesheet and type an entry into its form, not yet sent."""
+    page.goto(live_url + "/timesheet")
+    page.select_option("#entry-client", str(client_id))
+    page.fill("#entry-duration", duration)
+    if description is not None:
+        page.fill("#entry-description", description)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from playwright.sync_api import Dialog, Page, expect
 
+from tests.browser.conftest import type_entry
 from tests.support import DataBuilder
 
 
-def test_a_session_changed_in_another_tab_costs_nothing_typed(page: Page, live_url: str, data: DataBuilder) -> None:
-    acme = data.client("Acme Studios")
-    page.goto(live_url + "/timesheet")
-    page.select_option("#entry-client", str(acme))
-    page.fill("#entry-duration", "1:15")
-    page.fill("#entry-description", "Kept across a new session")
-    # Signed out and in again elsewhere: this page's token is no longer the session's.
+def stale_csrf_token(page: Page) -> None:
+    """Signed out and in again elsewhere: this page's token is no longer the session's."""
     page.evaluate("() => { document.querySelector('meta[name=csrf-token]').content = 'from-an-old-session'; }")
+
+
+def test_a_session_changed_in_another_tab_costs_nothing_typed(page: Page, live_url: str, data: DataBuilder) -> None:
+    type_entry(page, live_url, data.client("Acme Studios"), "1:15", "Kept across a new session")
+    stale_csrf_token(page)
     page.click("button:text('Log time')")
     expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 1:15 h")  # sent again, once
     assert data.val("SELECT count(*) FROM timesheet_entries") == 1
@@ -42,13 +43,10 @@ def test_signed_out_while_typing_the_page_stays_and_says_so(page: Page, live_url
 
 
 def test_a_confirmed_delete_sent_again_is_not_asked_twice(page: Page, live_url: str, data: DataBuilder) -> None:
-    acme = data.client("Acme Studios")
-    page.goto(live_url + "/timesheet")
-    page.select_option("#entry-client", str(acme))
-    page.fill("#entry-duration", "0:45")
+    type_entry(page, live_url, data.client("Acme Studios"), "0:45")
     page.click("button:text('Log time')")
     expect(page.locator("#week .actions button:text('Delete')")).to_have_count(1)
-    page.evaluate("() => { document.querySelector('meta[name=csrf-token]').content = 'from-an-old-session'; }")
+    stale_csrf_token(page)
     questions: list[str] = []
 
     def answer(dialog: Dialog) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import wait_until_loaded
+from tests.browser.conftest import type_entry, wait_until_loaded
 from tests.support import DataBuilder
 
 
@@ -34,11 +34,7 @@ def test_logged_time_shows_on_the_dashboard_without_waiting(page: Page, live_url
 
 
 def test_errors_appear_next_to_the_field_and_keep_what_was_typed(page: Page, live_url: str, data: DataBuilder) -> None:
-    acme = data.client("Acme Studios")
-    page.goto(live_url + "/timesheet")
-    page.select_option("#entry-client", str(acme))
-    page.fill("#entry-duration", "25:00")
-    page.fill("#entry-description", "Too long a day")
+    type_entry(page, live_url, data.client("Acme Studios"), "25:00", "Too long a day")
     page.click("button:text('Log time')")
     expect(page.locator("#entry-error-duration")).to_have_text("Duration must be between 1 minute and 24 hours.")
     expect(page.locator("#entry-description")).to_have_value("Too long a day")
@@ -47,10 +43,7 @@ def test_errors_appear_next_to_the_field_and_keep_what_was_typed(page: Page, liv
 
 
 def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) -> None:
-    acme = data.client("Acme Studios")
-    page.goto(live_url + "/timesheet")
-    page.select_option("#entry-client", str(acme))
-    page.fill("#entry-duration", "1")
+    type_entry(page, live_url, data.client("Acme Studios"), "1")
     page.click("button:text('Log time')")
     expect(page.locator("#week .actions button:text('Edit')")).to_have_count(1)
     page.click("#week button:text('Edit')")
@@ -66,10 +59,7 @@ def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) 
 
 
 def test_a_double_click_or_a_repeated_enter_logs_the_time_once(page: Page, live_url: str, data: DataBuilder) -> None:
-    acme = data.client("Acme Studios")
-    page.goto(live_url + "/timesheet")
-    page.select_option("#entry-client", str(acme))
-    page.fill("#entry-duration", "1:15")
+    type_entry(page, live_url, data.client("Acme Studios"), "1:15")
     page.dblclick("button:text('Log time')")
     expect(page.locator("#entry-form .notice--ok")).to_contain_text("Logged 1:15 h")
     page.fill("#entry-duration", "0:45")
