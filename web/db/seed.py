@@ -425,8 +425,7 @@ async def _seed_entries(
     )
     chunk: list[tuple[Any, ...]] = []
     written = 0
-    staff = list(user_rates)
-    logged = _DayLoad(staff, len(days))
+    logged = _DayLoad(list(user_rates), len(days))
     for client, weight in zip(working, weights, strict=True):
         lo, hi = spans[client.id]
         count = min(int(weight * scale + rng.random()), total - written - len(chunk))
@@ -441,7 +440,7 @@ async def _seed_entries(
             rng.choices(_WORK, k=count),
             strict=True,
         ):
-            placed = logged.place(rng, client.team, staff, day, lo, hi, minutes)
+            placed = logged.place(rng, client.team, day, lo, hi, minutes)
             if placed is None:
                 continue
             user, on = placed
@@ -463,18 +462,19 @@ class _DayLoad:
     goes to one of the client's team on a day of the client's span, else to anyone free that day."""
 
     def __init__(self, staff: list[int], days: int) -> None:
+        self.staff = staff
         self.row = {user: n * days for n, user in enumerate(staff)}
         self.minutes = array("H", bytes(2 * len(staff) * days))
 
     def place(
-        self, rng: random.Random, team: list[int], staff: list[int], day: int, lo: int, hi: int, minutes: int
+        self, rng: random.Random, team: list[int], day: int, lo: int, hi: int, minutes: int
     ) -> tuple[int, int] | None:
         """(person, day index) for an entry wanted on `day`: the team first, then anyone, then
         other days of lo..hi; None when nowhere had room."""
         for attempt in range(_TRIES):
             if attempt >= 4:
                 day = rng.randrange(lo, hi)
-            user = rng.choice(team) if attempt % 2 == 0 else rng.choice(staff)
+            user = rng.choice(team) if attempt % 2 == 0 else rng.choice(self.staff)
             at = self.row[user] + day
             if self.minutes[at] + minutes <= DAY_CAPACITY:
                 self.minutes[at] += minutes
