@@ -71,6 +71,11 @@ class Typed:
     entry_id: int | None  # editing this entry
     version: int | None  # the version the user read, when editing
 
+    @classmethod
+    def of(cls, entry: Entry) -> Typed:
+        """A saved entry, as if typed: for its edit form."""
+        return cls(entry.user_id, values_of(entry), {}, entry.client_id, entry.id, entry.version)
+
     async def form(self, state: AppState, **changes: Any) -> EntryForm:
         services = await entries.service_choices(state.db, self.client_id, state.today()) if self.client_id else []
         form = EntryForm(

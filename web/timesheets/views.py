@@ -25,10 +25,8 @@ from web.timesheets.entry_form import (
     EntryForm,
     Typed,
     blank_form,
-    client_choices,
     form_response,
     read_entry,
-    values_of,
 )
 from web.timesheets.partials import GROUPINGS, SUMMARY, SummaryParams
 
@@ -131,11 +129,8 @@ async def services_options(request: Request) -> Response:
     """The service <select> for the chosen client (only that client's services)."""
     reader = FormReader(request.query_params)
     client_id = reader.id("client_id", "Client", required=False)
-    services = (
-        await entries.service_choices(AppState.of(request).db, client_id, AppState.of(request).today())
-        if client_id
-        else []
-    )
+    state = AppState.of(request)
+    services = await entries.service_choices(state.db, client_id, state.today()) if client_id else []
     return render_page(request, "timesheet-services.html", ServicesFragment(services, None))
 
 
@@ -158,18 +153,7 @@ async def edit_form(request: Request) -> Response:
     if refused is not None:
         return refused
     assert entry is not None
-    state = AppState.of(request)
-    form = EntryForm(
-        person_id=entry.user_id,
-        values=values_of(entry),
-        errors={},
-        clients=await client_choices(state, entry.user_id),
-        services=await entries.service_choices(state.db, entry.client_id, state.today()),
-        entry_id=entry.id,
-        version=entry.version,
-        focus=True,
-    )
-    return form_response(request, form)
+    return form_response(request, await Typed.of(entry).form(AppState.of(request), focus=True))
 
 
 # Section: writes
@@ -353,15 +337,5 @@ async def _conflict(request: Request, entry_id: int, text: str) -> Response:
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
         return await _deleted_while_editing(request)
-    form = EntryForm(
-        current.user_id,
-        values_of(current),
-        {},
-        await client_choices(state, current.user_id),
-        await entries.service_choices(state.db, current.client_id, state.today()),
-        current.id,
-        current.version,
-        text,
-        message_is_error=True,
-    )
+    form = await Typed.of(current).form(state, message=text, message_is_error=True)
     return form_response(request, form, status_code=409)
