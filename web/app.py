@@ -190,13 +190,13 @@ def create_app(
     )
 
     # The benchmark's baselines query through connections of their own (see web/bench/baselines.py).
-    baseline_db = baselines.database(settings) if settings.bench_routes else None
+    baseline_dbs = baselines.databases(settings) if settings.bench_routes else {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher = warming = None
         await db.connect()
-        if baseline_db is not None:
+        for baseline_db in baseline_dbs.values():
             await baseline_db.connect()
         try:
             todo = await pending(db)
@@ -213,7 +213,7 @@ def create_app(
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()
-            if baseline_db is not None:
+            for baseline_db in baseline_dbs.values():
                 await baseline_db.disconnect()
             await cache.close()
 
@@ -236,5 +236,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.billable = state
-    app.state.baseline_db = baseline_db
+    app.state.baseline_dbs = baseline_dbs
     return app

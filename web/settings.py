@@ -57,6 +57,11 @@ class Settings:
     bench_routes: bool = _setting(
         "BILLABLE_BENCH_ROUTES", False, "Serve the benchmark's baselines under /bench (set by `billable bench`)."
     )
+    bench_before_database_url: str = _setting(
+        "BILLABLE_BENCH_BEFORE_URL",
+        "",
+        "The baselines' copy of the data on a first version's indexes (set by `billable bench`).",
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
+
+from web.bench.baselines import BEFORE_DROPS
+from web.db.server import with_database
+
 KEYS = {"shell_ttfb_ms", "cold_all_partials_ms", "warm_all_partials_ms", "queries_cold", "peak_rss_mb"}
+BASELINES = ("naive", "gather", "naive_same_indexes", "gather_same_indexes")
 BILLABLE_KEYS = {
     "speedup_cold_vs_naive",
     "speedup_cold_vs_gather",
+    "speedup_cold_vs_naive_same_indexes",
+    "speedup_cold_vs_gather_same_indexes",
     "shell_rps_vs_bare",
     "cached_partial_rps_vs_bare",
     "rps",
@@ -49,14 +58,28 @@ def test_bench_tiny_writes_every_figure(server_url: str, tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(out.read_text())
-    for mode in ("naive", "gather", "billable"):
+    for mode in (*BASELINES, "billable"):
         assert set(figures[mode]) >= KEYS, mode
         assert figures[mode]["cold_all_partials_ms"] > 0
     assert set(figures["billable"]) >= BILLABLE_KEYS
     assert figures["billable"]["errors"] == 0
     assert figures["naive"]["queries_cold"] > figures["billable"]["queries_cold"] > 0
+    # both copies of the baselines ask the same queries, each of its own database
+    assert figures["naive"]["queries_cold"] == figures["naive_same_indexes"]["queries_cold"]
     assert "billable cold:" in result.stdout and "faster than naive" in result.stdout
+    # the baselines ran on a copy without the index Billable added for its cards
+    full, before = (asyncio.run(_indexes_of_entries(server_url, f"billable_bench_tiny{s}")) for s in ("", "_before"))
+    assert full - before == set(BEFORE_DROPS) and before < full
     chart = (tmp_path / "chart.svg").read_text()
-    assert chart.startswith("<svg") and chart.count("<polyline") == 3
+    assert chart.startswith("<svg") and chart.count("<polyline") == 5
     assert "tiny: 2k entries" in chart
     assert json.loads((tmp_path / "bench" / "tiny.json").read_text()) == figures
+
+
+async def _indexes_of_entries(server_url: str, database: str) -> set[str]:
+    conn = await asyncpg.connect(with_database(server_url, database))
+    try:
+        rows = await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'timesheet_entries'")
+    finally:
+        await conn.close()
+    return {row["indexname"] for row in rows}

@@ -2,26 +2,34 @@
 
 naive  — the "before" of the problem: the whole dashboard in one request, client by client, one query
          per client and per figure, in sequence, uncached.
-gather — the usual fix: the same per-client queries run concurrently (asyncio.gather), the page's
-         result cached with a TTL.
+gather — the usual fix: the same queries, the cards' figures and the 50 rows run concurrently
+         (asyncio.gather), the page cached with a TTL.
 
 Both compute the same figures as Billable, from the same definitions, but the way a first version
 would: each figure its own query straight from the entries and services (no rollup, no batching),
 through connections with PostgreSQL's default settings (the app's own plan every query for its
-parameters, which would cost the 2,000 queries of a naive page their cached plans). These routes
-exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
+parameters, which would cost the 2,000 queries of a naive page their cached plans).
+
+Each runs on two databases holding the same data (`?indexes=` picks one):
+  before — a copy on a first version's indexes (`billable bench` makes it: see BEFORE_DROPS): the
+           baselines as the issue describes them, their card figures scanning the entries;
+  same   — Billable's own database, with every index Billable added for its figures.
+These routes exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from aiocache import Cache
 from jinja2 import Environment, Template
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
@@ -33,6 +41,14 @@ from web.settings import Settings
 from web.state import AppState
 
 ROWS = 50
+
+# What the "before" copy lacks: the index of everyone's entries in a period, which Billable added for
+# its cards (migration 0002) and without which a first version's card figures scan the entries (the
+# issue's reference: "card figures by scanning entries", 1.7 s of database time on dataset m). The
+# index of one client's entries stays, though Billable added it too: the baselines query client by
+# client, and without it each of their 2,000 queries would scan the table (minutes per page).
+BEFORE_DROPS = ("timesheet_entries_date_idx",)
+INDEXES = ("before", "same")
 _gather_cache = Cache(Cache.MEMORY, namespace="bench-gather")
 
 
@@ -45,78 +61,117 @@ class RowFigures:
     sparkline: list[int]
 
 
-# The "before": each figure its own query, read straight from the entries and services.
+# The "before": each figure its own query, read straight from the entries and services, for the
+# clients `{who}` selects: one client, everyone, or the active clients.
 _HOURLY = (
-    "SELECT COALESCE(SUM(amount_cents), 0) AS cents, COALESCE(SUM(minutes), 0) AS minutes FROM timesheet_entries "
-    "WHERE client_id = :client AND work_date BETWEEN :start AND :end"
+    "SELECT COALESCE(SUM(amount_cents), 0) AS cents, COALESCE(SUM(minutes) FILTER (WHERE billable), 0) AS billable,"
+    " COALESCE(SUM(minutes), 0) AS minutes FROM timesheet_entries WHERE {who} AND work_date BETWEEN :start AND :end"
 )
 _RECURRING = (
     "SELECT COALESCE(SUM(monthly_price_cents * months_touched(GREATEST(start_date, :start), "
-    "LEAST(COALESCE(end_date, :end), :end))), 0) FROM services WHERE client_id = :client AND kind = 'recurring' "
+    "LEAST(COALESCE(end_date, :end), :end))), 0) FROM services WHERE {who} AND kind = 'recurring' "
     "AND start_date <= :end AND (end_date IS NULL OR end_date >= :start)"
 )
 _ONE_OFF = (
-    "SELECT COALESCE(SUM(fixed_price_cents), 0) FROM services WHERE client_id = :client AND kind = 'one_off' "
+    "SELECT COALESCE(SUM(fixed_price_cents), 0) FROM services WHERE {who} AND kind = 'one_off' "
     "AND start_date BETWEEN :start AND :end"
 )
 _MRR = (
-    "SELECT COALESCE(SUM(monthly_price_cents), 0) FROM services WHERE client_id = :client AND kind = 'recurring' "
-    "AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
+    "SELECT COALESCE(SUM(monthly_price_cents), 0) AS cents, count(DISTINCT client_id) AS paying FROM services "
+    "WHERE {who} AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
+)
+ONE_CLIENT, EVERYONE, ACTIVE = (
+    "client_id = :client",
+    "TRUE",
+    "client_id IN (SELECT id FROM clients WHERE status = 'active')",
 )
 
 
-async def _revenue(db: Database, client_id: int, start: date, end: date) -> tuple[int, int]:
-    hourly = await db.fetch_one(_HOURLY, client=client_id, start=start, end=end)
-    recurring = await db.fetch_val(_RECURRING, client=client_id, start=start, end=end)
-    one_off = await db.fetch_val(_ONE_OFF, client=client_id, start=start, end=end)
-    assert hourly is not None
-    return int(hourly["cents"]) + int(recurring) + int(one_off), int(hourly["minutes"])
+@dataclass(frozen=True)
+class Revenue:
+    cents: int
+    billable_minutes: int
+    minutes: int
+
+
+# How a baseline awaits the parts of a page (the cards' figures, the rows): naive one after another,
+# gather all at once.
+Together = Callable[..., Awaitable[list[Any]]]
+
+
+async def in_turn(*steps: Awaitable[Any]) -> list[Any]:
+    return [await step for step in steps]
+
+
+async def concurrently(*steps: Awaitable[Any]) -> list[Any]:
+    return list(await asyncio.gather(*steps))
+
+
+async def _revenue(db: Database, together: Together, who: str, start: date, end: date, **client: int) -> Revenue:
+    """Revenue and hours of the clients `who` selects (`client=` the one client's id)."""
+    hourly, recurring, one_off = await together(
+        db.fetch_one(_HOURLY.format(who=who), **client, start=start, end=end),
+        db.fetch_val(_RECURRING.format(who=who), **client, start=start, end=end),
+        db.fetch_val(_ONE_OFF.format(who=who), **client, start=start, end=end),
+    )
+    cents = int(hourly["cents"]) + int(recurring) + int(one_off)
+    return Revenue(cents, int(hourly["billable"]), int(hourly["minutes"]))
 
 
 async def _row(db: Database, client_id: int, name: str, period: Period, today: date) -> RowFigures:
-    """One client's figures the naive way: one query per figure and per month."""
-    revenue, minutes = await _revenue(db, client_id, period.start, period.end)
-    mrr = int(await db.fetch_val(_MRR, client=client_id, today=today))
-    spark = []
-    for month in trailing_months(Month.of(period.end), 12):
-        spark.append((await _revenue(db, client_id, month.first_day, month.last_day))[0])
-    return RowFigures(name, revenue, mrr, minutes, spark)
+    """One client's figures: one query per figure and per month, in turn (in gather too: gathering a
+    row's queries as well was slower, its 2,000 waiting for 10 connections)."""
+    revenue, mrr, *months = await in_turn(
+        _revenue(db, in_turn, ONE_CLIENT, period.start, period.end, client=client_id),
+        db.fetch_one(_MRR.format(who=ONE_CLIENT), client=client_id, today=today),
+        *(
+            _revenue(db, in_turn, ONE_CLIENT, month.first_day, month.last_day, client=client_id)
+            for month in trailing_months(Month.of(period.end), 12)
+        ),
+    )
+    return RowFigures(name, revenue.cents, int(mrr["cents"]), revenue.minutes, [month.cents for month in months])
 
 
-async def _cards(db: Database, period: Period, today: date) -> dict[str, int]:
-    """The card figures by scanning entries and services, one query per figure and per month."""
-    totals = {}
-    for name, start, end in (
-        ("revenue", period.start, period.end),
-        ("previous", period.previous().start, period.previous().end),
-    ):
-        hourly = await db.fetch_val(
-            "SELECT COALESCE(SUM(amount_cents), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
-            start=start,
-            end=end,
-        )
-        services = await db.fetch_val(_RECURRING.replace("client_id = :client AND ", ""), start=start, end=end)
-        totals[name] = int(hourly) + int(services)
-    totals["hours"] = int(
-        await db.fetch_val(
-            "SELECT COALESCE(SUM(minutes), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
+async def _cards(db: Database, together: Together, period: Period, today: date) -> dict[str, Any]:
+    """The six cards' figures by scanning entries and services, one query per figure and per month."""
+    revenue, previous, active_revenue, mrr, active, new, *trend = await together(
+        _revenue(db, together, EVERYONE, period.start, period.end),
+        _revenue(db, together, EVERYONE, period.previous().start, period.previous().end),
+        _revenue(db, together, ACTIVE, period.start, period.end),
+        db.fetch_one(_MRR.format(who=EVERYONE), today=today),
+        db.fetch_val("SELECT count(*) FROM clients WHERE status = 'active'"),
+        db.fetch_val(
+            "SELECT count(*) FROM clients WHERE created_at::date BETWEEN :start AND :end",
             start=period.start,
             end=period.end,
-        )
+        ),
+        *(
+            _revenue(db, together, EVERYONE, month.first_day, month.last_day)
+            for month in trailing_months(Month.of(period.end), 12)
+        ),
     )
-    totals["mrr"] = int(await db.fetch_val(_MRR.replace("client_id = :client AND ", ""), today=today))
-    totals["active"] = int(await db.fetch_val("SELECT count(*) FROM clients WHERE status = 'active'"))
-    trend = 0
-    for month in trailing_months(Month.of(period.end), 12):
-        trend += int(
-            await db.fetch_val(
-                "SELECT COALESCE(SUM(amount_cents), 0) FROM timesheet_entries WHERE work_date BETWEEN :start AND :end",
-                start=month.first_day,
-                end=month.last_day,
-            )
-        )
-    totals["trend"] = trend
-    return totals
+    return {
+        "revenue": revenue.cents,
+        "previous": previous.cents,
+        "mrr": int(mrr["cents"]),
+        "paying": int(mrr["paying"]),
+        "active": int(active),
+        "new": int(new),
+        "billable_minutes": revenue.billable_minutes,
+        "minutes": revenue.minutes,
+        "average": int((Decimal(active_revenue.cents) / active).quantize(0, ROUND_HALF_UP)) if active else None,
+        "trend": [month.cents for month in trend],
+    }
+
+
+async def _dashboard(db: Database, together: Together, today: date) -> str:
+    """The dashboard's page: its cards and first 50 rows, each figure its own query."""
+    period = named_period("this_month", today)
+    page = await _first_page(db, period, today)
+    cards, *rows = await together(
+        _cards(db, together, period, today), *(_row(db, cid, name, period, today) for cid, name in page)
+    )
+    return _html(cards, rows)
 
 
 async def _first_page(db: Database, period: Period, today: date) -> list[tuple[int, str]]:
@@ -126,7 +181,7 @@ async def _first_page(db: Database, period: Period, today: date) -> list[tuple[i
     return [(c.id, c.name) for c in page.clients]
 
 
-def _html(cards: dict[str, int], rows: list[RowFigures]) -> str:
+def _html(cards: dict[str, Any], rows: list[RowFigures]) -> str:
     body = "".join(
         f"<tr><th>{r.name}</th><td>{r.revenue_cents}</td><td>{r.mrr_cents}</td><td>{r.minutes}</td>"
         f"<td>{','.join(map(str, r.sparkline))}</td></tr>"
@@ -135,42 +190,43 @@ def _html(cards: dict[str, int], rows: list[RowFigures]) -> str:
     return f"<!doctype html><title>Dashboard</title><pre>{cards}</pre><table>{body}</table>"
 
 
-def database(settings: Settings) -> Database:
-    """The baselines' connections: the app's database and pool size, with PostgreSQL's default plan caching."""
+def databases(settings: Settings) -> dict[str, Database]:
+    """The baselines' connections to each database (see INDEXES), with the app's pool size and
+    PostgreSQL's default plan caching. Without a "before" copy configured, both are the app's."""
     assert settings.database_url
-    return Database(
-        settings.database_url,
-        min_size=settings.pool_min,
-        max_size=settings.pool_max,
-        timezone=settings.timezone,
-        custom_plans=False,
-    )
+    urls = {"before": settings.bench_before_database_url or settings.database_url, "same": settings.database_url}
+    return {
+        indexes: Database(
+            urls[indexes],
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            timezone=settings.timezone,
+            custom_plans=False,
+        )
+        for indexes in INDEXES
+    }
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.baseline_db
-    return db
+def _db(request: Request) -> tuple[str, Database]:
+    """The database `?indexes=` names (default: before)."""
+    indexes = request.query_params.get("indexes", "before")
+    if indexes not in INDEXES:
+        raise HTTPException(400, f"indexes: one of {', '.join(INDEXES)}")
+    dbs: dict[str, Database] = request.app.state.baseline_dbs
+    return indexes, dbs[indexes]
 
 
 async def naive(request: Request) -> Response:
-    db, today = _db(request), AppState.of(request).today()
-    period = named_period("this_month", today)
-    cards = await _cards(db, period, today)
-    rows = [await _row(db, cid, name, period, today) for cid, name in await _first_page(db, period, today)]
-    return HTMLResponse(_html(cards, rows))
+    (_, db), today = _db(request), AppState.of(request).today()
+    return HTMLResponse(await _dashboard(db, in_turn, today))
 
 
 async def gather(request: Request) -> Response:
-    db, today = _db(request), AppState.of(request).today()
-    period = named_period("this_month", today)
-    key = f"{today}:{period.key()}"
+    (indexes, db), today = _db(request), AppState.of(request).today()
+    key = f"{indexes}:{today}"
     cached: Any = await _gather_cache.get(key)
     if cached is None:
-        page = await _first_page(db, period, today)
-        cards, *rows = await asyncio.gather(
-            _cards(db, period, today), *(_row(db, cid, name, period, today) for cid, name in page)
-        )
-        cached = _html(cards, rows)  # type: ignore[arg-type]  # gather's results, in order
+        cached = await _dashboard(db, concurrently, today)
         await _gather_cache.set(key, cached, ttl=300)
     return HTMLResponse(cached)
 
@@ -187,7 +243,8 @@ async def clear_caches(request: Request) -> Response:
 async def query_count(request: Request) -> Response:
     """Queries this process has issued, background work included (a request's Server-Timing counts
     only its own)."""
-    return PlainTextResponse(str(AppState.of(request).db.queries + _db(request).queries))
+    dbs: dict[str, Database] = request.app.state.baseline_dbs
+    return PlainTextResponse(str(AppState.of(request).db.queries + sum(db.queries for db in dbs.values())))
 
 
 async def bare(request: Request) -> Response:

@@ -13,7 +13,15 @@ from xml.sax.saxutils import escape
 
 from web.db.seed import SIZES
 
-MODES = {"naive": "#c0392b", "gather": "#d68910", "billable": "#1e8449"}
+# mode: (colour, dash); the baselines on Billable's own indexes dashed (see web/bench/baselines.py).
+MODES = {
+    "naive": ("#c0392b", ""),
+    "gather": ("#d68910", ""),
+    "naive_same_indexes": ("#c0392b", "6 4"),
+    "gather_same_indexes": ("#d68910", "6 4"),
+    "billable": ("#1e8449", ""),
+}
+LABELS = {"naive_same_indexes": "naive, same indexes", "gather_same_indexes": "gather, same indexes"}
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 70, 120, 30, 50
 
@@ -24,6 +32,7 @@ def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
     points = {
         mode: [(SIZES[size].entries, float(results[size][mode]["cold_all_partials_ms"])) for size in sizes]
         for mode in MODES
+        if all(mode in results[size] for size in sizes)  # results saved before a mode existed lack it
     }
     times = [ms for line in points.values() for _, ms in line]
     x_low, x_high = _log_span([SIZES[size].entries for size in sizes])
@@ -51,15 +60,16 @@ def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#eee"/>')
         label = f"{size}: {_compact(SIZES[size].entries)} entries"
         parts.append(f'<text x="{tx:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>')
-    for mode, colour in MODES.items():
-        line = " ".join(f"{x(n):.1f},{y(ms):.1f}" for n, ms in points[mode])
-        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-        for n, ms in points[mode]:
+    for mode, line_points in points.items():
+        colour, dash = MODES[mode]
+        line = " ".join(f"{x(n):.1f},{y(ms):.1f}" for n, ms in line_points)
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.5"{dashed}/>')
+        for n, ms in line_points:
             parts.append(f'<circle cx="{x(n):.1f}" cy="{y(ms):.1f}" r="3.5" fill="{colour}"/>')
-        last_n, last_ms = points[mode][-1]
-        parts.append(
-            f'<text x="{x(last_n) + 10:.1f}" y="{y(last_ms) + 4:.1f}" fill="{colour}">{mode} {last_ms:,.0f} ms</text>'
-        )
+        last_n, last_ms = line_points[-1]
+        label = f"{LABELS.get(mode, mode)} {last_ms:,.0f} ms"
+        parts.append(f'<text x="{x(last_n) + 10:.1f}" y="{y(last_ms) + 4:.1f}" fill="{colour}">{escape(label)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -38,12 +38,13 @@ def with_database(url: str, name: str) -> str:
     return f"{scheme_host}/{name}" + (f"?{query}" if query else "")
 
 
-async def recreate_database(server_url: str, name: str) -> str:
-    """Drop and create database `name` on the server; return its URL. Used by tests and bench."""
+async def recreate_database(server_url: str, name: str, *, copy_of: str | None = None) -> str:
+    """Drop and create database `name` on the server, empty or as a copy of database `copy_of` (which
+    nobody may be connected to); return its URL. Used by tests and bench."""
     conn = await asyncpg.connect(_asyncpg_url(server_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{copy_of}"' if copy_of else ""))
     finally:
         await conn.close()
     return with_database(server_url, name)

@@ -1,0 +1,76 @@
+"""The benchmark's baselines compute the dashboard's figures, the same as the reference, on either
+database they are given."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from anyio.from_thread import BlockingPortal
+from starlette.testclient import TestClient
+
+from tests.reference import reference_mrr, reference_revenue
+from tests.support import DataBuilder, soup
+from web.db import Database
+from web.db.seed import SIZES, seed
+from web.periods import Month, named_period, trailing_months
+
+
+@pytest.mark.parametrize("path", ["/bench/naive", "/bench/gather?indexes=same", "/bench/gather?indexes=before"])
+def test_a_baseline_page_has_the_reference_figures(
+    path: str,
+    data: DataBuilder,
+    test_db: Database,
+    portal: BlockingPortal,
+    today: date,
+    open_app: Callable[..., AbstractContextManager[TestClient]],
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today, rng_seed=5))
+    services = data.rows("SELECT * FROM services")
+    entries = data.rows("SELECT client_id, work_date, minutes, billable, rate_cents FROM timesheet_entries")
+    names = {row["name"]: row["id"] for row in data.rows("SELECT id, name FROM clients")}
+    period = named_period("this_month", today)
+    revenue = reference_revenue(services, entries, period.start, period.end)
+    mrr = reference_mrr(services, today)
+    window = trailing_months(Month.of(today), 12)
+    by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
+
+    with open_app(bench_routes=True) as client:
+        response = client.get(path)
+    assert response.status_code == 200
+    page = soup(response.text)
+    clients = data.rows("SELECT id, status, created_at::date AS created FROM clients")
+    active = [c["id"] for c in clients if c["status"] == "active"]
+    in_period = [e for e in entries if period.start <= e["work_date"] <= period.end]
+    previous = period.previous()
+    assert ast.literal_eval(page.pre.text) == {
+        "revenue": sum(revenue.values()),
+        "previous": sum(reference_revenue(services, entries, previous.start, previous.end).values()),
+        "mrr": sum(mrr.values()),
+        "paying": len(mrr),
+        "active": len(active),
+        "new": sum(period.start <= c["created"] <= period.end for c in clients),
+        "billable_minutes": sum(e["minutes"] for e in in_period if e["billable"]),
+        "minutes": sum(e["minutes"] for e in in_period),
+        "average": int((Decimal(sum(revenue.get(c, 0) for c in active)) / len(active)).quantize(0, ROUND_HALF_UP)),
+        "trend": [sum(month.values()) for month in by_month],
+    }
+    rows = page.select("tr")
+    assert len(rows) == min(50, len(names))
+    for row in rows:
+        client_id = names[row.th.text]
+        row_revenue, row_mrr, _minutes, sparkline = (td.text for td in row.select("td"))
+        assert int(row_revenue) == revenue.get(client_id, 0), row.th.text
+        assert int(row_mrr) == mrr.get(client_id, 0), row.th.text
+        assert [int(cents) for cents in sparkline.split(",")] == [month.get(client_id, 0) for month in by_month]
+
+
+def test_an_unknown_database_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
+    with open_app(bench_routes=True) as client:
+        response = client.get("/bench/naive?indexes=other")
+    assert response.status_code == 400
+    assert "indexes: one of before, same" in response.text
