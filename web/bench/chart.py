@@ -22,8 +22,8 @@ MODES = {
     "billable": ("#1e8449", ""),
 }
 LABELS = {"naive_same_indexes": "naive, same indexes", "gather_same_indexes": "gather, same indexes"}
-WIDTH, HEIGHT = 640, 360
-LEFT, RIGHT, TOP, BOTTOM = 70, 120, 30, 50
+WIDTH, HEIGHT = 700, 360
+LEFT, RIGHT, TOP, BOTTOM = 70, 180, 30, 50
 
 
 def cold_vs_size_svg(results: Mapping[str, Mapping[str, Any]]) -> str:
