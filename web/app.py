@@ -190,14 +190,14 @@ def create_app(
     )
 
     # The benchmark's baselines query through connections of their own (see web/bench/baselines.py).
-    baseline_dbs = baselines.databases(settings) if settings.bench_routes else {}
+    bench_baselines = baselines.Baselines.from_settings(settings) if settings.bench_routes else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher = warming = None
         await db.connect()
-        for baseline_db in baseline_dbs.values():
-            await baseline_db.connect()
+        if bench_baselines is not None:
+            await bench_baselines.connect()
         try:
             todo = await pending(db)
             if todo:
@@ -213,8 +213,8 @@ def create_app(
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()
-            for baseline_db in baseline_dbs.values():
-                await baseline_db.disconnect()
+            if bench_baselines is not None:
+                await bench_baselines.disconnect()
             await cache.close()
 
     app = Starlette(
@@ -236,5 +236,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.billable = state
-    app.state.baseline_dbs = baseline_dbs
+    app.state.baselines = bench_baselines
     return app

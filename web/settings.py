@@ -60,7 +60,7 @@ class Settings:
     bench_before_database_url: str = _setting(
         "BILLABLE_BENCH_BEFORE_URL",
         "",
-        "The baselines' copy of the data on a first version's indexes (set by `billable bench`).",
+        "The baselines' copy of the data without Billable's card index (set by `billable bench`).",
     )
 
     @property

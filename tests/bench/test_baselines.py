@@ -39,7 +39,8 @@ def test_a_baseline_page_has_the_reference_figures(
     window = trailing_months(Month.of(today), 12)
     by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
 
-    with open_app(bench_routes=True) as client:
+    # The test's database stands in for the copy: these figures are the same on either.
+    with open_app(bench_routes=True, bench_before_database_url=test_db.url) as client:
         response = client.get(path)
     assert response.status_code == 200
     page = soup(response.text)
@@ -63,14 +64,20 @@ def test_a_baseline_page_has_the_reference_figures(
     assert len(rows) == min(50, len(names))
     for row in rows:
         client_id = names[row.th.text]
-        row_revenue, row_mrr, _minutes, sparkline = (td.text for td in row.select("td"))
+        row_revenue, row_mrr, billable_minutes, minutes, sparkline = (td.text for td in row.select("td"))
         assert int(row_revenue) == revenue.get(client_id, 0), row.th.text
         assert int(row_mrr) == mrr.get(client_id, 0), row.th.text
+        own = [e for e in in_period if e["client_id"] == client_id]
+        assert int(billable_minutes) == sum(e["minutes"] for e in own if e["billable"]), row.th.text
+        assert int(minutes) == sum(e["minutes"] for e in own), row.th.text
         assert [int(cents) for cents in sparkline.split(",")] == [month.get(client_id, 0) for month in by_month]
 
 
 def test_an_unknown_database_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
     with open_app(bench_routes=True) as client:
-        response = client.get("/bench/naive?indexes=other")
-    assert response.status_code == 400
-    assert "indexes: one of before, same" in response.text
+        unknown = client.get("/bench/naive?indexes=other")
+        no_copy = client.get("/bench/gather")  # "before" without a copy configured
+        same = client.get("/bench/gather?indexes=same")
+    assert unknown.status_code == 400 and "indexes: one of before, same" in unknown.text
+    assert no_copy.status_code == 503 and "BILLABLE_BENCH_BEFORE_URL" in no_copy.text
+    assert same.status_code == 200

@@ -11,8 +11,9 @@ through connections with PostgreSQL's default settings (the app's own plan every
 parameters, which would cost the 2,000 queries of a naive page their cached plans).
 
 Each runs on two databases holding the same data (`?indexes=` picks one):
-  before — a copy on a first version's indexes (`billable bench` makes it: see BEFORE_DROPS): the
-           baselines as the issue describes them, their card figures scanning the entries;
+  before — a copy without the index Billable added for its cards (`billable bench` makes it: see
+           BEFORE_DROPS), so that the card figures scan the entries: our reading of the issue's
+           baselines;
   same   — Billable's own database, with every index Billable added for its figures.
 These routes exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -43,13 +44,49 @@ from web.state import AppState
 ROWS = 50
 
 # What the "before" copy lacks: the index of everyone's entries in a period, which Billable added for
-# its cards (migration 0002) and without which a first version's card figures scan the entries (the
-# issue's reference: "card figures by scanning entries", 1.7 s of database time on dataset m). The
-# index of one client's entries stays, though Billable added it too: the baselines query client by
-# client, and without it each of their 2,000 queries would scan the table (minutes per page).
+# its cards (migration 0002) and without which the card figures scan the entries (the issue's
+# reference: "card figures by scanning entries", 1.7 s of database time on dataset m). Every other
+# index stays, the covering index of one client's entries too, though Billable added it as well:
+# the baselines query client by client, and without it each of their 2,000 queries would scan the
+# table (minutes per page).
 BEFORE_DROPS = ("timesheet_entries_date_idx",)
 INDEXES = ("before", "same")
-_gather_cache = Cache(Cache.MEMORY, namespace="bench-gather")
+
+
+@dataclass
+class Baselines:
+    """What the baseline routes use, one per app: their databases (by INDEXES; "before" only when a
+    copy is configured) and gather's cache."""
+
+    dbs: dict[str, Database]
+    gather_cache: Any = field(default_factory=lambda: Cache(Cache.MEMORY))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Baselines:
+        """Connections with the app's pool size and PostgreSQL's default plan caching."""
+        assert settings.database_url
+        urls = {"before": settings.bench_before_database_url, "same": settings.database_url}
+        return cls(
+            {
+                indexes: Database(
+                    url,
+                    min_size=settings.pool_min,
+                    max_size=settings.pool_max,
+                    timezone=settings.timezone,
+                    custom_plans=False,
+                )
+                for indexes, url in urls.items()
+                if url
+            }
+        )
+
+    async def connect(self) -> None:
+        for db in self.dbs.values():
+            await db.connect()
+
+    async def disconnect(self) -> None:
+        for db in self.dbs.values():
+            await db.disconnect()
 
 
 @dataclass(frozen=True)
@@ -57,6 +94,7 @@ class RowFigures:
     name: str
     revenue_cents: int
     mrr_cents: int
+    billable_minutes: int
     minutes: int
     sparkline: list[int]
 
@@ -129,7 +167,8 @@ async def _row(db: Database, client_id: int, name: str, period: Period, today: d
             for month in trailing_months(Month.of(period.end), 12)
         ),
     )
-    return RowFigures(name, revenue.cents, int(mrr["cents"]), revenue.minutes, [month.cents for month in months])
+    spark = [month.cents for month in months]
+    return RowFigures(name, revenue.cents, int(mrr["cents"]), revenue.billable_minutes, revenue.minutes, spark)
 
 
 async def _cards(db: Database, together: Together, period: Period, today: date) -> dict[str, Any]:
@@ -183,28 +222,17 @@ async def _first_page(db: Database, period: Period, today: date) -> list[tuple[i
 
 def _html(cards: dict[str, Any], rows: list[RowFigures]) -> str:
     body = "".join(
-        f"<tr><th>{r.name}</th><td>{r.revenue_cents}</td><td>{r.mrr_cents}</td><td>{r.minutes}</td>"
+        f"<tr><th>{r.name}</th><td>{r.revenue_cents}</td><td>{r.mrr_cents}</td>"
+        f"<td>{r.billable_minutes}</td><td>{r.minutes}</td>"
         f"<td>{','.join(map(str, r.sparkline))}</td></tr>"
         for r in rows
     )
     return f"<!doctype html><title>Dashboard</title><pre>{cards}</pre><table>{body}</table>"
 
 
-def databases(settings: Settings) -> dict[str, Database]:
-    """The baselines' connections to each database (see INDEXES), with the app's pool size and
-    PostgreSQL's default plan caching. Without a "before" copy configured, both are the app's."""
-    assert settings.database_url
-    urls = {"before": settings.bench_before_database_url or settings.database_url, "same": settings.database_url}
-    return {
-        indexes: Database(
-            urls[indexes],
-            min_size=settings.pool_min,
-            max_size=settings.pool_max,
-            timezone=settings.timezone,
-            custom_plans=False,
-        )
-        for indexes in INDEXES
-    }
+def _baselines(request: Request) -> Baselines:
+    baselines: Baselines = request.app.state.baselines
+    return baselines
 
 
 def _db(request: Request) -> tuple[str, Database]:
@@ -212,8 +240,10 @@ def _db(request: Request) -> tuple[str, Database]:
     indexes = request.query_params.get("indexes", "before")
     if indexes not in INDEXES:
         raise HTTPException(400, f"indexes: one of {', '.join(INDEXES)}")
-    dbs: dict[str, Database] = request.app.state.baseline_dbs
-    return indexes, dbs[indexes]
+    db = _baselines(request).dbs.get(indexes)
+    if db is None:
+        raise HTTPException(503, "No copy of the data for the baselines: BILLABLE_BENCH_BEFORE_URL is unset.")
+    return indexes, db
 
 
 async def naive(request: Request) -> Response:
@@ -223,11 +253,11 @@ async def naive(request: Request) -> Response:
 
 async def gather(request: Request) -> Response:
     (indexes, db), today = _db(request), AppState.of(request).today()
-    key = f"{indexes}:{today}"
-    cached: Any = await _gather_cache.get(key)
+    key, cache = f"{indexes}:{today}", _baselines(request).gather_cache
+    cached: Any = await cache.get(key)
     if cached is None:
         cached = await _dashboard(db, concurrently, today)
-        await _gather_cache.set(key, cached, ttl=300)
+        await cache.set(key, cached, ttl=300)
     return HTMLResponse(cached)
 
 
@@ -236,15 +266,15 @@ async def clear_caches(request: Request) -> Response:
     state = AppState.of(request)
     await state.registry.clear()
     state.memo.clear()
-    await _gather_cache.clear()
+    await _baselines(request).gather_cache.clear()
     return HTMLResponse("cleared")
 
 
 async def query_count(request: Request) -> Response:
     """Queries this process has issued, background work included (a request's Server-Timing counts
     only its own)."""
-    dbs: dict[str, Database] = request.app.state.baseline_dbs
-    return PlainTextResponse(str(AppState.of(request).db.queries + sum(db.queries for db in dbs.values())))
+    baseline_queries = sum(db.queries for db in _baselines(request).dbs.values())
+    return PlainTextResponse(str(AppState.of(request).db.queries + baseline_queries))
 
 
 async def bare(request: Request) -> Response:

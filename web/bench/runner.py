@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx2
 import psutil
 import uvloop
@@ -41,8 +42,11 @@ from web.settings import Settings
 BENCH_EMAIL = "bench@billable.test"
 BENCH_PASSWORD = secrets.token_urlsafe(12)
 CONNECTIONS = 6  # what a browser opens per host
-# The baselines, each on the issue's "before" (a first version's indexes) and on Billable's own
-# indexes: see web/bench/baselines.py. "naive" and "gather" are the issue's.
+# Raised whenever what the modes measure changes (2: the baselines on the copy), so that results
+# saved by an older benchmark are not drawn beside new ones.
+METHOD = 2
+# The baselines, each on the copy without Billable's card index (our reading of the issue's: "naive"
+# and "gather") and on Billable's own database: see web/bench/baselines.py.
 BASELINES = {
     "naive": "/bench/naive",
     "gather": "/bench/gather",
@@ -50,12 +54,11 @@ BASELINES = {
     "gather_same_indexes": "/bench/gather?indexes=same",
 }
 # Modes that keep nothing between requests: a warm pass is the cold one's work again, measured in the
-# first pass only (on dataset l, naive on the first version's indexes takes 10 s a page here).
+# first pass only.
 UNCACHED = {"naive", "naive_same_indexes"}
-# A mode whose page takes seconds (naive on the first version's indexes: 21 s on dataset l here) is
-# measured in the odd passes only: its passes differ by a few per cent, and five of them would take
-# the run on l past ten minutes.
-SLOW_PAGE_MS = 3000
+# The baselines on the copy take seconds a page (naive 17-21 s on dataset l here): they are measured
+# in the odd passes only, a median of three; five would take the run on l past ten minutes.
+ODD_PASSES_ONLY = {"naive", "gather"}
 # Billable's passes take a tenth of a second and vary by up to 2x from one to the next (l: 84-169 ms
 # in one run): three cold-then-warm pairs per pass make its medians of 15, stable enough to compare
 # sizes (the s -> l target), for a second more per run.
@@ -118,6 +121,7 @@ def run(
         "total_seconds": time.monotonic() - started,
         "at": datetime.now().isoformat(timespec="seconds"),
         "rows": 50,
+        "method": METHOD,
     }
     _print_table(results, config.out)
     if json_path:
@@ -129,6 +133,8 @@ def run(
     (saved / f"{config.size}.json").write_text(json.dumps(results, indent=2))
     if chart_path:
         by_size = {f.stem: json.loads(f.read_text()) for f in saved.glob("*.json") if f.stem in SIZES}
+        # Only results measured the same way share a chart: "naive" meant another baseline before.
+        by_size = {size: r for size, r in by_size.items() if r.get("meta", {}).get("method") == METHOD}
         chart_path.write_text(cold_vs_size_svg(by_size))
         config.out(f"wrote {chart_path} (sizes {', '.join(sorted(by_size, key=lambda k: SIZES[k].entries))})")
     return results
@@ -159,17 +165,26 @@ async def _prepare_database(config: BenchConfig, settings: Settings, server_url:
 
 
 async def _prepare_before_copy(config: BenchConfig, server_url: str) -> str:
-    """The baselines' copy of the data on a first version's indexes (see baselines.BEFORE_DROPS),
-    made again whenever it no longer holds what the bench database holds."""
+    """The baselines' copy of the data without Billable's card index (see baselines.BEFORE_DROPS),
+    made again unless it holds what the bench database holds, without those indexes."""
     source = f"billable_bench_{config.size}"
     name = f"{source}_before"
     url, before_url = with_database(server_url, source), with_database(server_url, name)
     if await database_exists(server_url, name):
         async with Database(url, min_size=1, max_size=1) as db, Database(before_url, min_size=1, max_size=1) as copy:
-            if await _data_stamp(db) == await _data_stamp(copy):
+            dropped = await copy.fetch_val(
+                "SELECT count(*) FROM pg_indexes WHERE indexname = ANY(:names)", names=list(baselines.BEFORE_DROPS)
+            )
+            if dropped == 0 and await _data_stamp(db) == await _data_stamp(copy):
                 return before_url
     config.out(f"bench: copying the data for the baselines ({name}, without {', '.join(baselines.BEFORE_DROPS)})…")
-    await recreate_database(server_url, name, copy_of=source)
+    try:
+        await recreate_database(server_url, name, copy_of=source)
+    except asyncpg.ObjectInUseError:
+        raise RuntimeError(
+            f"could not copy {source}: another session is connected to it (a `billable serve` on it?); "
+            "stop it and run the benchmark again"
+        ) from None
     async with Database(before_url, min_size=1, max_size=1) as copy:
         for index in baselines.BEFORE_DROPS:
             await copy.execute(f"DROP INDEX {index}")
@@ -177,12 +192,14 @@ async def _prepare_before_copy(config: BenchConfig, server_url: str) -> str:
 
 
 async def _data_stamp(db: Database) -> tuple[int, ...]:
-    """Enough to tell two copies of a seeded dataset apart (every seed renumbers from 1), and two
-    schemas (a migration since the copy was made)."""
+    """Enough to tell two copies of a seeded dataset apart (counts, the last ids, and from the monthly
+    rollup the amounts and the last month, which move when a seed on another day shifts the dates),
+    and two schemas (a migration since the copy was made)."""
     row = await db.fetch_one(
         "SELECT (SELECT count(*) FROM clients) AS clients, (SELECT max(id) FROM services) AS services,"
-        " (SELECT max(id) FROM timesheet_entries) AS entries, (SELECT sum(minutes) FROM client_month_entries) AS m,"
-        " (SELECT count(*) FROM schema_migrations) AS migrations"
+        " (SELECT max(id) FROM timesheet_entries) AS entries, (SELECT count(*) FROM schema_migrations) AS migrations,"
+        " sum(amount_cents) AS cents, sum(minutes) AS minutes, max(month) - DATE '2000-01-01' AS last_month"
+        " FROM client_month_entries"
     )
     assert row is not None
     return tuple(int(value or 0) for value in row.values())
@@ -250,7 +267,7 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
             config.out(f"bench: pass {number} of {config.passes} ({', '.join(measures)}; cold, then warm)")
             for mode, measure in measures.items():
                 run = runs[mode]
-                if number % 2 == 0 and run.colds and run.colds[0]["all_ms"] > SLOW_PAGE_MS:
+                if number % 2 == 0 and mode in ODD_PASSES_ONLY:
                     continue
                 for _ in range(REPEATS.get(mode, 1)):
                     await _clear(server.base, headers)
@@ -272,6 +289,8 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
                 "peak_rss_mb": round(run.peak_rss, 1),
                 "cold_passes_ms": [c["all_ms"] for c in run.colds],
             }
+            if "db_ms" in cold:
+                modes[mode]["cold_db_ms"] = cold["db_ms"]
             figures = modes[mode]
             config.out(
                 f"bench: {mode}: cold {figures['cold_all_partials_ms']:.1f} ms (median of {len(run.colds)}), "
@@ -352,7 +371,10 @@ def _checked(reply: Reply, path: str) -> Reply:
 def _one_page(path: str) -> Callable[[Pool], Awaitable[dict[str, Any]]]:
     async def measure(pool: Pool) -> dict[str, Any]:
         reply = _checked(await pool.get(path), path)
-        return {"ttfb_ms": round(reply.ttfb_ms, 2), "all_ms": round(reply.total_ms, 2)}
+        # The database time of its queries (for gather, overlapping ones add up), from Server-Timing.
+        db = re.search(r"\bdb;dur=([\d.]+)", reply.headers.get("server-timing", ""))
+        db_ms = float(db.group(1)) if db else -1.0
+        return {"ttfb_ms": round(reply.ttfb_ms, 2), "all_ms": round(reply.total_ms, 2), "db_ms": db_ms}
 
     return measure
 
@@ -464,6 +486,10 @@ def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
     out(
         f"  (with the baselines on Billable's own indexes: {b['speedup_cold_vs_naive_same_indexes']}x and "
         f"{b['speedup_cold_vs_gather_same_indexes']}x)"
+    )
+    out(
+        f"naive's database time: {results['naive']['cold_db_ms']:.0f} ms "
+        f"({results['naive_same_indexes']['cold_db_ms']:.0f} ms on Billable's own indexes)"
     )
     out(
         f"throughput: bare {b['rps_bare']} rps; shell {b['shell_rps_vs_bare']:.0%} of it, "
