@@ -57,10 +57,10 @@ class Settings:
     bench_routes: bool = _setting(
         "BILLABLE_BENCH_ROUTES", False, "Serve the benchmark's baselines under /bench (set by `billable bench`)."
     )
-    bench_before_database_url: str = _setting(
-        "BILLABLE_BENCH_BEFORE_URL",
+    bench_plain_database_url: str = _setting(
+        "BILLABLE_BENCH_PLAIN_URL",
         "",
-        "The baselines' copy of the data without Billable's card index (set by `billable bench`).",
+        "The baselines' copy of the data with plain indexes (set by `billable bench`).",
     )
 
     @property

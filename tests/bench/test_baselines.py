@@ -20,7 +20,7 @@ from web.db.seed import SIZES, seed
 from web.periods import Month, named_period, trailing_months
 
 
-@pytest.mark.parametrize("path", ["/bench/naive", "/bench/gather?indexes=same", "/bench/gather?indexes=before"])
+@pytest.mark.parametrize("path", ["/bench/naive", "/bench/gather", "/bench/naive?indexes=plain"])
 def test_a_baseline_page_has_the_reference_figures(
     path: str,
     data: DataBuilder,
@@ -39,8 +39,8 @@ def test_a_baseline_page_has_the_reference_figures(
     window = trailing_months(Month.of(today), 12)
     by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
 
-    # The test's database stands in for the copy: these figures are the same on either.
-    with open_app(bench_routes=True, bench_before_database_url=test_db.url) as client:
+    # The test's database stands in for the copy: the figures are the same on either.
+    with open_app(bench_routes=True, bench_plain_database_url=test_db.url) as client:
         response = client.get(path)
     assert response.status_code == 200
     page = soup(response.text)
@@ -76,8 +76,8 @@ def test_a_baseline_page_has_the_reference_figures(
 def test_an_unknown_database_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
     with open_app(bench_routes=True) as client:
         unknown = client.get("/bench/naive?indexes=other")
-        no_copy = client.get("/bench/gather")  # "before" without a copy configured
+        no_copy = client.get("/bench/gather?indexes=plain")  # without a copy configured
         same = client.get("/bench/gather?indexes=same")
-    assert unknown.status_code == 400 and "indexes: one of before, same" in unknown.text
-    assert no_copy.status_code == 503 and "BILLABLE_BENCH_BEFORE_URL" in no_copy.text
+    assert unknown.status_code == 400 and "indexes: one of same, plain" in unknown.text
+    assert no_copy.status_code == 503 and "BILLABLE_BENCH_PLAIN_URL" in no_copy.text
     assert same.status_code == 200

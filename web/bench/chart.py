@@ -13,15 +13,15 @@ from xml.sax.saxutils import escape
 
 from web.db.seed import SIZES
 
-# mode: (colour, dash); the baselines on Billable's own indexes dashed (see web/bench/baselines.py).
+# mode: (colour, dash); the baselines on plain indexes dashed (see web/bench/baselines.py).
 MODES = {
     "naive": ("#c0392b", ""),
     "gather": ("#d68910", ""),
-    "naive_same_indexes": ("#c0392b", "6 4"),
-    "gather_same_indexes": ("#d68910", "6 4"),
+    "naive_plain_indexes": ("#c0392b", "6 4"),
+    "gather_plain_indexes": ("#d68910", "6 4"),
     "billable": ("#1e8449", ""),
 }
-LABELS = {"naive_same_indexes": "naive, same indexes", "gather_same_indexes": "gather, same indexes"}
+LABELS = {"naive_plain_indexes": "naive, plain indexes", "gather_plain_indexes": "gather, plain indexes"}
 WIDTH, HEIGHT = 700, 360
 LEFT, RIGHT, TOP, BOTTOM = 70, 180, 30, 50
 
