@@ -20,7 +20,9 @@ from web.db.seed import SIZES, seed
 from web.periods import Month, named_period, trailing_months
 
 
-@pytest.mark.parametrize("path", ["/bench/naive", "/bench/gather", "/bench/naive?indexes=plain"])
+@pytest.mark.parametrize(
+    "path", ["/bench/naive", "/bench/gather", "/bench/naive?indexes=plain", "/bench/gather?indexes=plain"]
+)
 def test_a_baseline_page_has_the_reference_figures(
     path: str,
     data: DataBuilder,

@@ -15,7 +15,7 @@ Each runs on two databases holding the same data (`?indexes=` picks one):
           and the comparison the benchmark's headline ratios make);
   plain — a copy whose entries have only the indexes a first version's schema would: the primary
           key and a plain index on client_id, the one foreign key the baselines look up by
-          (`billable bench` makes it: see PLAIN_INDEX). Their card figures then scan the entries,
+          (`billable bench` makes it: see PLAIN_INDEX_NAME). Their card figures then scan the entries,
           as the issue's reference dashboard does ("card figures by scanning entries").
 These routes exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
@@ -50,7 +50,8 @@ ROWS = 50
 # PostgreSQL 18 skip-scans any index with work_date second for the cards' date ranges, which is why
 # none stays (dropping only Billable's date index made naive 4x slower on PostgreSQL 15, and on 18
 # no slower than on Billable's own database).
-PLAIN_INDEX = "CREATE INDEX timesheet_entries_client_idx ON timesheet_entries (client_id)"
+PLAIN_INDEX_NAME = "timesheet_entries_client_idx"
+PLAIN_INDEX = f"CREATE INDEX {PLAIN_INDEX_NAME} ON timesheet_entries (client_id)"
 INDEXES = ("same", "plain")
 
 

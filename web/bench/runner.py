@@ -42,9 +42,10 @@ from web.settings import Settings
 BENCH_EMAIL = "bench@billable.test"
 BENCH_PASSWORD = secrets.token_urlsafe(12)
 CONNECTIONS = 6  # what a browser opens per host
-# Raised whenever what the modes measure changes (2: the baselines' six cards), so that results
+# Raised whenever what the modes measure changes (3: the baselines compute the six cards' figures,
+# "naive" and "gather" on the app's database, the plain-index copy beside them), so that results
 # saved by an older benchmark are not drawn beside new ones.
-METHOD = 2
+METHOD = 3
 # The baselines, each on Billable's own database (the headline) and on the copy with plain indexes:
 # see web/bench/baselines.py.
 BASELINES = {
@@ -56,8 +57,9 @@ BASELINES = {
 # Modes that keep nothing between requests: a warm pass is the cold one's work again, measured in the
 # first pass only.
 UNCACHED = {"naive", "naive_plain_indexes"}
-# The baselines on the copy take seconds a page (naive 17-21 s on dataset l here): they are measured
-# in the odd passes only, a median of three; five would take the run on l past ten minutes.
+# The baselines on the copy take seconds a page (naive 21-22 s on dataset l here): they are measured
+# in the odd passes only, a median of three (their passes differ by a few per cent), which keeps a
+# run on l from nothing near 400 s here; five would add about 70 s.
 ODD_PASSES_ONLY = {"naive_plain_indexes", "gather_plain_indexes"}
 # Billable's passes take a tenth of a second and vary by up to 2x from one to the next (l: 84-169 ms
 # in one run): three cold-then-warm pairs per pass make its medians of 15, stable enough to compare
@@ -105,7 +107,7 @@ def run(
 ) -> dict[str, Any]:
     started = time.monotonic()
     server_url = settings.database_url or start_embedded(settings.data_dir)
-    url, seeded_s = asyncio.run(_prepare_database(config, settings, server_url))
+    url, seeded_s, postgres = asyncio.run(_prepare_database(config, settings, server_url))
     plain_url = asyncio.run(_prepare_plain_copy(config, server_url))
     server = _start_server(url, plain_url)
     try:
@@ -122,6 +124,7 @@ def run(
         "at": datetime.now().isoformat(timespec="seconds"),
         "rows": 50,
         "method": METHOD,
+        "postgres": postgres,
     }
     _print_table(results, config.out)
     if json_path:
@@ -133,14 +136,18 @@ def run(
     (saved / f"{config.size}.json").write_text(json.dumps(results, indent=2))
     if chart_path:
         by_size = {f.stem: json.loads(f.read_text()) for f in saved.glob("*.json") if f.stem in SIZES}
-        # Only results measured the same way share a chart: "naive" meant another baseline before.
-        by_size = {size: r for size, r in by_size.items() if r.get("meta", {}).get("method") == METHOD}
+        # Only results measured the same way, on the same PostgreSQL, share a chart.
+        this_kind = {"method": METHOD, "postgres": postgres}
+        by_size = {
+            size: r for size, r in by_size.items() if {k: r.get("meta", {}).get(k) for k in this_kind} == this_kind
+        }
         chart_path.write_text(cold_vs_size_svg(by_size))
         config.out(f"wrote {chart_path} (sizes {', '.join(sorted(by_size, key=lambda k: SIZES[k].entries))})")
     return results
 
 
-async def _prepare_database(config: BenchConfig, settings: Settings, server_url: str) -> tuple[str, float]:
+async def _prepare_database(config: BenchConfig, settings: Settings, server_url: str) -> tuple[str, float, str]:
+    """The bench database, seeded; its URL, the seconds seeding took, and PostgreSQL's major version."""
     name = f"billable_bench_{config.size}"
     url = with_database(server_url, name)
     if not await database_exists(server_url, name):
@@ -161,7 +168,8 @@ async def _prepare_database(config: BenchConfig, settings: Settings, server_url:
         from web.queries.users import set_password
 
         await set_password(db, BENCH_EMAIL, BENCH_PASSWORD)
-    return url, seeded_s
+        postgres = str(await db.fetch_val("SELECT current_setting('server_version_num')::int / 10000"))
+    return url, seeded_s, postgres
 
 
 async def _prepare_plain_copy(config: BenchConfig, server_url: str) -> str:
@@ -172,7 +180,8 @@ async def _prepare_plain_copy(config: BenchConfig, server_url: str) -> str:
     url, plain_url = with_database(server_url, source), with_database(server_url, name)
     if await database_exists(server_url, name):
         async with Database(url, min_size=1, max_size=1) as db, Database(plain_url, min_size=1, max_size=1) as copy:
-            if await _entry_indexes(copy) == PLAIN_INDEXES and await _data_stamp(db) == await _data_stamp(copy):
+            plain = await _free_entry_indexes(copy) == {baselines.PLAIN_INDEX_NAME}
+            if plain and await _data_stamp(db) == await _data_stamp(copy):
                 return plain_url
     config.out(f"bench: copying the data for the baselines with plain indexes ({name})…")
     try:
@@ -183,18 +192,20 @@ async def _prepare_plain_copy(config: BenchConfig, server_url: str) -> str:
             "stop it and run the benchmark again"
         ) from None
     async with Database(plain_url, min_size=1, max_size=1) as copy:
-        for index in await _entry_indexes(copy) - {"timesheet_entries_pkey"}:
-            await copy.execute(f"DROP INDEX {index}")
+        for index in await _free_entry_indexes(copy):
+            await copy.execute(f'DROP INDEX "{index}"')
         await copy.execute(baselines.PLAIN_INDEX)
     return plain_url
 
 
-PLAIN_INDEXES = {"timesheet_entries_pkey", "timesheet_entries_client_idx"}
-
-
-async def _entry_indexes(db: Database) -> set[str]:
-    rows = await db.fetch_all("SELECT indexname FROM pg_indexes WHERE tablename = 'timesheet_entries'")
-    return {row["indexname"] for row in rows}
+async def _free_entry_indexes(db: Database) -> set[str]:
+    """The entries' indexes that no constraint (the primary key) rests on."""
+    rows = await db.fetch_all(
+        "SELECT i.indexrelid::regclass::text AS name FROM pg_index i"
+        " WHERE i.indrelid = 'timesheet_entries'::regclass"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+    )
+    return {row["name"] for row in rows}
 
 
 async def _data_stamp(db: Database) -> tuple[int, ...]:
@@ -295,7 +306,7 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
                 "peak_rss_mb": round(run.peak_rss, 1),
                 "cold_passes_ms": [c["all_ms"] for c in run.colds],
             }
-            if "db_ms" in cold:
+            if mode in UNCACHED:  # naive's queries run one at a time: their times are the database's
                 modes[mode]["cold_db_ms"] = cold["db_ms"]
             figures = modes[mode]
             config.out(
@@ -377,7 +388,7 @@ def _checked(reply: Reply, path: str) -> Reply:
 def _one_page(path: str) -> Callable[[Pool], Awaitable[dict[str, Any]]]:
     async def measure(pool: Pool) -> dict[str, Any]:
         reply = _checked(await pool.get(path), path)
-        # The database time of its queries (for gather, overlapping ones add up), from Server-Timing.
+        # The time spent in its queries, from Server-Timing (it includes any wait for a connection).
         db = re.search(r"\bdb;dur=([\d.]+)", reply.headers.get("server-timing", ""))
         db_ms = float(db.group(1)) if db else -1.0
         return {"ttfb_ms": round(reply.ttfb_ms, 2), "all_ms": round(reply.total_ms, 2), "db_ms": db_ms}
