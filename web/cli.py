@@ -98,8 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench",
         help="benchmark naive vs gather vs Billable on a seeded dataset",
-        description="Seed (or reuse) a dataset in database billable_bench_SIZE, start the app, and measure the "
-        "naive dashboard, the gather-and-cache fix and Billable side by side; print a table and ratios.",
+        description="Seed (or reuse) a dataset in database billable_bench_SIZE and a copy of it with plain "
+        "indexes in billable_bench_SIZE_plain, start the app, and measure the naive dashboard, the "
+        "gather-and-cache fix (on each database) and Billable side by side; print a table and ratios.",
     )
     bench.add_argument("--size", choices=list(SIZES), default="s", help="dataset size (default: s)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
