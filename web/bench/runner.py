@@ -107,8 +107,7 @@ def run(
 ) -> dict[str, Any]:
     started = time.monotonic()
     server_url = settings.database_url or start_embedded(settings.data_dir)
-    url, seeded_s, postgres = asyncio.run(_prepare_database(config, settings, server_url))
-    plain_url = asyncio.run(_prepare_plain_copy(config, server_url))
+    url, plain_url, seeded_s, postgres = asyncio.run(_prepare_databases(config, settings, server_url))
     server = _start_server(url, plain_url)
     try:
         # uvloop on the measuring side too: 50 simulated users must not wait for the client's own loop.
@@ -138,16 +137,24 @@ def run(
         by_size = {f.stem: json.loads(f.read_text()) for f in saved.glob("*.json") if f.stem in SIZES}
         # Only results measured the same way, on the same PostgreSQL, share a chart.
         this_kind = {"method": METHOD, "postgres": postgres}
-        by_size = {
-            size: r for size, r in by_size.items() if {k: r.get("meta", {}).get(k) for k in this_kind} == this_kind
-        }
+        by_size = {size: r for size, r in by_size.items() if r.get("meta", {}).items() >= this_kind.items()}
         chart_path.write_text(cold_vs_size_svg(by_size))
         config.out(f"wrote {chart_path} (sizes {', '.join(sorted(by_size, key=lambda k: SIZES[k].entries))})")
     return results
 
 
-async def _prepare_database(config: BenchConfig, settings: Settings, server_url: str) -> tuple[str, float, str]:
-    """The bench database, seeded; its URL, the seconds seeding took, and PostgreSQL's major version."""
+async def _prepare_databases(config: BenchConfig, settings: Settings, server_url: str) -> tuple[str, str, float, str]:
+    """The bench database and its plain-index copy: their URLs, the seconds seeding took, and
+    PostgreSQL's major version."""
+    url, seeded_s, postgres, stamp = await _prepare_database(config, settings, server_url)
+    return url, await _prepare_plain_copy(config, server_url, stamp), seeded_s, postgres
+
+
+async def _prepare_database(
+    config: BenchConfig, settings: Settings, server_url: str
+) -> tuple[str, float, str, tuple[int, ...]]:
+    """The bench database, seeded: its URL, the seconds seeding took, PostgreSQL's major version and
+    the data's stamp."""
     name = f"billable_bench_{config.size}"
     url = with_database(server_url, name)
     if not await database_exists(server_url, name):
@@ -169,19 +176,19 @@ async def _prepare_database(config: BenchConfig, settings: Settings, server_url:
 
         await set_password(db, BENCH_EMAIL, BENCH_PASSWORD)
         postgres = str(await db.fetch_val("SELECT current_setting('server_version_num')::int / 10000"))
-    return url, seeded_s, postgres
+        stamp = await _data_stamp(db)
+    return url, seeded_s, postgres, stamp
 
 
-async def _prepare_plain_copy(config: BenchConfig, server_url: str) -> str:
+async def _prepare_plain_copy(config: BenchConfig, server_url: str, stamp: tuple[int, ...]) -> str:
     """The baselines' copy of the data with plain indexes (see baselines.PLAIN_INDEX), made again
-    unless it holds what the bench database holds, with those indexes."""
+    unless it holds the data `stamp` describes, with those indexes."""
     source = f"billable_bench_{config.size}"
     name = f"{source}_plain"
-    url, plain_url = with_database(server_url, source), with_database(server_url, name)
+    plain_url = with_database(server_url, name)
     if await database_exists(server_url, name):
-        async with Database(url, min_size=1, max_size=1) as db, Database(plain_url, min_size=1, max_size=1) as copy:
-            plain = await _free_entry_indexes(copy) == {baselines.PLAIN_INDEX_NAME}
-            if plain and await _data_stamp(db) == await _data_stamp(copy):
+        async with Database(plain_url, min_size=1, max_size=1) as copy:
+            if await _free_entry_indexes(copy) == {baselines.PLAIN_INDEX_NAME} and await _data_stamp(copy) == stamp:
                 return plain_url
     config.out(f"bench: copying the data for the baselines with plain indexes ({name})…")
     try:
