@@ -110,6 +110,31 @@ def test_create_a_client(client: TestClient, data: DataBuilder) -> None:
     assert "Nova &lt;b&gt;Labs&lt;/b&gt;" in client.get(made.headers["location"]).text
 
 
+def test_create_errors_replace_the_form_alone(client: TestClient, data: DataBuilder) -> None:
+    """htmx swaps the answer into the form: a whole page there would nest the page in itself."""
+    bad = client.post("/clients", data={"name": "", "status": "lead"}, headers={"HX-Request": "true"})
+    assert bad.status_code == 422
+    fragment = soup(bad.text)
+    assert fragment.select_one("form#client-form") is not None
+    assert fragment.select_one("#client-error-name").text == "Name is required."
+    assert fragment.select("h1, header, nav") == []
+
+
+def test_a_disabled_manager_stays_until_changed(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    data.val("UPDATE users SET disabled = true WHERE id = :id", id=acme["manager"])
+    page = soup(client.get(f"/clients/{acme['client']}").text)
+    chosen = page.select_one("#client-manager option[selected]")
+    assert (chosen["value"], chosen.text) == (str(acme["manager"]), "Mia Manager (disabled)")
+    # Saving another field keeps them; a new client cannot be given them.
+    form = {"name": "Acme", "status": "paused", "manager_id": chosen["value"], "hourly_rate": "100", "version": "1"}
+    saved = client.post(f"/clients/{acme['client']}", data=form)
+    assert saved.status_code == 200
+    assert soup(saved.text).select_one("#client-manager option[selected]").text == "Mia Manager (disabled)"
+    assert data.val("SELECT account_manager_id FROM clients") == acme["manager"]
+    new = soup(client.get("/clients/new").text)
+    assert str(acme["manager"]) not in [o["value"] for o in new.select("#client-manager option")]
+
+
 def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
     form = {
         "name": "Acme Group",
@@ -122,6 +147,7 @@ def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict
     assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "client-changed"
     late = client.post(f"/clients/{acme['client']}", data={**form, "name": "Someone else's name"})
     assert late.status_code == 409
+    assert late.headers["HX-Trigger"] == "client-changed"  # the rest of the page shows theirs too
     assert "changed by someone else" in soup(late.text).select_one("[role=alert]").text
     assert soup(late.text).select_one("#client-name")["value"] == "Acme Group"
     assert data.rows("SELECT name, status, hourly_rate_cents, version FROM clients")[0] == {
@@ -217,6 +243,7 @@ def test_edit_a_service_and_its_bounds(client: TestClient, acme: dict[str, int],
         url, data={"name": "Late", "kind": "hourly", "price": "1", "start_date": "2025-01-01", "version": "1"}
     )
     assert late.status_code == 409 and "changed by someone else" in late.text
+    assert late.headers["HX-Trigger"] == "client-changed"
     assert data.val("SELECT name FROM services") == "Consulting"
 
 

@@ -17,7 +17,7 @@ from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
 from web.forms import MAX_RATE_CENTS, FormReader
-from web.htmx import CLIENT_CHANGED, redirect, trigger
+from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
@@ -71,7 +71,8 @@ async def client_page(request: Request) -> Response:
     placeholders = [state.registry.placeholder(p, params) for p in PARTIALS]
     form = history = None
     if viewer.role == "admin":
-        form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, await _managers(state), detail.version)
+        managers = await _managers(state, keep=detail.manager_id)
+        form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, managers, detail.version)
         history = history_lines(await clients.client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
     page = ClientPage(
@@ -99,16 +100,22 @@ async def create_client(request: Request) -> Response:
     parsed = _read_client(reader)
     form = ClientForm("/clients", reader.values, reader.errors, await _managers(state))
     if parsed is None:
-        return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
+        return _new_client_form(request, form)
     viewer = await current_user(request)
     assert viewer is not None
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             client_id = await clients.create_client(state.db, changes, parsed)
     except InvalidClient as exc:
-        form = replace(form, errors={exc.field: str(exc)})
-        return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
+        return _new_client_form(request, replace(form, errors={exc.field: str(exc)}))
     return redirect(request, f"/clients/{client_id}")
+
+
+def _new_client_form(request: Request, form: ClientForm) -> Response:
+    """The form again, with what was wrong: htmx swaps the form alone; without JavaScript, the page."""
+    if wants_fragment(request):
+        return _client_form(request, form, 422)
+    return render_page(request, "client-new.html", NewClientPage(form), status_code=422)
 
 
 async def update_client(request: Request) -> Response:
@@ -118,7 +125,7 @@ async def update_client(request: Request) -> Response:
     reader = FormReader(data)  # type: ignore[arg-type]
     parsed = _read_client(reader)
     version = reader.version()
-    managers = await _managers(state)
+    managers = await _managers(state, keep=parsed.manager_id if parsed else None)
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version)
     if parsed is None or version is None:
         return _client_form(request, form, 422)
@@ -133,9 +140,10 @@ async def update_client(request: Request) -> Response:
         current = await clients.client_detail(state.db, client_id)
         if current is None:
             return refusal(request, 404, str(exc))
-        return _client_form(
-            request, ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc), True), 409
-        )
+        managers = await _managers(state, keep=current.manager_id)
+        theirs = ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc), True)
+        # The rest of the page shows the client as it was too: it reloads, as after a save.
+        return trigger(_client_form(request, theirs, 409), CLIENT_CHANGED)
     saved = await clients.client_detail(state.db, client_id)
     assert saved is not None
     done = ClientForm(form.action, _values_of(saved), {}, managers, saved.version, "Saved.")
@@ -173,8 +181,11 @@ def _values_of(detail: ClientDetail) -> dict[str, str]:
     }
 
 
-async def _managers(state: AppState) -> list[Manager]:
-    return [Manager(u.id, u.name) for u in await staff_list(state.db)]
+async def _managers(state: AppState, keep: int | None = None) -> list[Manager]:
+    """Who can manage a client: the enabled staff, and `keep` (the client's manager) even once
+    disabled, so that saving the client's other fields does not drop them unasked."""
+    people = await staff_list(state.db, including=keep)
+    return [Manager(u.id, f"{u.name} (disabled)" if u.disabled else u.name) for u in people]
 
 
 # Section: services
@@ -241,7 +252,7 @@ async def save_service(request: Request) -> Response:
         if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
         shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc), True)
-        return _service_form(request, shown, 409)
+        return _service_form(request, shown, 409, changed=True)  # the services list shows theirs too
     blank = _new_service_form(client_id, state.today(), kind=parsed.kind, notice=f"Saved {parsed.name}.")
     return _service_form(request, blank, 200, changed=True)
 

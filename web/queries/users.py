@@ -53,9 +53,12 @@ async def get_user(db: Database, user_id: int) -> User | None:
     return None if row is None else User(**row)
 
 
-async def staff_list(db: Database) -> list[User]:
-    """Everyone who can log time, by name."""
-    rows = await db.fetch_all(f"SELECT {_USER_COLUMNS} FROM users WHERE NOT disabled ORDER BY lower(name), id")
+async def staff_list(db: Database, *, including: int | None = None) -> list[User]:
+    """Everyone who can log time, by name; and the user `including`, even if disabled."""
+    rows = await db.fetch_all(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE NOT disabled OR id = :including ORDER BY lower(name), id",
+        including=including,
+    )
     return [User(**row) for row in rows]
 
 
