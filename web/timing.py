@@ -25,8 +25,12 @@ log = logging.getLogger("billable.requests")
 @dataclass
 class RequestTiming:
     started: float
+    # Time with at least one of the request's queries running: queries it runs side by side
+    # overlap, and their sum could exceed the request's own time.
     db_ms: float = 0.0
     db_queries: int = 0
+    db_running: int = 0
+    db_busy_since: float = 0.0
     render_ms: float = 0.0
     cache: str | None = None  # "hit" | "miss" | "stale", for partial responses
     partial: str | None = None
@@ -38,7 +42,8 @@ class RequestTiming:
         return (time.perf_counter() - self.started) * 1000
 
     def server_timing(self, total_ms: float) -> str:
-        parts = [f"total;dur={total_ms:.2f}", f'db;dur={self.db_ms:.2f};desc="{self.db_queries} queries"']
+        queries = "1 query" if self.db_queries == 1 else f"{self.db_queries} queries"
+        parts = [f"total;dur={total_ms:.2f}", f'db;dur={self.db_ms:.2f};desc="{queries}"']
         if self.render_ms:
             parts.append(f"render;dur={self.render_ms:.2f}")
         if self.cache:
@@ -55,15 +60,22 @@ def current() -> RequestTiming | None:
 
 @contextmanager
 def measure_db(sql: str) -> Iterator[None]:
-    """Count one query and its duration against the current request, if any."""
+    """Count one query against the current request, if any, and the time the database was busy."""
+    timing = _current.get()
     started = time.perf_counter()
+    if timing is not None:
+        if timing.db_running == 0:
+            timing.db_busy_since = started
+        timing.db_running += 1
     try:
         yield
     finally:
-        timing = _current.get()
         if timing is not None:
-            elapsed = (time.perf_counter() - started) * 1000
-            timing.db_ms += elapsed
+            now = time.perf_counter()
+            elapsed = (now - started) * 1000
+            timing.db_running -= 1
+            if timing.db_running == 0:
+                timing.db_ms += (now - timing.db_busy_since) * 1000
             timing.db_queries += 1
             if elapsed > timing.slowest_query_ms:
                 timing.slowest_query, timing.slowest_query_ms = " ".join(sql.split())[:300], elapsed

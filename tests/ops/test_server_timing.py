@@ -1,0 +1,33 @@
+"""Server-Timing's figures for a request whose queries run side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from web import timing
+from web.timing import RequestTiming
+
+
+async def _query(seconds: float) -> None:
+    with timing.measure_db("SELECT pg_sleep(…)"):
+        await asyncio.sleep(seconds)
+
+
+async def _request() -> tuple[RequestTiming, float]:
+    measured = RequestTiming(started=time.perf_counter())
+    token = timing._current.set(measured)
+    try:
+        await asyncio.gather(_query(0.05), _query(0.05))  # side by side: 50 ms of database time, not 100
+        await _query(0.02)
+    finally:
+        timing._current.reset(token)
+    return measured, measured.elapsed_ms()
+
+
+def test_queries_side_by_side_count_their_overlap_once() -> None:
+    measured, total_ms = asyncio.run(_request())
+    assert measured.db_queries == 3
+    assert 70 <= measured.db_ms <= total_ms
+    assert 'desc="3 queries"' in measured.server_timing(total_ms)
+    assert 'desc="1 query"' in RequestTiming(started=0, db_queries=1).server_timing(1.0)
