@@ -11,18 +11,28 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+from web.periods import parse_iso_date
+
 MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
-_DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$")
+_DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$", re.ASCII)
 # An amount as people type it: digits, optionally grouped by thousands with commas ("1,234") or
 # spaces ("1 234", also the no-break spaces a pasted number brings), and a decimal part after a
 # point, or after a comma when that comma cannot be a thousands separator ("99,99" or "1,5": one or
 # two digits; "1 234,50"). "1,500" is fifteen hundred; "1e3" is not an amount.
-_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.(\d+))?$|^(\d{1,3}(?: \d{3})+|\d+),(\d{1,2})$")
+_AMOUNT = re.compile(
+    r"^(\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.(\d+))?$|^(\d{1,3}(?: \d{3})+|\d+),(\d{1,2})$", re.ASCII
+)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 MAX_AMOUNT_CHARS = 40  # longer is no amount we take: refused before any conversion of its digits
+
+
+def quoted(typed: str) -> str:
+    """What was typed, quoted for a message: cut short, every space a plain one."""
+    value = _SPACES.sub(" ", typed)
+    return f"“{value[:20]}…”" if len(value) > 20 else f"“{value}”"
 
 
 class FormReader:
@@ -34,9 +44,7 @@ class FormReader:
         return self.values.get(name, "").strip()
 
     def shown(self, name: str) -> str:
-        """What was typed, quoted for a message: cut short, every space a plain one."""
-        value = _SPACES.sub(" ", self.raw(name))
-        return f"“{value[:20]}…”" if len(value) > 20 else f"“{value}”"
+        return quoted(self.raw(name))
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -94,7 +102,7 @@ class FormReader:
                 self.fail(name, f"{label} is required.")
             return None
         try:
-            parsed = date.fromisoformat(value)
+            parsed = parse_iso_date(value)
         except ValueError:
             self.fail(name, f"{label} {self.shown(name)} is not a date that exists; use YYYY-MM-DD.")
             return None

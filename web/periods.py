@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,6 +18,16 @@ PERIOD_LABELS = {
 
 # Read once: calendar.month_abbr formats a date on every lookup, 12 times per client row.
 _MONTH_ABBR = tuple(calendar.month_abbr)
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_iso_date(text: str) -> date:
+    """A date written YYYY-MM-DD, as every form and link here writes one; ValueError otherwise.
+    (date.fromisoformat alone also takes 20261202 and 2026-W49-3, which no field shows back.)"""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,20 @@ from starlette.testclient import TestClient
 from tests.support import DataBuilder, soup
 
 BAD_FILTERS = [
-    ("period=fortnight", "period", "Unknown period 'fortnight'"),
+    ("period=fortnight", "period", "Unknown period “fortnight”"),
     (
         "period=custom&from=2024-13-01&to=2024-12-31",
         "from",
-        "Start date '2024-13-01' is not a date; use YYYY-MM-DD.",
+        "Start date “2024-13-01” is not a date; use YYYY-MM-DD.",
     ),
     ("period=custom&from=2024-02-30&to=2024-03-01", "from", "is not a date"),
     ("period=custom&from=yesterday&to=2024-03-01", "from", "is not a date"),
+    # Only as the date fields write dates: the form could not show these back.
+    ("period=custom&from=20240101&to=2024-03-01", "from", "Start date “20240101” is not a date"),
+    ("period=custom&from=2024-W01-1&to=2024-03-01", "from", "is not a date"),
+    # A long value is quoted cut short, not page-wide.
+    ("period=" + "a" * 5000, "period", "Unknown period “aaaaaaaaaaaaaaaaaaaa…”"),
+    ("status=" + "b" * 3000, "status", "Unknown client status “bbbbbbbbbbbbbbbbbbbb…”"),
     ("period=custom&from=2024-03-01", "to", "End date is required for a custom period."),
     ("period=custom&from=2024-03-02&to=2024-03-01", "to", "The end date must be on or after the start date."),
     ("period=custom&from=1000-01-01&to=2024-03-01", "from", "between the years 1900 and 2200"),
@@ -29,9 +35,9 @@ BAD_FILTERS = [
     ("page=" + "9" * 5000, "page", "Page must be a whole number"),
     ("page=1.5", "page", "Page must be a whole number"),
     ("per_page=30", "per_page", "Rows per page must be one of 25, 50, 100, 200."),
-    ("sort=price", "sort", "Unknown sort 'price'"),
+    ("sort=price", "sort", "Unknown sort “price”"),
     ("sort=revenue&dir=sideways", "dir", "Sort direction must be asc or desc."),
-    ("status=happy", "status", "Unknown client status 'happy'"),
+    ("status=happy", "status", "Unknown client status “happy”"),
     ("manager=bob", "manager", "Account manager must be an id"),
     ("manager=-3", "manager", "Account manager must be an id"),
     ("q=" + "x" * 101, "q", "Search is limited to 100 characters."),
@@ -49,6 +55,15 @@ def test_shell_shows_the_error_next_to_the_field(
     assert message in page.select_one("#dashboard .notice").get_text()
     # Nothing is loaded for filters that cannot be used.
     assert page.select("[hx-trigger=load]") == []
+
+
+def test_a_wrong_sort_is_not_sent_again(client: TestClient, data: DataBuilder) -> None:
+    """The sort lives in hidden fields, which no control changes: kept, it would fail every change."""
+    page = soup(client.get("/?status=active&sort=bogus&dir=asc").text)
+    assert page.select("#filter-sort input") == []
+    assert page.select_one("#filter-status option[selected]")["value"] == "active"  # the rest is kept
+    fine = soup(client.get("/?sort=revenue&dir=asc").text)
+    assert [(i["name"], i["value"]) for i in fine.select("#filter-sort input")] == [("sort", "revenue"), ("dir", "asc")]
 
 
 @pytest.mark.parametrize(("query", "field", "message"), BAD_FILTERS)
@@ -83,7 +98,7 @@ def test_the_typed_value_is_shown_back(client: TestClient, data: DataBuilder) ->
         ("client=0", 400, "Client must be an id"),
         ("client=1e3", 400, "Client must be an id"),
         ("client=424242&period=this_month", 404, "There is no client with id 424242."),
-        ("client=1&period=nope", 400, "Unknown period 'nope'"),
+        ("client=1&period=nope", 400, "Unknown period “nope”"),
     ],
 )
 def test_client_row_bad_ids(client: TestClient, data: DataBuilder, query: str, status: int, message: str) -> None:

@@ -136,6 +136,9 @@ def ranked(data: DataBuilder) -> None:
     data.one_off(acme, 90_000, on=date(2026, 11, 2))  # revenue 900, no MRR
     data.entry(cobalt, sam, date(2026, 11, 3), 600, 6_000)  # revenue 600, ten hours
     data.entry(delta, sam, date(2026, 11, 3), 60, 50_000)  # revenue 500 (ties with Bolt), one hour
+    # Hours sort by the billable ones, which the column shows first: 11 hours of which none billable
+    # rank Bolt below Delta.
+    data.entry(bolt, sam, date(2026, 11, 4), 660, 0, billable=False)
 
 
 def list_order(client: TestClient, query: str) -> list[str]:
@@ -173,7 +176,7 @@ def test_the_dashboards_download_link_keeps_its_order(client: TestClient, ranked
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("sort=price", "Unknown sort 'price'"), ("sort=revenue&dir=sideways", "Sort direction must be asc or desc.")],
+    [("sort=price", "Unknown sort “price”"), ("sort=revenue&dir=sideways", "Sort direction must be asc or desc.")],
 )
 def test_a_bad_sort_is_said(client: TestClient, query: str, message: str) -> None:
     response = client.get(f"/export/clients.csv?period=this_month&{query}")

@@ -38,6 +38,8 @@ def test_log_time_resolves_the_rate(sam: TestClient, office: dict[str, int], dat
         ({"client_id": "abc"}, "client_id", "Client is not valid."),
         ({"duration": ""}, "duration", "Duration is required"),
         ({"duration": "lots"}, "duration", "is not a duration; write 1:30 or 1.5."),
+        ({"duration": "\u0661"}, "duration", "is not a duration"),  # an Arabic-Indic one: digits are 0-9
+        ({"work_date": "20261112"}, "work_date", "is not a date that exists; use YYYY-MM-DD."),
         ({"duration": "0:00"}, "duration", "between 1 minute and 24 hours"),
         ({"duration": "24:01"}, "duration", "between 1 minute and 24 hours"),
         ({"duration": "25"}, "duration", "between 1 minute and 24 hours"),
@@ -255,6 +257,23 @@ def test_no_time_for_a_churned_client(sam: TestClient, data: DataBuilder) -> Non
     assert response.status_code == 422
     assert "has churned" in soup(response.text).select_one("#entry-error-client_id").text
     assert entries(data) == []
+
+
+def test_an_entry_keeps_its_client_after_the_client_churned(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:00")
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    data.val("UPDATE clients SET status = 'churned' WHERE id = :id", id=office["acme"])
+    form = soup(sam.get(f"/timesheet/entries/{entry_id}/edit").text)
+    assert form.select_one("#entry-client option[selected]").text == "Acme (churned)"
+    fields = {"work_date": "2026-11-12", "client_id": str(office["acme"]), "duration": "1:00", "version": "1"}
+    saved = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "description": "a note added later"})
+    assert saved.status_code == 200
+    assert [(e["client_id"], e["description"]) for e in entries(data)] == [(office["acme"], "a note added later")]
+    # A new entry is not offered the churned client.
+    blank = soup(sam.get("/timesheet").text)
+    assert "Acme (churned)" not in [o.text for o in blank.select("#entry-client option")]
 
 
 def test_the_clients_a_person_logged_time_for_lately_come_first(

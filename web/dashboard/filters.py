@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from starlette.datastructures import QueryParams
 
-from web.periods import PERIOD_LABELS, Period, named_period
+from web.forms import quoted
+from web.periods import PERIOD_LABELS, Period, named_period, parse_iso_date
 from web.queries.scope import CLIENT_STATUSES, ClientScope
 from web.registry import BadInput
 
@@ -69,7 +70,7 @@ def parse_filters(query: QueryParams, today: date) -> DashboardFilters:
     period = _parse_period(query, today, errors)
     status = _optional(query, "status")
     if status is not None and status not in CLIENT_STATUSES:
-        errors["status"] = f"Unknown client status {status!r}. Choose one of: {', '.join(CLIENT_STATUSES)}."
+        errors["status"] = f"Unknown client status {quoted(status)}. Choose one of: {', '.join(CLIENT_STATUSES)}."
     manager_id = _parse_id(query, "manager", "Account manager", errors)
     search = _optional(query, "q")
     if search is not None:
@@ -80,7 +81,7 @@ def parse_filters(query: QueryParams, today: date) -> DashboardFilters:
         errors["q"] = "Search cannot contain a NUL character."
     sort = query.get("sort") or "name"
     if sort not in SORTS:
-        errors["sort"] = f"Unknown sort {sort!r}. Sort by one of: {', '.join(SORTS)}."
+        errors["sort"] = f"Unknown sort {quoted(sort)}. Sort by one of: {', '.join(SORTS)}."
     direction = query.get("dir") or ("asc" if sort == "name" else "desc")
     if direction not in ("asc", "desc"):
         errors["dir"] = "Sort direction must be asc or desc."
@@ -96,7 +97,7 @@ def parse_filters(query: QueryParams, today: date) -> DashboardFilters:
 def _parse_period(query: QueryParams, today: date, errors: dict[str, str]) -> Period | None:
     name = query.get("period") or ("custom" if query.get("from") or query.get("to") else "this_month")
     if name not in PERIOD_LABELS:
-        errors["period"] = f"Unknown period {name!r}. Choose one of: {', '.join(PERIOD_LABELS)}."
+        errors["period"] = f"Unknown period {quoted(name)}. Choose one of: {', '.join(PERIOD_LABELS)}."
         return None
     if name != "custom":
         return named_period(name, today)
@@ -119,9 +120,9 @@ def _parse_date(query: QueryParams, name: str, label: str, errors: dict[str, str
         errors[name] = f"{label} is required for a custom period."
         return None
     try:
-        value = date.fromisoformat(raw)
+        value = parse_iso_date(raw)
     except ValueError:
-        errors[name] = f"{label} {raw[:20]!r} is not a date; use YYYY-MM-DD."
+        errors[name] = f"{label} {quoted(raw)} is not a date; use YYYY-MM-DD."
         return None
     if not 1900 <= value.year <= 2200:
         errors[name] = f"{label} must be between the years 1900 and 2200."

@@ -80,7 +80,7 @@ async def get_entry(db: Database, entry_id: int) -> Entry | None:
 
 @dataclass(frozen=True)
 class ClientChoices:
-    """Clients time can be logged for (all but churned ones, by name), and, first in the list, those
+    """Clients time can be logged for (all but churned ones, by name: see client_choices), and, first in the list, those
     the person logged time for lately: with thousands of clients, most entries go to a few."""
 
     recent: list[ClientChoice]
@@ -91,9 +91,15 @@ RECENT_DAYS = 30
 RECENT_MAX = 5
 
 
-async def client_choices(db: Database, person_id: int, today: date) -> ClientChoices:
+async def client_choices(db: Database, person_id: int, today: date, *, including: int | None = None) -> ClientChoices:
+    """The clients time can be logged for: not the churned ones, except `including` (the client of
+    the entry being edited, which must stay its client when other fields change)."""
     everyone, recent = await asyncio.gather(
-        db.fetch_all("SELECT id, name FROM clients WHERE status <> 'churned' ORDER BY lower(name), id"),
+        db.fetch_all(
+            "SELECT id, CASE WHEN status = 'churned' THEN name || ' (churned)' ELSE name END AS name FROM clients "
+            "WHERE status <> 'churned' OR id = :including ORDER BY lower(name), id",
+            including=including,
+        ),
         db.fetch_all(
             "SELECT c.id, c.name FROM clients c JOIN (SELECT client_id, max(work_date) AS last "
             "FROM timesheet_entries WHERE user_id = :person AND work_date BETWEEN :since AND :today "

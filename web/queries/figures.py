@@ -138,7 +138,7 @@ FROM figures
 FIGURE_SORTS = {
     "revenue": "recurring_cents + one_off_cents + hourly_cents",
     "mrr": "mrr_cents",
-    "hours": "minutes",
+    "hours": "billable_minutes",  # the figure the Hours column shows first
 }
 
 

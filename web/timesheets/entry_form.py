@@ -39,11 +39,12 @@ async def blank_form(state: AppState, person_id: int, *, default_day: date, clie
     if client_id is not None:
         values["client_id"] = str(client_id)
     services = await entries.service_choices(state.db, client_id, state.today()) if client_id else []
-    return EntryForm(person_id, values, {}, await client_choices(state, person_id), services)
+    # A new entry cannot go to a churned client: it is offered only to the entry that has it.
+    return EntryForm(person_id, values, {}, await client_choices(state, person_id, None), services)
 
 
-async def client_choices(state: AppState, person_id: int) -> ClientChoices:
-    return await entries.client_choices(state.db, person_id, state.today())
+async def client_choices(state: AppState, person_id: int, including: int | None) -> ClientChoices:
+    return await entries.client_choices(state.db, person_id, state.today(), including=including)
 
 
 EARLIEST_WORK_DATE = date(2000, 1, 1)
@@ -82,7 +83,7 @@ class Typed:
             person_id=self.person_id,
             values=self.values,
             errors=self.errors,
-            clients=await client_choices(state, self.person_id),
+            clients=await client_choices(state, self.person_id, self.client_id),
             services=services,
             entry_id=self.entry_id,
             # As submitted: re-showing the current one would let a resubmit overwrite someone else's
