@@ -14,19 +14,26 @@ document.addEventListener("DOMContentLoaded", () => {
   const period = form.querySelector("#filter-period");
   const customFields = form.querySelectorAll(".custom-range");
 
-  // A change to a select or date applies the filters at once, except a custom range still
-  // missing one of its dates: applying it would only produce an error.
+  // A change to a select or date applies the filters once the changes settle, except a custom
+  // range still missing one of its dates: applying it would only produce an error. Typing a date's
+  // digits, or arrowing through a select, changes it several times in a row: each applied would
+  // be a request, a flash of "not a date" for a half-typed year, and an entry in the history.
+  // Apply (or Enter) applies at once.
+  const SETTLE_MS = 600;
+  let settling = null;
   form.addEventListener("change", (event) => {
     const target = event.target;
     if (!target.classList || !target.classList.contains("auto-submit")) return;
     const custom = period.value === "custom";
     customFields.forEach((el) => { el.hidden = !custom; });
+    clearTimeout(settling);
     if (custom && !(form.elements.from.value && form.elements.to.value)) {
       if (target === period) form.elements.from.focus();
       return;
     }
-    form.requestSubmit();
+    settling = setTimeout(() => form.requestSubmit(), SETTLE_MS);
   });
+  form.addEventListener("submit", () => clearTimeout(settling));
 
   // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom.
   form.addEventListener("htmx:config:request", (event) => {

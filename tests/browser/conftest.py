@@ -65,7 +65,7 @@ def live_url(settings: Settings, data: DataBuilder, today: date) -> Iterator[str
 @pytest.fixture
 def anonymous_page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab; the test fails on any script error or Content-Security-Policy violation."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")  # dates typed as mm/dd/yyyy
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -144,6 +144,22 @@ def test_a_search_with_extra_spaces_still_finds_the_client(seeded_page: Page, da
     expect(page.locator("#client-list tbody th").first).to_contain_text(name)
 
 
+def test_typing_a_date_applies_the_filters_once(page: Page, live_url: str, data: DataBuilder) -> None:
+    data.client("Acme")
+    page.goto(live_url + "/?period=custom&from=2024-05-01&to=2024-05-31")
+    wait_until_loaded(page)
+    history = page.evaluate("history.length")
+    applied: list[str] = []
+    page.on("request", lambda r: applied.append(r.url) if "/?" in r.url and "/partials/" not in r.url else None)
+    page.locator("#filter-to").focus()  # on its first part, the month (the browser's locale is en-US)
+    page.keyboard.type("06302024", delay=40)  # month, day, year: the value changes as each part completes
+    page.wait_for_url("**to=2024-06-30**")
+    wait_until_loaded(page)
+    assert [url for url in applied if "to=" in url] == [applied[-1]] and "to=2024-06-30" in applied[-1]
+    assert page.evaluate("history.length") == history + 1
+    expect(page.locator("#error-to")).to_have_text("")
+
+
 def test_fast_typing_ends_on_the_last_search(seeded_page: Page, data: DataBuilder) -> None:
     page = seeded_page
     name = data.val("SELECT name FROM clients ORDER BY id LIMIT 1")
