@@ -47,7 +47,7 @@ class BadInput(ValueError):
     """Input a user can type that we cannot use; the message says what was wrong."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__(" ".join(errors.values()))  # each a sentence
         self.errors = dict(errors)
 
 

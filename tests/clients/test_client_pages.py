@@ -110,6 +110,13 @@ def test_create_a_client(client: TestClient, data: DataBuilder) -> None:
     assert "Nova &lt;b&gt;Labs&lt;/b&gt;" in client.get(made.headers["location"]).text
 
 
+def test_service_forms_of_a_client_that_does_not_exist(client: TestClient, data: DataBuilder) -> None:
+    assert client.get("/clients/99999/services/new").status_code == 404
+    form = {"name": "Hosting", "kind": "recurring", "price": "300", "start_date": "2026-11-01"}
+    assert client.post("/clients/99999999999999999999999/services", data=form).status_code == 404
+    assert data.val("SELECT count(*) FROM services") == 0
+
+
 def test_create_errors_replace_the_form_alone(client: TestClient, data: DataBuilder) -> None:
     """htmx swaps the answer into the form: a whole page there would nest the page in itself."""
     bad = client.post("/clients", data={"name": "", "status": "lead"}, headers={"HX-Request": "true"})

@@ -57,6 +57,11 @@ def test_shell_shows_the_error_next_to_the_field(
     assert page.select("[hx-trigger=load]") == []
 
 
+def test_several_errors_read_as_sentences(client: TestClient, data: DataBuilder) -> None:
+    notice = soup(client.get("/?period=custom").text).select_one("#dashboard .notice").get_text(" ", strip=True)
+    assert "custom period. End date is required" in notice and ".;" not in notice
+
+
 def test_a_wrong_sort_is_not_sent_again(client: TestClient, data: DataBuilder) -> None:
     """The sort lives in hidden fields, which no control changes: kept, it would fail every change."""
     page = soup(client.get("/?status=active&sort=bogus&dir=asc").text)

@@ -56,6 +56,8 @@ def test_ops_live_and_its_window(client: TestClient, busy: dict[str, int]) -> No
     assert soup(live.text).select_one("#ops-live")["hx-get"] == "/ops/live?window=60"
     assert "<html" not in live.text
     assert client.get("/ops/live?window=7").status_code == 400
+    bad = client.get("/ops?window=9999")  # a page, as every refusal, saying what would do
+    assert bad.status_code == 400 and "The window must be 5 or 60 minutes." in soup(bad.text).get_text()
     slowest = soup(client.get("/ops").text).select("#ops-live table")[1].select("tbody tr")
     assert 1 <= len(slowest) <= 10
 

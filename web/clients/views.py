@@ -208,7 +208,11 @@ class ServiceFormFragment:
 
 
 async def new_service_form(request: Request) -> Response:
-    form = _new_service_form(request.path_params["client_id"], AppState.of(request).today())
+    state = AppState.of(request)
+    client_id = request.path_params["client_id"]
+    if await _client(state, client_id) is None:
+        return refusal(request, 404, f"There is no client with id {client_id}.")
+    form = _new_service_form(client_id, state.today())
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
 
@@ -225,7 +229,7 @@ async def save_service(request: Request) -> Response:
     state = AppState.of(request)
     client_id = request.path_params["client_id"]
     service_id = request.path_params.get("service_id")
-    if await clients.get_client(state.db, client_id) is None:
+    if await _client(state, client_id) is None:
         return refusal(request, 404, f"There is no client with id {client_id}.")
     if service_id is not None and (await _service(request))[1] is None:
         # Another client's service (or none): a wrong URL, not a service someone deleted meanwhile.
@@ -309,6 +313,11 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
             request, str(exc), status_code=409 if conflict else 422, trigger=CLIENT_CHANGED if conflict else None
         )
     return message(request, done, trigger=CLIENT_CHANGED)
+
+
+async def _client(state: AppState, client_id: int) -> clients.ClientSummary | None:
+    """The client of an id from a URL (any number of digits), or None."""
+    return await clients.get_client(state.db, client_id) if 0 < client_id < 2**63 else None
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from web import charts
+from web.auth.guard import refusal
 from web.db import PoolStats
 from web.db.migrate import pending
 from web.ops.metrics import PartialSummary, RequestRecord, slowest_requests, summarize
@@ -48,15 +49,20 @@ class OpsPage:
 async def ops_page(request: Request) -> Response:
     live = await _live(request)
     if live is None:
-        return PlainTextResponse("window must be 5 or 60 (minutes)", status_code=400)
+        return _bad_window(request)
     return render_page(request, "ops.html", OpsPage(live))
 
 
 async def ops_live(request: Request) -> Response:
     live = await _live(request)
     if live is None:
-        return PlainTextResponse("window must be 5 or 60 (minutes)", status_code=400)
+        return _bad_window(request)
     return render_page(request, "ops-live.html", OpsPage(live))
+
+
+def _bad_window(request: Request) -> Response:
+    windows = " or ".join(str(w) for w in WINDOWS)
+    return refusal(request, 400, f"The window must be {windows} minutes.")
 
 
 async def _live(request: Request) -> OpsLive | None:
