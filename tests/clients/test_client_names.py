@@ -106,3 +106,24 @@ def test_two_admins_creating_the_same_name_at_once_make_one_client(
 def test_the_name_check_ignores_case_and_surrounding_spaces(client: TestClient, data: DataBuilder, name: str) -> None:
     data.client(name)
     assert client.post("/clients", data={"name": "Acme", "status": "lead"}).status_code == 422
+
+
+def test_characters_that_show_nothing_do_not_make_a_name(client: TestClient, data: DataBuilder) -> None:
+    taken = data.client("Acme Bakery")
+    # A zero-width space after it looks the same: the same name.
+    lookalike = client.post("/clients", data={"name": "Acme Bakery\u200b", "status": "lead"})
+    assert lookalike.status_code == 422
+    assert f"There is already a client named Acme Bakery (#{taken})" in lookalike.text
+    # A name of nothing visible is no name.
+    for invisible in ("\u200b", "\u200b \ufeff\u200d"):
+        refused = client.post("/clients", data={"name": invisible, "status": "lead"})
+        assert refused.status_code == 422
+        assert "no visible characters" in soup(refused.text).select_one("#client-error-name").text
+    # Zero-width characters inside a word go; the joiners some scripts need stay inside it.
+    made = client.post("/clients", data={"name": "Nova\u200b Labs", "status": "lead"}, follow_redirects=False)
+    assert made.status_code == 303
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # a zero-width non-joiner inside
+    kept = client.post("/clients", data={"name": persian, "status": "lead"}, follow_redirects=False)
+    assert kept.status_code == 303
+    assert data.val("SELECT count(*) FROM clients WHERE name = 'Nova Labs'") == 1
+    assert data.val("SELECT count(*) FROM clients WHERE name LIKE '%' || chr(8204) || '%'") == 1

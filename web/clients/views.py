@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -161,8 +162,17 @@ def _client_form(request: Request, form: ClientForm, status_code: int) -> Respon
     return render_page(request, "client-form.html", ClientFormFragment(form), status_code=status_code)
 
 
+# Characters that show nothing: in a name they only make it look like another one, or like none.
+# The zero-width (non-)joiners shape some scripts' words, so they go only from the ends.
+_ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff]")
+_JOINERS = "\u200c\u200d"
+
+
 def _read_client(reader: FormReader) -> ClientInput | None:
-    name = " ".join(reader.text("name", "Name").split())  # as it reads: "Acme  Co" is "Acme Co"
+    # As it reads: "Acme  Co" is "Acme Co", and "Acme\u200b" is "Acme".
+    name = " ".join(_ZERO_WIDTH.sub("", reader.text("name", "Name")).split()).strip(_JOINERS)
+    if not name and "name" not in reader.errors:
+        reader.fail("name", "Name is required: it has no visible characters.")
     status = reader.choice("status", "Status", CLIENT_STATUSES)
     manager_id = reader.id("manager_id", "Account manager", required=False)
     rate = reader.money_cents("hourly_rate", "Hourly rate", required=False, maximum=MAX_RATE_CENTS)

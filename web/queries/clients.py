@@ -245,9 +245,13 @@ async def _check_manager(db: Database, manager_id: int | None) -> None:
         raise InvalidClient("manager_id", "This account manager does not exist.")
 
 
-# A client name as compared: lower case, every run of spaces (no-break ones included) one space.
+# A client name as compared: lower case, every run of spaces (no-break ones included) one space,
+# and no zero-width characters (a name saved before they were taken out of typed names).
 # (\s, not [[:space:]]: the query layer would read ":space" as a parameter.)
-_SAME_NAME = "lower(btrim(regexp_replace({}, '(\\s|\u00a0|\u202f)+', ' ', 'g')))"
+_SAME_NAME = (
+    "lower(btrim(regexp_replace(regexp_replace({}, '[\u200b-\u200d\u2060\ufeff]', '', 'g'), "
+    "'(\\s|\u00a0|\u202f)+', ' ', 'g')))"
+)
 
 
 async def _check_name_free(db: Database, name: str, but: int | None = None) -> None:
