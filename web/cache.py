@@ -6,7 +6,9 @@ from aiocache import Cache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
 
-NAMESPACE = "billable"
+# Entries are pickled contexts: raised whenever a cached context changes shape (a field added), so
+# that a deploy sharing Redis with the version before it does not read the old shape.
+NAMESPACE = "billable:2"
 
 
 def make_cache(url: str) -> BaseCache:

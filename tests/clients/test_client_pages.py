@@ -60,6 +60,17 @@ def test_partials_show_the_clients_figures(client: TestClient, acme: dict[str, i
     assert client.get("/partials/clients/figures?client=424242").status_code == 404
 
 
+def test_a_custom_period_is_shown_and_kept(client: TestClient, acme: dict[str, int]) -> None:
+    page = soup(client.get(f"/clients/{acme['client']}?period=custom&from=2026-06-01&to=2026-06-30").text)
+    chosen = page.select_one("#client-period option[selected]")
+    assert (chosen["value"], chosen.text) == ("custom", "2026-06-01 – 2026-06-30")
+    kept = {i["name"]: i["value"] for i in page.select(".client-head form input[type=hidden]")}
+    assert kept == {"from": "2026-06-01", "to": "2026-06-30"}
+    named = soup(client.get(f"/clients/{acme['client']}?period=last_month").text)
+    assert named.select_one("#client-period option[selected]")["value"] == "last_month"
+    assert named.select(".client-head form input[type=hidden]") == []
+
+
 def test_unknown_client_and_bad_period(client: TestClient, acme: dict[str, int]) -> None:
     assert client.get("/clients/424242").status_code == 404
     assert client.get("/clients/99999999999999999999999").status_code == 404

@@ -54,6 +54,7 @@ class ClientPage:
     form: ClientForm | None  # admins only
     history: list[HistoryLine]  # admins only: the audit trail, newest first
     url: str  # this page for this period: its head and history reload from it after an edit
+    period_query: dict[str, str]  # the period as asked for: period, and from and to for a custom one
 
 
 async def client_page(request: Request) -> Response:
@@ -76,9 +77,10 @@ async def client_page(request: Request) -> Response:
         form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, managers, detail.version)
         history = history_lines(await clients.client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
-    page = ClientPage(
-        detail, filters.period.name, list(PERIOD_LABELS.items())[:-1], placeholders, form, history or [], url
-    )
+    periods = list(PERIOD_LABELS.items())[:-1]
+    if filters.period.name == "custom":  # from a dashboard link: shown as its dates, kept until changed
+        periods.append(("custom", filters.period.label))
+    page = ClientPage(detail, filters.period.name, periods, placeholders, form, history or [], url, params.period_query)
     return render_page(request, "client.html", page)
 
 

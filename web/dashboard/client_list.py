@@ -35,6 +35,7 @@ class RowParams:
 @dataclass(frozen=True)
 class ClientRow:
     client: ClientSummary
+    url: str  # the client's page, for the same period
     revenue_cents: int
     mrr_cents: int
     billable_minutes: int
@@ -57,20 +58,26 @@ async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
     data = await ROWS.load(db, p.client_id, p.period, today)  # batched with the rows asked at the same time
     if data is None:
         raise NotFound(f"There is no client with id {p.client_id}.")
-    return client_row(data.client, data.figures, data.series)
+    return client_row(data.client, data.figures, data.series, p.filters_query)
 
 
 async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> list[ClientRow | None]:
     """A page's rows (one period) in one batch of queries; None for a client that no longer exists."""
     loaded = await ROWS.load_many(db, [p.client_id for p in rows], rows[0].period, today)
-    return [client_row(d.client, d.figures, d.series) if (d := loaded.get(p.client_id)) else None for p in rows]
+    return [
+        client_row(d.client, d.figures, d.series, p.filters_query) if (d := loaded.get(p.client_id)) else None
+        for p in rows
+    ]
 
 
-def client_row(client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue]) -> ClientRow:
+def client_row(
+    client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue], period_query: dict[str, str]
+) -> ClientRow:
     values = [m.revenue_cents for m in series]
     label = ", ".join(f"{m.month.label}: {m.revenue_cents // 100:,}" for m in series)
     return ClientRow(
         client=client,
+        url=f"/clients/{client.id}?{urlencode(period_query)}",
         revenue_cents=figs.revenue_cents,
         mrr_cents=figs.mrr_cents,
         billable_minutes=figs.billable_minutes,
@@ -96,6 +103,7 @@ def _sample_row(name: str, revenue: int, values: list[int]) -> ClientRow:
         ClientSummary(7, name, "active", "Ada Adler"),
         figures.Figures(recurring_cents=revenue, mrr_cents=revenue // 2, billable_minutes=600, minutes=720),
         series,
+        {"period": "this_month"},
     )
 
 
