@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from web.db import Database
+from web.db import Database, DatabaseUnavailable
 from web.db.migrate import migrate
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, SeedError, seed
 from web.db.server import start_embedded
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, SeedError, UserExists, UnknownUser, ValueError) as exc:
         print(f"billable: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        hint = "\n  (without DATABASE_URL, Billable starts an embedded PostgreSQL of its own)"
+        print(f"billable: {exc}{hint if os.environ.get('DATABASE_URL') else ''}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

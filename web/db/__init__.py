@@ -20,7 +20,9 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlsplit
 
+import asyncpg
 import databases
 
 from web.timing import measure_db
@@ -63,6 +65,15 @@ class PoolStats:
         return max(0, self.in_flight - self.max_size)
 
 
+class DatabaseUnavailable(Exception):
+    """The server cannot be reached or refuses us (down, wrong host, password or database name)."""
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl() if "@" in parts.netloc else url
+
+
 class Database:
     def __init__(
         self, url: str, *, min_size: int = 2, max_size: int = 10, timezone: str = "UTC", custom_plans: bool = True
@@ -83,7 +94,10 @@ class Database:
         )
 
     async def connect(self) -> None:
-        await self._db.connect()
+        try:
+            await self._db.connect()
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseUnavailable(f"cannot connect to {_without_password(self.url)}: {exc}") from exc
 
     async def disconnect(self) -> None:
         await self._db.disconnect()
