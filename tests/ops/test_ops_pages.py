@@ -46,6 +46,10 @@ def test_ops_lists_every_partial_with_counts_and_percentiles(client: TestClient,
         assert cells[5] == "50%"  # one miss, then one hit
     assert int(rows["dashboard/client-row"][0]) == busy["dashboard/client-row"] == 6
     assert "page /" in rows
+    # Reading a page and writing to it are told apart: signing in (Argon2) would swamp the page's times.
+    assert client.post("/clients", data={"name": ""}).status_code == 422
+    again = soup(client.get("/ops").text).select("#ops-live table")[0].select("tbody tr")
+    assert "POST /clients" in {tr.th.get_text(strip=True) for tr in again}
     assert page.select_one("#ops-live")["hx-trigger"] == "every 3s"
     assert "Database pool" in page.text and "OK" in page.select(".ops__grid .figure")[1].text
 
