@@ -71,6 +71,7 @@ function showUnreachable(ctx) {
   retry.setAttribute("hx-get", ctx.request.action);
   retry.setAttribute("hx-target", "#" + elt.id);
   retry.setAttribute("hx-swap", "outerHTML");
+  retry.dataset.focusInstead = elt.id; // once it has loaded (see the focus handling below)
   const cell = elt.tagName === "TR" ? document.createElement("td") : elt;
   if (cell !== elt) cell.colSpan = elt.cells.length || 1;
   elt.replaceChildren(...(title ? [title] : []));
@@ -99,29 +100,46 @@ document.addEventListener("htmx:after:request", (event) => {
 // Focus stays where the user was across a reload of part of the page: a link that reloads the
 // dashboard (sorting, paging) is replaced by its new copy, which has the same id. htmx moves focus
 // to it when it is in the swapped content; when it arrives later (a list sorted by a figure comes
-// as a partial of its own), it is focused then, unless the user has moved on meanwhile.
+// as a partial of its own), it is focused then, unless the user has moved on meanwhile. A form that
+// comes back with errors takes focus to its first field to correct. A control that goes away for
+// good (a Delete, once its row is gone; a Retry, once its card has loaded) names in
+// data-focus-instead the id to focus then; otherwise focus would fall to the page itself.
 let focusAwaited = null;
+let focusInstead = null;
 // A paging link that is not on the page it led to (Next, on the last page) hands focus to the other.
 const FOCUS_INSTEAD = { "list-next": "list-previous", "list-previous": "list-next" };
 
-document.addEventListener("htmx:before:swap", () => {
+// Noted when a request starts as well as before its swap: a control the request disables (a form's
+// buttons while it is sent, a Delete) has lost focus by the time the answer arrives.
+function noteFocus() {
   const active = document.activeElement;
-  if (active && active.id && active !== document.body) focusAwaited = active.id;
-});
+  if (!active || active === document.body || !(active.id || active.dataset.focusInstead)) return;
+  focusAwaited = active.id || null;
+  focusInstead = active.dataset.focusInstead || null;
+}
+document.addEventListener("htmx:config:request", noteFocus);
+document.addEventListener("htmx:before:swap", noteFocus);
 
 document.addEventListener("htmx:after:settle", () => {
-  if (!focusAwaited) return;
+  if (!focusAwaited && !focusInstead) return;
   const active = document.activeElement;
-  if (active && active !== document.body && active.id !== focusAwaited) {
-    focusAwaited = null; // the user is elsewhere now
+  const lost = !active || active === document.body;
+  if (!lost && active.id !== focusAwaited) {
+    // Still on a control whose own removal comes with a later swap (the Delete's row is reloaded
+    // after its message arrives), or on something else: the user is elsewhere now.
+    if (!active.dataset.focusInstead) focusAwaited = focusInstead = null;
     return;
   }
   const listArrived = document.querySelector("#client-list:not([aria-busy])");
+  const byId = (id) => (id ? document.getElementById(id) : null);
   const again =
-    document.getElementById(focusAwaited) ||
-    (listArrived && FOCUS_INSTEAD[focusAwaited] && document.getElementById(FOCUS_INSTEAD[focusAwaited]));
-  if (again && again !== active) again.focus({ preventScroll: true });
-  if (again || listArrived) focusAwaited = null;
+    byId(focusAwaited) ||
+    (listArrived && FOCUS_INSTEAD[focusAwaited] && byId(FOCUS_INSTEAD[focusAwaited])) ||
+    (lost && byId(focusInstead));
+  const invalid = again && again.form && again.form.querySelector('[aria-invalid="true"]');
+  const target = invalid || again;
+  if (target && target !== active) target.focus({ preventScroll: true });
+  if (again || listArrived) focusAwaited = focusInstead = null;
 });
 
 // Esc in the timesheet's entry form, while it edits an entry, cancels the edit as its Cancel button

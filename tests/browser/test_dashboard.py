@@ -216,5 +216,7 @@ def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
     expect(page.locator("body")).not_to_contain_text("Bad gateway")
     expect(page.locator("#card-hours .figure")).to_have_text("0.0 h")  # the rest of the page is unaffected
     page.unroute("**/partials/dashboard/revenue?*")
-    page.click("#card-revenue button:text('Retry')")
+    page.focus("#card-revenue button:text('Retry')")
+    page.keyboard.press("Enter")
     expect(page.locator("#card-revenue .figure")).to_have_text("€0")
+    expect(page.locator("#card-revenue")).to_be_focused()  # the keyboard is where the Retry was

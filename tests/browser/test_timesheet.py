@@ -42,6 +42,26 @@ def test_errors_appear_next_to_the_field_and_keep_what_was_typed(page: Page, liv
     assert data.val("SELECT count(*) FROM timesheet_entries") == 0
 
 
+def test_the_keyboard_stays_in_the_form_after_logging_and_deleting(
+    page: Page, live_url: str, data: DataBuilder
+) -> None:
+    type_entry(page, live_url, data.client("Acme Studios"), "25:00")
+    page.focus("#entry-submit")
+    page.keyboard.press("Enter")
+    expect(page.locator("#entry-error-duration")).to_be_visible()
+    expect(page.locator("#entry-duration")).to_be_focused()  # the field to correct
+    page.fill("#entry-duration", "1:00")
+    page.focus("#entry-submit")
+    page.keyboard.press("Enter")
+    expect(page.locator("#week .actions button:text('Delete')")).to_have_count(1)
+    expect(page.locator("#entry-submit")).to_be_focused()  # ready for the next entry
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.focus("#week button:text('Delete')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#week .actions button")).to_have_count(0)
+    expect(page.locator("#entry-date")).to_be_focused()  # not lost with the row
+
+
 def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) -> None:
     type_entry(page, live_url, data.client("Acme Studios"), "1")
     page.click("button:text('Log time')")
