@@ -1,4 +1,4 @@
-"""Reading typed amounts: what people write is read as they meant it, or refused with a reason."""
+"""Reading typed amounts and durations as people meant them, or refusing them with a reason."""
 
 from __future__ import annotations
 
@@ -58,3 +58,41 @@ def test_a_refusal_quotes_what_was_typed_as_typed() -> None:
     form = FormReader({"price": "12\u00a0ab"})
     form.money_cents("price", "Price")
     assert form.errors["price"].startswith("Price “12 ab” is not an amount")  # no \xa0 escape
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [
+        ("1:30", 90),
+        ("1.5", 90),
+        ("1,5", 90),
+        ("2h", 120),
+        ("1h30", 90),
+        ("1h 30m", 90),
+        ("1 H 5 min", 65),
+        ("90m", 90),
+        ("45 min", 45),
+        ("0:01", 1),
+    ],
+)
+def test_durations_are_read_as_people_write_them(typed: str, minutes: int) -> None:
+    form = FormReader({"duration": typed})
+    assert form.duration_minutes("duration", "Duration") == minutes
+    assert form.errors == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("lots", "is not a duration"),
+        ("1h70", "is not a duration"),
+        ("\u0661", "is not a duration"),  # an Arabic-Indic one: digits are 0-9
+        ("\uff11:\uff13\uff10", "is not a duration"),  # full-width digits
+        ("1441m", "between 1 minute and 24 hours"),
+        ("0m", "between 1 minute and 24 hours"),
+    ],
+)
+def test_other_durations_are_refused_with_the_reason(typed: str, message: str) -> None:
+    form = FormReader({"duration": typed})
+    assert form.duration_minutes("duration", "Duration") is None
+    assert message in form.errors["duration"]

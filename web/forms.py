@@ -17,7 +17,15 @@ MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
-_DURATION = re.compile(r"^\s*(?:(\d{1,2}):([0-5]\d)|(\d{1,2}(?:[.,]\d{1,2})?)\s*h?)\s*$", re.ASCII)
+# A duration as people write one: 1:30, 1.5 or 1,5 (hours, an "h" optional), 1h30 or 1 h 30 min,
+# 90m or 90 min. Digits 0-9 only.
+_DURATION = re.compile(
+    r"^\s*(?:(?P<clock_h>\d{1,2}):(?P<clock_m>[0-5]\d)"
+    r"|(?P<hours>\d{1,2}(?:[.,]\d{1,2})?)\s*h?"
+    r"|(?P<h>\d{1,2})\s*h\s*(?P<m>[0-5]?\d)\s*(?:m|min)?"
+    r"|(?P<minutes>\d{1,4})\s*(?:m|min))\s*$",
+    re.ASCII | re.IGNORECASE,
+)
 # An amount as people type it: digits, optionally grouped by thousands with commas ("1,234") or
 # spaces ("1 234", also the no-break spaces a pasted number brings), and a decimal part after a
 # point, or after a comma when that comma cannot be a thousands separator ("99,99" or "1,5": one or
@@ -112,7 +120,7 @@ class FormReader:
         return parsed
 
     def duration_minutes(self, name: str, label: str) -> int | None:
-        """'1:30', '1.5', '1,5' or '2h' -> minutes; between 1 minute and 24 hours."""
+        """'1:30', '1.5', '1,5', '2h', '1h30' or '90m' -> minutes; between 1 minute and 24 hours."""
         value = self.raw(name)
         match = _DURATION.match(value)
         if not value:
@@ -121,10 +129,16 @@ class FormReader:
         if not match:
             self.fail(name, f"{label} {self.shown(name)} is not a duration; write 1:30 or 1.5.")
             return None
-        if match.group(3) is not None:
-            minutes = int((Decimal(match.group(3).replace(",", ".")) * 60).to_integral_value())
+        parts = match.groupdict()
+        if parts["hours"] is not None:
+            minutes = int((Decimal(parts["hours"].replace(",", ".")) * 60).to_integral_value())
+        elif parts["minutes"] is not None:
+            minutes = int(parts["minutes"])
         else:
-            minutes = int(match.group(1)) * 60 + int(match.group(2))
+            hours, mins = (
+                (parts["clock_h"], parts["clock_m"]) if parts["clock_h"] is not None else (parts["h"], parts["m"])
+            )
+            minutes = int(hours) * 60 + int(mins)
         if not 1 <= minutes <= 24 * 60:
             self.fail(name, f"{label} must be between 1 minute and 24 hours.")
             return None
