@@ -35,6 +35,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   form.addEventListener("submit", () => clearTimeout(settling));
 
+  // The form stays while the dashboard is reloaded: its errors come with each answer (the .sync
+  // paragraphs), and each field says it is invalid exactly while its error shows.
+  document.addEventListener("htmx:after:settle", () => {
+    for (const error of form.querySelectorAll(".field-error")) {
+      const field = form.querySelector(`[aria-describedby="${error.id}"]`);
+      if (field && error.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else if (field) field.removeAttribute("aria-invalid");
+    }
+  });
+
   // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom.
   form.addEventListener("htmx:config:request", (event) => {
     const body = event.detail.ctx.request.body;

@@ -85,10 +85,12 @@ def test_bad_custom_range_shows_the_error_next_to_the_field(page: Page, live_url
     page.locator("#filter-to").dispatch_event("change")
     expect(page.locator("#error-to")).to_have_text("The end date must be on or after the start date.")
     expect(page.locator("#dashboard .notice")).to_be_visible()
+    expect(page.locator("#filter-to")).to_have_attribute("aria-invalid", "true")  # its red border too
     # Fixing the range clears the error and loads the figures.
     page.fill("#filter-to", "2024-03-31")
     page.locator("#filter-to").dispatch_event("change")
     expect(page.locator("#error-to")).to_have_text("")
+    expect(page.locator("#filter-to")).not_to_have_attribute("aria-invalid", "true")
     wait_until_loaded(page)
     expect(page.locator("#card-revenue .figure")).to_be_visible()
     assert "from=2024-03-10&to=2024-03-31" in page.url
