@@ -11,7 +11,7 @@ from tests.support import soup
 from web.catalog import PARTIALS
 from web.dashboard.cards import CARDS
 from web.registry import Frame, render_or_explain
-from web.templating import make_env
+from web.templating import PARTIALS_DIR, make_env
 
 
 def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
@@ -20,6 +20,9 @@ def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
         entry = page.select_one(f"#{partial.name.replace('/', '-')}")
         assert entry is not None, partial.name
         states = [c.get_text(strip=True) for c in entry.select("figcaption")]
+        for_admins = (
+            ["loaded: typical, for an admin"] if "viewer_role" in (PARTIALS_DIR / partial.template).read_text() else []
+        )
         assert states == [
             "loading",
             "loaded: typical",
@@ -27,6 +30,7 @@ def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
             "loaded: empty",
             "error",
             "stale (refreshing)",
+            *for_admins,
         ]
         assert f"partials/{partial.template}" in entry.get_text()
         assert "context" in entry.select_one("pre.contract").get_text()
@@ -34,6 +38,14 @@ def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
         assert entry.select_one("[aria-busy=true]") is not None
         assert entry.select_one("[role=alert]") is not None
         assert "Updating" in entry.get_text()
+
+
+def test_the_gallery_shows_admin_controls_and_tables_full_width(client: TestClient) -> None:
+    services = soup(client.get("/gallery").text).select_one("#clients-services")
+    admin = services.select("figure")[-1]
+    assert admin.figcaption.get_text(strip=True) == "loaded: typical, for an admin"
+    assert "End today" in admin.get_text() and "End today" not in services.select("figure")[1].get_text()
+    assert "gallery__states--wide" in services.select_one(".gallery__states")["class"]
 
 
 def test_gallery_needs_no_database_rows(client: TestClient) -> None:

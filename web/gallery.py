@@ -33,6 +33,7 @@ class GalleryEntry:
     path: str
     contract: str
     states: list[GalleryState]
+    wide: bool  # a table: its states one under another, each the page's width
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,24 @@ def gallery_entry(state: AppState, partial: Partial[Any, Any]) -> GalleryEntry:
     for fixture, make in partial.fixtures.items():
         states.append((f"loaded: {fixture}", frame(state="loaded"), make()))
     states.append(("error", frame(state="error", message="This could not be loaded.", retry=True), None))
+    source = (PARTIALS_DIR / partial.template).read_text()
     if "typical" in partial.fixtures:
         states.append(("stale (refreshing)", frame(state="loaded", stale=True), partial.fixtures["typical"]()))
+        if "viewer_role" in source:  # it offers admins more: their controls
+            states.append(
+                (
+                    "loaded: typical, for an admin",
+                    frame(state="loaded", viewer_role="admin"),
+                    partial.fixtures["typical"](),
+                )
+            )
     rendered = []
     for name, state_frame, context in states:
         html = render_or_explain(state.env, partial, state_frame, context, dev=True)
         rendered.append(GalleryState(name, Markup(html), html.lstrip().startswith("<tr")))
-    source = (PARTIALS_DIR / partial.template).read_text()
     contract = source[: source.find("#}") + 2] if source.startswith("{#") else "(no context comment)"
-    return GalleryEntry(partial.name, f"partials/{partial.template}", contract, rendered)
+    wide = any(s.in_table or "<table" in s.html for s in rendered)
+    return GalleryEntry(partial.name, f"partials/{partial.template}", contract, rendered, wide)
 
 
 async def gallery(request: Request) -> Response:

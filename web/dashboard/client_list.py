@@ -223,7 +223,7 @@ LIST = Partial(
     follow=lambda f, page: Prefill(ROW, page.row_params, load_rows) if page.row_params else None,
     fixtures={
         "typical": lambda: _sample_list(3, ["Acme Labs", "Birch Studios", "Cobalt Energy"]),
-        "extreme": lambda: _sample_list(10_000, ["X" * 200]),
+        "extreme": lambda: _sample_list(10_000, ["X" * 200] + [f"Client {n:05d}" for n in range(2, 51)]),
         "empty": lambda: _sample_list(0, []),
     },
 )
