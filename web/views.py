@@ -36,7 +36,8 @@ async def partial(request: Request) -> Response:
 
 
 _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>
-<link rel="stylesheet" href="/static/app.css"></head><body><main id="main" class="error-page">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/app.css">
+</head><body><main id="main" class="error-page">
 <h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
 
 

@@ -76,7 +76,9 @@ def test_unknown_client_and_bad_period(client: TestClient, acme: dict[str, int])
     assert client.get("/clients/99999999999999999999999").status_code == 404
     assert client.get(f"/clients/{acme['client']}?period=fortnight").status_code == 400
     # A refusal says what it is; "Sign in" is for a session that ended.
-    assert soup(client.get("/clients/424242").text).select_one("h1").text == "Page not found"
+    missing = soup(client.get("/clients/424242").text)
+    assert missing.select_one("h1").text == "Page not found"
+    assert missing.select_one("link[rel=icon]")["href"] == "/static/favicon.svg"  # as on every page
     assert soup(client.get(f"/clients/{acme['client']}?period=fortnight").text).select_one("h1").text == (
         "Request not understood"
     )
@@ -216,6 +218,10 @@ def test_manage_services(client: TestClient, acme: dict[str, int], data: DataBui
     assert data.val("SELECT count(*) FROM services WHERE end_date IS NULL AND monthly_price_cents = 200000") == 1
     edit = soup(client.get(f"{base}/services/{acme['retainer']}/edit").text)
     assert edit.select_one("#service-price")["value"] == "2000.00"
+    cancel = edit.select_one("#service-form button[type=button]")
+    assert (cancel.text, cancel["hx-get"]) == ("Cancel", f"{base}/services/new")  # back to adding one
+    assert client.get(cancel["hx-get"]).status_code == 200
+    assert soup(client.get(f"{base}/services/new").text).select("#service-form button[type=button]") == []
     other = data.client("Other")
     assert client.get(f"/clients/{other}/services/{acme['retainer']}/edit").status_code == 404
     assert data.val("SELECT count(*) FROM audit_log WHERE entity = 'service'") == 3  # add, end, reactivate

@@ -213,6 +213,11 @@ class ServiceForm:
     message_is_error: bool = False
     kinds: tuple[str, ...] = KINDS
 
+    @property
+    def blank_url(self) -> str:
+        """A new service's form, for Cancel while editing (the action is /clients/<id>/services/<service id>)."""
+        return self.action.rsplit("/", 1)[0] + "/new"
+
 
 @dataclass(frozen=True)
 class ServiceFormFragment:
