@@ -128,6 +128,8 @@ def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], d
     assert late.status_code == 409
     page = soup(late.text)
     assert "changed by someone else" in page.select_one("[role=alert]").text
+    # Their version fills the form; what was typed stays in the message, to be made again.
+    assert "Yours, not saved: duration 3:00 h; description “late”." in page.select_one("[role=alert]").text
     assert page.select_one("#entry-duration")["value"] == "2:00"
     assert page.select_one("input[name=version]")["value"] == "2"
     assert [(e["minutes"], e["description"], e["version"]) for e in entries(data)] == [(120, "first save", 2)]

@@ -17,7 +17,7 @@ from web.money import format_duration
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
-from web.queries.entries import Entry, InvalidEntry, ServiceChoice
+from web.queries.entries import Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, staff_list
 from web.responses import message, render_page
 from web.state import AppState
@@ -199,7 +199,7 @@ async def update(request: Request) -> Response:
     except InvalidEntry as exc:
         return form_response(request, await _with_error(state, typed, exc), status_code=422)
     except Conflict as exc:
-        return await _conflict(request, entry.id, str(exc))
+        return await _conflict(request, entry.id, str(exc), yours=parsed)
     blank = await blank_form(state, entry.user_id, default_day=parsed.work_date)
     return form_response(request, replace(blank, message="Entry saved."), changed=True)
 
@@ -332,10 +332,29 @@ async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
     return entry, None
 
 
-async def _conflict(request: Request, entry_id: int, text: str) -> Response:
+async def _conflict(request: Request, entry_id: int, text: str, yours: EntryInput | None = None) -> Response:
     state = AppState.of(request)
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
         return await _deleted_while_editing(request)
+    if yours is not None and (unsaved := _unsaved(yours, current)):
+        text += " Yours, not saved: " + "; ".join(unsaved) + "."
     form = await Typed.of(current).form(state, message=text, message_is_error=True)
     return form_response(request, form, status_code=409)
+
+
+def _unsaved(yours: EntryInput, theirs: Entry) -> list[str]:
+    """What a refused save would have changed: the form shows their version, so the message keeps
+    what was typed, to be made again."""
+    changes = []
+    if yours.work_date != theirs.work_date:
+        changes.append(f"date {yours.work_date.isoformat()}")
+    if (yours.client_id, yours.service_id) != (theirs.client_id, theirs.service_id):
+        changes.append("another client or service")
+    if yours.minutes != theirs.minutes:
+        changes.append(f"duration {format_duration(yours.minutes)}")
+    if yours.billable != theirs.billable:
+        changes.append("billable" if yours.billable else "not billable")
+    if yours.description != theirs.description:
+        changes.append(f"description “{yours.description}”" if yours.description else "no description")
+    return changes
