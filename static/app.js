@@ -35,6 +35,25 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   form.addEventListener("submit", () => clearTimeout(settling));
 
+  // After a change of filter, what the list now holds is said (#filter-announce, a status region
+  // that stays while the dashboard is replaced), once the list has arrived: a list sorted by a
+  // figure comes after the rest.
+  const announce = document.getElementById("filter-announce");
+  let announcing = false;
+  form.addEventListener("htmx:config:request", () => { announcing = true; });
+  document.addEventListener("htmx:after:settle", () => {
+    if (!announcing) return;
+    if (document.querySelector("#dashboard .notice--error")) {
+      announcing = false; // wrong filters: the notice is an alert, read out by itself
+      return;
+    }
+    const list = document.querySelector("#client-list:not([aria-busy])");
+    const said = list && list.querySelector("caption, .empty");
+    if (!said) return;
+    announce.textContent = said.textContent.trim().replace(/\s+/g, " ");
+    announcing = false;
+  });
+
   // The form stays while the dashboard is reloaded: its errors come with each answer (the .sync
   // paragraphs), and each field says it is invalid exactly while its error shows.
   document.addEventListener("htmx:after:settle", () => {

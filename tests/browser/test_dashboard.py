@@ -62,10 +62,13 @@ def test_filters_update_the_url_and_reload_only_the_partials(seeded_page: Page, 
     churned = data.val("SELECT count(*) FROM clients WHERE status = 'churned'")
     expect(page.locator("#client-list tbody tr")).to_have_count(churned)
     assert page.evaluate("window.notReloaded") is True
+    # Screen readers hear what the list holds now (a status region outside what was replaced).
+    expect(page.locator("#filter-announce[role=status]")).to_contain_text(f"of {churned}")
 
     page.fill("#filter-q", "zzz-no-such-client")
     page.wait_for_url("**q=zzz-no-such-client**")
     expect(page.locator("#client-list .empty")).to_contain_text("No clients match these filters")
+    expect(page.locator("#filter-announce")).to_contain_text("No clients match these filters")
 
     page.go_back()
     page.wait_for_url(lambda url: url.endswith("/?period=this_month&status=churned&per_page=50"))
