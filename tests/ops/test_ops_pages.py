@@ -78,6 +78,7 @@ def test_metrics_histogram_counts_match_the_requests(client: TestClient, busy: d
             assert caches == {"hit", "miss"}, (name, series)
     assert re.search(r'billable_partial_cache_total{outcome="hit"} \d', text)
     assert "billable_db_pool_size" in text and "billable_db_pool_waiting" in text
+    assert "_created" not in text  # no creation-time twin of every series
 
 
 def test_ops_is_for_admins_only(open_app: OpenApp, data: DataBuilder, anonymous: TestClient) -> None:
