@@ -40,3 +40,24 @@ def sparkline(values: Sequence[int], *, width: float, height: float, pad: float 
     return " ".join(
         f"{pad + i * step:.1f},{pad + usable - usable * (value - low) / span:.1f}" for i, value in enumerate(values)
     )
+
+
+def gapped_line(values: Sequence[float | None], *, width: float, height: float, pad: float = 2) -> str:
+    """SVG path data for values scaled from zero to the largest (a small wobble stays small); a None,
+    a minute with nothing measured, leaves a gap instead of a drop to zero."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    top = max(known) or 1
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    usable = height - 2 * pad
+    parts, drawing = [], False
+    for i, value in enumerate(values):
+        if value is None:
+            drawing = False
+            continue
+        point = f"{pad + i * step:.1f},{pad + usable - usable * value / top:.1f}"
+        # A point with no neighbour is drawn as a dot (a zero-length stroke with round caps).
+        parts.append(f"L{point}" if drawing else f"M{point}l0.01,0")
+        drawing = True
+    return " ".join(parts)
