@@ -14,7 +14,7 @@ from web.ops.metrics import RequestRecord
 
 # A `*_created` series beside every counter and histogram: when it was first observed, which
 # Prometheus itself does not need (it sees counter resets) and which doubles what /metrics lists.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
