@@ -8,71 +8,71 @@ document.addEventListener("htmx:config:request", (event) => {
   if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
 });
 
-document.addEventListener("DOMContentLoaded", () => {
-  const form = document.getElementById("filters");
+// The dashboard's filter form. Its listeners are on the document, not on the form: going Back,
+// htmx restores the page by replacing the body, and listeners on the old form would be gone with it.
+const filterForm = () => document.getElementById("filters");
+const fromFilters = (event) => event.detail.ctx.sourceElement === filterForm();
+
+// A change to a select or date applies the filters once the changes settle, except a custom
+// range still missing one of its dates: applying it would only produce an error. Typing a date's
+// digits, or arrowing through a select, changes it several times in a row: each applied would
+// be a request, a flash of "not a date" for a half-typed year, and an entry in the history.
+// Apply (or Enter) applies at once.
+const SETTLE_MS = 600;
+let settling = null;
+document.addEventListener("change", (event) => {
+  const form = filterForm();
+  const target = event.target;
+  if (!form || !form.contains(target) || !target.classList.contains("auto-submit")) return;
+  const period = form.elements.period;
+  const custom = period.value === "custom";
+  form.querySelectorAll(".custom-range").forEach((el) => { el.hidden = !custom; });
+  clearTimeout(settling);
+  if (custom && !(form.elements.from.value && form.elements.to.value)) {
+    if (target === period) form.elements.from.focus();
+    return;
+  }
+  settling = setTimeout(() => form.requestSubmit(), SETTLE_MS);
+});
+
+// After a change of filter, what the list now holds is said (#filter-announce, a status region
+// that stays while the dashboard is replaced), once the list has arrived: a list sorted by a
+// figure comes after the rest.
+let announcing = false;
+
+document.addEventListener("htmx:config:request", (event) => {
+  if (!fromFilters(event)) return;
+  clearTimeout(settling); // applied now (Apply, Enter, or the search as typed): nothing left to send
+  announcing = true;
+  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom.
+  const body = event.detail.ctx.request.body;
+  if (!body) return;
+  const custom = body.get("period") === "custom";
+  for (const [key, value] of [...body.entries()]) {
+    if (value === "" || (!custom && (key === "from" || key === "to"))) body.delete(key);
+  }
+});
+
+document.addEventListener("htmx:after:settle", () => {
+  const form = filterForm();
   if (!form) return;
-  const period = form.querySelector("#filter-period");
-  const customFields = form.querySelectorAll(".custom-range");
-
-  // A change to a select or date applies the filters once the changes settle, except a custom
-  // range still missing one of its dates: applying it would only produce an error. Typing a date's
-  // digits, or arrowing through a select, changes it several times in a row: each applied would
-  // be a request, a flash of "not a date" for a half-typed year, and an entry in the history.
-  // Apply (or Enter) applies at once.
-  const SETTLE_MS = 600;
-  let settling = null;
-  form.addEventListener("change", (event) => {
-    const target = event.target;
-    if (!target.classList || !target.classList.contains("auto-submit")) return;
-    const custom = period.value === "custom";
-    customFields.forEach((el) => { el.hidden = !custom; });
-    clearTimeout(settling);
-    if (custom && !(form.elements.from.value && form.elements.to.value)) {
-      if (target === period) form.elements.from.focus();
-      return;
-    }
-    settling = setTimeout(() => form.requestSubmit(), SETTLE_MS);
-  });
-  form.addEventListener("submit", () => clearTimeout(settling));
-
-  // After a change of filter, what the list now holds is said (#filter-announce, a status region
-  // that stays while the dashboard is replaced), once the list has arrived: a list sorted by a
-  // figure comes after the rest.
-  const announce = document.getElementById("filter-announce");
-  let announcing = false;
-  form.addEventListener("htmx:config:request", () => { announcing = true; });
-  document.addEventListener("htmx:after:settle", () => {
-    if (!announcing) return;
-    if (document.querySelector("#dashboard .notice--error")) {
-      announcing = false; // wrong filters: the notice is an alert, read out by itself
-      return;
-    }
-    const list = document.querySelector("#client-list:not([aria-busy])");
-    const said = list && list.querySelector("caption, .empty");
-    if (!said) return;
-    announce.textContent = said.textContent.trim().replace(/\s+/g, " ");
-    announcing = false;
-  });
-
   // The form stays while the dashboard is reloaded: its errors come with each answer (the .sync
   // paragraphs), and each field says it is invalid exactly while its error shows.
-  document.addEventListener("htmx:after:settle", () => {
-    for (const error of form.querySelectorAll(".field-error")) {
-      const field = form.querySelector(`[aria-describedby="${error.id}"]`);
-      if (field && error.textContent.trim()) field.setAttribute("aria-invalid", "true");
-      else if (field) field.removeAttribute("aria-invalid");
-    }
-  });
-
-  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom.
-  form.addEventListener("htmx:config:request", (event) => {
-    const body = event.detail.ctx.request.body;
-    if (!body) return;
-    const custom = body.get("period") === "custom";
-    for (const [key, value] of [...body.entries()]) {
-      if (value === "" || (!custom && (key === "from" || key === "to"))) body.delete(key);
-    }
-  });
+  for (const error of form.querySelectorAll(".field-error")) {
+    const field = form.querySelector(`[aria-describedby="${error.id}"]`);
+    if (field && error.textContent.trim()) field.setAttribute("aria-invalid", "true");
+    else if (field) field.removeAttribute("aria-invalid");
+  }
+  if (!announcing) return;
+  if (document.querySelector("#dashboard .notice--error")) {
+    announcing = false; // wrong filters: the notice is an alert, read out by itself
+    return;
+  }
+  const list = document.querySelector("#client-list:not([aria-busy])");
+  const said = list && list.querySelector("caption, .empty");
+  if (!said) return;
+  document.getElementById("filter-announce").textContent = said.textContent.trim().replace(/\s+/g, " ");
+  announcing = false;
 });
 
 // A partial whose answer did not come from the app (the network failed, the request timed out, or
@@ -138,16 +138,20 @@ let focusInstead = null;
 // A paging link that is not on the page it led to (Next, on the last page) hands focus to the other.
 const FOCUS_INSTEAD = { "list-next": "list-previous", "list-previous": "list-next" };
 
-// Noted when a request starts as well as before its swap: a control the request disables (a form's
-// buttons while it is sent, a Delete) has lost focus by the time the answer arrives.
 function noteFocus() {
   const active = document.activeElement;
   if (!active || active === document.body || !(active.id || active.dataset.focusInstead)) return;
   focusAwaited = active.id || null;
   focusInstead = active.dataset.focusInstead || null;
 }
-document.addEventListener("htmx:config:request", noteFocus);
 document.addEventListener("htmx:before:swap", noteFocus);
+// Also when a request starts, for the button it comes from: the request disables it (a form's
+// buttons while it is sent, a Delete), and a disabled button has lost focus when the answer
+// arrives. Not for other requests: a click elsewhere meanwhile must not be undone.
+document.addEventListener("htmx:config:request", (event) => {
+  const active = document.activeElement;
+  if (active && active.tagName === "BUTTON" && event.detail.ctx.sourceElement.contains(active)) noteFocus();
+});
 
 document.addEventListener("htmx:after:settle", () => {
   if (!focusAwaited && !focusInstead) return;
@@ -165,7 +169,8 @@ document.addEventListener("htmx:after:settle", () => {
     byId(focusAwaited) ||
     (listArrived && FOCUS_INSTEAD[focusAwaited] && byId(FOCUS_INSTEAD[focusAwaited])) ||
     (lost && byId(focusInstead));
-  const invalid = again && again.form && again.form.querySelector('[aria-invalid="true"]');
+  // Only a form that came back (the focus was in what was replaced) sends focus to its errors.
+  const invalid = lost && again && again.form && again.form.querySelector('[aria-invalid="true"]');
   const target = invalid || again;
   if (target && target !== active) target.focus({ preventScroll: true });
   if (again || listArrived) focusAwaited = focusInstead = null;

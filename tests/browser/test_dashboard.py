@@ -75,6 +75,9 @@ def test_filters_update_the_url_and_reload_only_the_partials(seeded_page: Page, 
     wait_until_loaded(page)
     expect(page.locator("#client-list tbody tr")).to_have_count(churned)
     expect(page.locator("#filter-status")).to_have_value("churned")
+    # The restored page's filters still apply (htmx restores it by replacing the body).
+    page.select_option("#filter-status", "active")
+    page.wait_for_url("**status=active**")
 
 
 def test_bad_custom_range_shows_the_error_next_to_the_field(page: Page, live_url: str, data: DataBuilder) -> None:
@@ -89,6 +92,11 @@ def test_bad_custom_range_shows_the_error_next_to_the_field(page: Page, live_url
     expect(page.locator("#error-to")).to_have_text("The end date must be on or after the start date.")
     expect(page.locator("#dashboard .notice")).to_be_visible()
     expect(page.locator("#filter-to")).to_have_attribute("aria-invalid", "true")  # its red border too
+    # Changing another field leaves the focus there: only a form that comes back sends it to errors.
+    page.locator("#filter-status").focus()
+    page.select_option("#filter-status", "active")
+    page.wait_for_url("**status=active**")
+    expect(page.locator("#filter-status")).to_be_focused()
     # Fixing the range clears the error and loads the figures.
     page.fill("#filter-to", "2024-03-31")
     page.locator("#filter-to").dispatch_event("change")
