@@ -106,6 +106,8 @@ def test_a_database_that_cannot_be_used_is_one_clear_line(database_url: str) -> 
     assert down.returncode == 1 and "Traceback" not in down.stderr
     assert "billable: cannot connect to postgresql://127.0.0.1:1/nothing:" in down.stderr
     assert "secret" not in down.stderr  # the password is not printed
+    option = billable("migrate", env={"DATABASE_URL": "postgresql://127.0.0.1:1/nothing?password=secret"})
+    assert option.returncode == 1 and "secret" not in option.stderr
     assert "embedded PostgreSQL" in down.stderr  # the way out
     missing = billable("migrate", env={"DATABASE_URL": database_url.rsplit("/", 1)[0] + "/no_such_database"})
     assert missing.returncode == 1 and 'database "no_such_database" does not exist' in missing.stderr

@@ -73,6 +73,11 @@ class FormReader:
             self.fail(name, f"Choose a {label.lower()}: {', '.join(choices)}.")
         return value
 
+    def typed_id(self, name: str) -> int | None:
+        """The id typed in, if it can be one, judging nothing: for showing the form again."""
+        value = self.raw(name)
+        return int(value) if len(value) <= 19 and value.isascii() and value.isdecimal() and is_id(int(value)) else None
+
     def id(self, name: str, label: str, *, required: bool = True) -> int | None:
         value = self.raw(name)
         if not value:

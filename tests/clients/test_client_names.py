@@ -115,7 +115,7 @@ def test_characters_that_show_nothing_do_not_make_a_name(client: TestClient, dat
     assert lookalike.status_code == 422
     assert f"There is already a client named Acme Bakery (#{taken})" in lookalike.text
     # A name of nothing visible is no name.
-    for invisible in ("\u200b", "\u200b \ufeff\u200d"):
+    for invisible in ("\u200b", "\u200b \ufeff\u200d", "\u200d \u200d"):
         refused = client.post("/clients", data={"name": invisible, "status": "lead"})
         assert refused.status_code == 422
         assert "no visible characters" in soup(refused.text).select_one("#client-error-name").text
@@ -126,4 +126,6 @@ def test_characters_that_show_nothing_do_not_make_a_name(client: TestClient, dat
     kept = client.post("/clients", data={"name": persian, "status": "lead"}, follow_redirects=False)
     assert kept.status_code == 303
     assert data.val("SELECT count(*) FROM clients WHERE name = 'Nova Labs'") == 1
+    joined = client.post("/clients", data={"name": "\u200d Zed", "status": "lead"}, follow_redirects=False)
+    assert joined.status_code == 303 and data.val("SELECT count(*) FROM clients WHERE name = 'Zed'") == 1
     assert data.val("SELECT count(*) FROM clients WHERE name LIKE '%' || chr(8204) || '%'") == 1

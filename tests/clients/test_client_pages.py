@@ -126,7 +126,7 @@ def test_create_a_client(client: TestClient, data: DataBuilder) -> None:
 def test_service_forms_of_a_client_that_does_not_exist(client: TestClient, data: DataBuilder) -> None:
     assert client.get("/clients/99999/services/new").status_code == 404
     form = {"name": "Hosting", "kind": "recurring", "price": "300", "start_date": "2026-11-01"}
-    assert client.post("/clients/99999999999999999999999/services", data=form).status_code == 404
+    assert client.post("/clients/99999/services", data=form).status_code == 404
     assert data.val("SELECT count(*) FROM services") == 0
 
 
@@ -145,12 +145,16 @@ def test_a_disabled_manager_stays_until_changed(client: TestClient, acme: dict[s
     page = soup(client.get(f"/clients/{acme['client']}").text)
     chosen = page.select_one("#client-manager option[selected]")
     assert (chosen["value"], chosen.text) == (str(acme["manager"]), "Mia Manager (disabled)")
-    # Saving another field keeps them; a new client cannot be given them.
+    # Saving another field keeps them; a new client's form does not offer them.
     form = {"name": "Acme", "status": "paused", "manager_id": chosen["value"], "hourly_rate": "100", "version": "1"}
     saved = client.post(f"/clients/{acme['client']}", data=form)
     assert saved.status_code == 200
     assert soup(saved.text).select_one("#client-manager option[selected]").text == "Mia Manager (disabled)"
     assert data.val("SELECT account_manager_id FROM clients") == acme["manager"]
+    # Shown again after a wrong field, they are still offered: the next save would drop them.
+    wrong = client.post(f"/clients/{acme['client']}", data={**form, "hourly_rate": "lots", "version": "2"})
+    assert wrong.status_code == 422
+    assert soup(wrong.text).select_one("#client-manager option[selected]").text == "Mia Manager (disabled)"
     new = soup(client.get("/clients/new").text)
     assert str(acme["manager"]) not in [o["value"] for o in new.select("#client-manager option")]
 

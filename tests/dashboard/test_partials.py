@@ -98,10 +98,10 @@ def test_client_row(client: TestClient, agency: dict[str, int]) -> None:
     cells = [c.get_text(" ", strip=True) for c in html.select("tr > *")]
     assert cells[0] == "Acme active · Bea Boss"
     assert cells[1:4] == ["€2,620", "€2,000", "1.5 h of 2.0 h"]
-    # The client's page opens on the same period.
-    _, custom = card(client, "client-row", f"client={agency['acme']}&period=custom&from=2026-06-01&to=2026-06-30")
+    # The client's page opens on the same period, even a custom one of this month's dates.
+    _, custom = card(client, "client-row", f"client={agency['acme']}&period=custom&from=2026-11-01&to=2026-11-30")
     assert custom.select_one("a.client-name")["href"] == (
-        f"/clients/{agency['acme']}?period=custom&from=2026-06-01&to=2026-06-30"
+        f"/clients/{agency['acme']}?period=custom&from=2026-11-01&to=2026-11-30"
     )
     assert html.select_one("svg polyline")["points"]
     assert html.tr["id"] == f"client-row-{agency['acme']}"

@@ -130,6 +130,7 @@ def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], d
     assert "changed by someone else" in page.select_one("[role=alert]").text
     # Their version fills the form; what was typed stays in the message, to be made again.
     assert "Yours, not saved: duration 3:00 h; description “late”." in page.select_one("[role=alert]").text
+    assert late.headers["HX-Trigger"] == "entries-changed"  # the week shows their version too
     assert page.select_one("#entry-duration")["value"] == "2:00"
     assert page.select_one("input[name=version]")["value"] == "2"
     assert [(e["minutes"], e["description"], e["version"]) for e in entries(data)] == [(120, "first save", 2)]
@@ -273,9 +274,17 @@ def test_an_entry_keeps_its_client_after_the_client_churned(
     saved = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "description": "a note added later"})
     assert saved.status_code == 200
     assert [(e["client_id"], e["description"]) for e in entries(data)] == [(office["acme"], "a note added later")]
-    # A new entry is not offered the churned client.
+    # A new entry is not offered the churned client, nor when it comes back with an error.
     blank = soup(sam.get("/timesheet").text)
     assert "Acme (churned)" not in [o.text for o in blank.select("#entry-client option")]
+    refused = soup(log(sam, client_id=str(office["acme"]), duration="lots").text)
+    assert "Acme (churned)" not in [o.text for o in refused.select("#entry-client option")]
+    # An edit that moved to another client and came back with an error still offers its own.
+    moved = sam.post(
+        f"/timesheet/entries/{entry_id}",
+        data={**fields, "client_id": str(office["bolt"]), "duration": "x", "version": "2"},
+    )
+    assert "Acme (churned)" in [o.text for o in soup(moved.text).select("#entry-client option")]
 
 
 def test_the_clients_a_person_logged_time_for_lately_come_first(

@@ -128,7 +128,8 @@ async def update_client(request: Request) -> Response:
     reader = FormReader(data)  # type: ignore[arg-type]
     parsed = _read_client(reader)
     version = reader.version()
-    managers = await _managers(state, keep=parsed.manager_id if parsed else None)
+    # The manager as chosen, even when another field is wrong: a disabled one must stay offered.
+    managers = await _managers(state, keep=parsed.manager_id if parsed else reader.typed_id("manager_id"))
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version)
     if parsed is None or version is None:
         return _client_form(request, form, 422)
@@ -164,15 +165,18 @@ def _client_form(request: Request, form: ClientForm, status_code: int) -> Respon
     return render_page(request, "client-form.html", ClientFormFragment(form), status_code=status_code)
 
 
-# Characters that show nothing: in a name they only make it look like another one, or like none.
-# The zero-width (non-)joiners shape some scripts' words, so they go only from the ends.
-_ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff]")
-_JOINERS = "\u200c\u200d"
+_ZERO_WIDTH = re.compile(f"[{clients.ZERO_WIDTH}]")
+
+
+def _visible_name(typed: str) -> str:
+    """The name as it reads: "Acme  Co" is "Acme Co", "Acme\u200b" is "Acme", and zero-width joiners
+    stay only inside words."""
+    words = (word.strip(clients.JOINERS) for word in _ZERO_WIDTH.sub("", typed).split())
+    return " ".join(word for word in words if word)
 
 
 def _read_client(reader: FormReader) -> ClientInput | None:
-    # As it reads: "Acme  Co" is "Acme Co", and "Acme\u200b" is "Acme".
-    name = " ".join(_ZERO_WIDTH.sub("", reader.text("name", "Name")).split()).strip(_JOINERS)
+    name = _visible_name(reader.text("name", "Name"))
     if not name and "name" not in reader.errors:
         reader.fail("name", "Name is required: it has no visible characters.")
     status = reader.choice("status", "Status", CLIENT_STATUSES)
@@ -227,7 +231,7 @@ class ServiceFormFragment:
 async def new_service_form(request: Request) -> Response:
     state = AppState.of(request)
     client_id = request.path_params["client_id"]
-    if await _client(state, client_id) is None:
+    if await clients.get_client(state.db, client_id) is None:
         return refusal(request, 404, f"There is no client with id {client_id}.")
     form = _new_service_form(client_id, state.today())
     return render_page(request, "service-form.html", ServiceFormFragment(form))
@@ -246,7 +250,7 @@ async def save_service(request: Request) -> Response:
     state = AppState.of(request)
     client_id = request.path_params["client_id"]
     service_id = request.path_params.get("service_id")
-    if await _client(state, client_id) is None:
+    if await clients.get_client(state.db, client_id) is None:
         return refusal(request, 404, f"There is no client with id {client_id}.")
     if service_id is not None and (await _service(request))[1] is None:
         # Another client's service (or none): a wrong URL, not a service someone deleted meanwhile.
@@ -330,11 +334,6 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
             request, str(exc), status_code=409 if conflict else 422, trigger=CLIENT_CHANGED if conflict else None
         )
     return message(request, done, trigger=CLIENT_CHANGED)
-
-
-async def _client(state: AppState, client_id: int) -> clients.ClientSummary | None:
-    """The client of an id from a URL (any number of digits), or None."""
-    return await clients.get_client(state.db, client_id) if 0 < client_id < 2**63 else None
 
 
 async def _service(request: Request) -> tuple[int, Service | None]:

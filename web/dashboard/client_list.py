@@ -92,8 +92,9 @@ def row_dom_id(p: RowParams) -> str:
 
 
 def row_key(p: RowParams) -> str:
-    # A row's figures depend on the client and the period only, not on the list's filters.
-    return f"{p.client_id}|{p.period.key()}"
+    # A row depends on the client and the period only, not on the list's filters; on the period's
+    # name too, which its link to the client's page carries (this month is also a custom range).
+    return f"{p.client_id}|{p.period.name}|{p.period.key()}"
 
 
 def _sample_row(name: str, revenue: int, values: list[int]) -> ClientRow:

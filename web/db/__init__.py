@@ -70,8 +70,9 @@ class DatabaseUnavailable(Exception):
 
 
 def _without_password(url: str) -> str:
+    """The URL without user, password or options (a password may also be passed as ?password=)."""
     parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl() if "@" in parts.netloc else url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
 
 
 class Database:

@@ -245,11 +245,16 @@ async def _check_manager(db: Database, manager_id: int | None) -> None:
         raise InvalidClient("manager_id", "This account manager does not exist.")
 
 
+# Characters that show nothing. In a typed name they go (web/clients/views.py), but for the
+# joiners, which shape some scripts' words and go only from the ends of words; when names are
+# compared, all of them are left out (names saved before this).
+ZERO_WIDTH = "\u200b\u2060\ufeff"
+JOINERS = "\u200c\u200d"
+
 # A client name as compared: lower case, every run of spaces (no-break ones included) one space,
-# and no zero-width characters (a name saved before they were taken out of typed names).
-# (\s, not [[:space:]]: the query layer would read ":space" as a parameter.)
+# no zero-width characters. (\s, not [[:space:]]: the query layer would read ":space" as a parameter.)
 _SAME_NAME = (
-    "lower(btrim(regexp_replace(regexp_replace({}, '[\u200b-\u200d\u2060\ufeff]', '', 'g'), "
+    f"lower(btrim(regexp_replace(regexp_replace({{}}, '[{ZERO_WIDTH}{JOINERS}]', '', 'g'), "
     "'(\\s|\u00a0|\u202f)+', ' ', 'g')))"
 )
 

@@ -71,11 +71,13 @@ class Typed:
     client_id: int | None
     entry_id: int | None  # editing this entry
     version: int | None  # the version the user read, when editing
+    # The edited entry's client as saved: offered even once churned (no new entry may have it).
+    saved_client_id: int | None = None
 
     @classmethod
     def of(cls, entry: Entry) -> Typed:
         """A saved entry, as if typed: for its edit form."""
-        return cls(entry.user_id, values_of(entry), {}, entry.client_id, entry.id, entry.version)
+        return cls(entry.user_id, values_of(entry), {}, entry.client_id, entry.id, entry.version, entry.client_id)
 
     async def form(self, state: AppState, **changes: Any) -> EntryForm:
         services = await entries.service_choices(state.db, self.client_id, state.today()) if self.client_id else []
@@ -83,7 +85,7 @@ class Typed:
             person_id=self.person_id,
             values=self.values,
             errors=self.errors,
-            clients=await client_choices(state, self.person_id, self.client_id),
+            clients=await client_choices(state, self.person_id, self.saved_client_id),
             services=services,
             entry_id=self.entry_id,
             # As submitted: re-showing the current one would let a resubmit overwrite someone else's
@@ -112,6 +114,7 @@ async def read_entry(request: Request, data: FormData, editing: Entry | None = N
         client_id,
         editing.id if editing else None,
         version,
+        editing.client_id if editing else None,
     )
     if reader.errors or work_date is None or client_id is None or minutes is None:
         return None, typed

@@ -340,7 +340,7 @@ async def _conflict(request: Request, entry_id: int, text: str, yours: EntryInpu
     if yours is not None and (unsaved := _unsaved(yours, current)):
         text += " Yours, not saved: " + "; ".join(unsaved) + "."
     form = await Typed.of(current).form(state, message=text, message_is_error=True)
-    return form_response(request, form, status_code=409)
+    return form_response(request, form, status_code=409, changed=True)  # the week shows theirs too
 
 
 def _unsaved(yours: EntryInput, theirs: Entry) -> list[str]:
