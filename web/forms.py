@@ -37,6 +37,11 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 MAX_AMOUNT_CHARS = 40  # longer is no amount we take: refused before any conversion of its digits
 
 
+def _as_id(text: str) -> int | None:
+    """A row id written in digits 0-9, or None (19 digits at most: no conversion of a huge number)."""
+    return int(text) if len(text) <= 19 and text.isascii() and text.isdecimal() and is_id(int(text)) else None
+
+
 def quoted(typed: str) -> str:
     """What was typed, quoted for a message: cut short, every space a plain one."""
     value = _SPACES.sub(" ", typed)
@@ -75,8 +80,7 @@ class FormReader:
 
     def typed_id(self, name: str) -> int | None:
         """The id typed in, if it can be one, judging nothing: for showing the form again."""
-        value = self.raw(name)
-        return int(value) if len(value) <= 19 and value.isascii() and value.isdecimal() and is_id(int(value)) else None
+        return _as_id(self.raw(name))
 
     def id(self, name: str, label: str, *, required: bool = True) -> int | None:
         value = self.raw(name)
@@ -84,10 +88,10 @@ class FormReader:
             if required:
                 self.fail(name, f"Choose a {label.lower()}.")
             return None
-        if not (len(value) <= 19 and value.isascii() and value.isdecimal() and 0 < int(value) <= MAX_ID):
+        id_ = _as_id(value)
+        if id_ is None:
             self.fail(name, f"{label} is not valid.")
-            return None
-        return int(value)
+        return id_
 
     def version(self, name: str = "version") -> int | None:
         """The version a form was read at (optimistic locking)."""

@@ -41,12 +41,15 @@ class RequestTiming:
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
+    def db_busy_ms(self) -> float:
+        """db_ms, and the stretch still running when the request answers (a partial past its budget)."""
+        if not self.db_running:
+            return self.db_ms
+        return self.db_ms + (time.perf_counter() - self.db_busy_since) * 1000
+
     def server_timing(self, total_ms: float) -> str:
         queries = "1 query" if self.db_queries == 1 else f"{self.db_queries} queries"
-        db_ms = self.db_ms
-        if self.db_running:  # answered while queries still run (a partial past its budget)
-            db_ms += (time.perf_counter() - self.db_busy_since) * 1000
-        parts = [f"total;dur={total_ms:.2f}", f'db;dur={db_ms:.2f};desc="{queries}"']
+        parts = [f"total;dur={total_ms:.2f}", f'db;dur={self.db_busy_ms():.2f};desc="{queries}"']
         if self.render_ms:
             parts.append(f"render;dur={self.render_ms:.2f}")
         if self.cache:
@@ -148,7 +151,7 @@ class TimingMiddleware:
             query=scope.get("query_string", b"").decode("latin-1")[:500],
             status=status,
             total_ms=timing.elapsed_ms(),
-            db_ms=timing.db_ms,
+            db_ms=timing.db_busy_ms(),
             render_ms=timing.render_ms,
             queries=timing.db_queries,
             cache=timing.cache,

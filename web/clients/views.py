@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -165,18 +164,8 @@ def _client_form(request: Request, form: ClientForm, status_code: int) -> Respon
     return render_page(request, "client-form.html", ClientFormFragment(form), status_code=status_code)
 
 
-_ZERO_WIDTH = re.compile(f"[{clients.ZERO_WIDTH}]")
-
-
-def _visible_name(typed: str) -> str:
-    """The name as it reads: "Acme  Co" is "Acme Co", "Acme\u200b" is "Acme", and zero-width joiners
-    stay only inside words."""
-    words = (word.strip(clients.JOINERS) for word in _ZERO_WIDTH.sub("", typed).split())
-    return " ".join(word for word in words if word)
-
-
 def _read_client(reader: FormReader) -> ClientInput | None:
-    name = _visible_name(reader.text("name", "Name"))
+    name = clients.visible_name(reader.text("name", "Name"))
     if not name and "name" not in reader.errors:
         reader.fail("name", "Name is required: it has no visible characters.")
     status = reader.choice("status", "Status", CLIENT_STATUSES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -245,16 +246,25 @@ async def _check_manager(db: Database, manager_id: int | None) -> None:
         raise InvalidClient("manager_id", "This account manager does not exist.")
 
 
-# Characters that show nothing. In a typed name they go (web/clients/views.py), but for the
-# joiners, which shape some scripts' words and go only from the ends of words; when names are
-# compared, all of them are left out (names saved before this).
-ZERO_WIDTH = "\u200b\u2060\ufeff"
-JOINERS = "\u200c\u200d"
+# Characters that show nothing. In a typed name they go (visible_name), but for the joiners, which
+# shape some scripts' words and go only from the ends of words; when names are compared, all of
+# them are left out (names saved before this).
+_INVISIBLE = "\u200b\u2060\ufeff"
+_JOINERS = "\u200c\u200d"
+_ZERO_WIDTH = re.compile(f"[{_INVISIBLE}]")
+
+
+def visible_name(typed: str) -> str:
+    """A typed name as it reads: "Acme  Co" is "Acme Co", "Acme\u200b" is "Acme", and zero-width
+    joiners stay only inside words."""
+    words = (word.strip(_JOINERS) for word in _ZERO_WIDTH.sub("", typed).split())
+    return " ".join(word for word in words if word)
+
 
 # A client name as compared: lower case, every run of spaces (no-break ones included) one space,
 # no zero-width characters. (\s, not [[:space:]]: the query layer would read ":space" as a parameter.)
 _SAME_NAME = (
-    f"lower(btrim(regexp_replace(regexp_replace({{}}, '[{ZERO_WIDTH}{JOINERS}]', '', 'g'), "
+    f"lower(btrim(regexp_replace(regexp_replace({{}}, '[{_INVISIBLE}{_JOINERS}]', '', 'g'), "
     "'(\\s|\u00a0|\u202f)+', ' ', 'g')))"
 )
 
