@@ -21,7 +21,14 @@ from web.periods import Month, named_period, trailing_months
 
 
 @pytest.mark.parametrize(
-    "path", ["/bench/naive", "/bench/gather", "/bench/naive?indexes=plain", "/bench/gather?indexes=plain"]
+    "path",
+    [
+        "/bench/naive",
+        "/bench/gather",
+        "/bench/naive?indexes=plain",
+        "/bench/gather?indexes=plain",
+        "/bench/naive?indexes=plain&trend=one_scan",
+    ],
 )
 def test_a_baseline_page_has_the_reference_figures(
     path: str,
@@ -75,11 +82,13 @@ def test_a_baseline_page_has_the_reference_figures(
         assert [int(cents) for cents in sparkline.split(",")] == [month.get(client_id, 0) for month in by_month]
 
 
-def test_an_unknown_database_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
+def test_an_unknown_database_or_trend_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
     with open_app(bench_routes=True) as client:
         unknown = client.get("/bench/naive?indexes=other")
+        unknown_trend = client.get("/bench/naive?trend=monthly")
         no_copy = client.get("/bench/gather?indexes=plain")  # without a copy configured
         same = client.get("/bench/gather?indexes=same")
     assert unknown.status_code == 400 and "indexes: one of same, plain" in unknown.text
+    assert unknown_trend.status_code == 400 and "trend: one of per_month, one_scan" in unknown_trend.text
     assert no_copy.status_code == 503 and "BILLABLE_BENCH_PLAIN_URL" in no_copy.text
     assert same.status_code == 200

@@ -29,13 +29,13 @@ def test_lines_rise_with_size_and_keep_their_order() -> None:
     assert "billable 60 ms" in svg and "l: 10M entries" in svg
 
 
-def test_baselines_on_plain_indexes_are_dashed_where_every_size_has_them() -> None:
-    with_plain = {**run(4_000, 2_800, 55), "naive_plain_indexes": {"cold_all_partials_ms": 900}}
+def test_baselines_on_billable_indexes_are_dashed_where_every_size_has_them() -> None:
+    with_own = {**run(4_000, 2_800, 55), "naive_billable_indexes": {"cold_all_partials_ms": 900}}
     svg = cold_vs_size_svg(
-        {"m": with_plain, "l": {**run(25_000, 23_000, 60), "naive_plain_indexes": {"cold_all_partials_ms": 1_800}}}
+        {"m": with_own, "l": {**run(25_000, 23_000, 60), "naive_billable_indexes": {"cold_all_partials_ms": 1_800}}}
     )
     assert svg.count("<polyline") == 4 and svg.count('stroke-dasharray="6 4"') == 1
-    assert "naive, plain indexes 1,800 ms" in svg
+    assert "naive, Billable's indexes 1,800 ms" in svg
     # a size saved before the mode existed: the mode's line is left out, the others drawn
-    older = cold_vs_size_svg({"m": with_plain, "s": run(1_000, 500, 50)})
-    assert older.count("<polyline") == 3 and "plain indexes" not in older
+    older = cold_vs_size_svg({"m": with_own, "s": run(1_000, 500, 50)})
+    assert older.count("<polyline") == 3 and "Billable" not in older

@@ -11,12 +11,14 @@ through connections with PostgreSQL's default settings (the app's own plan every
 parameters, which would cost the 2,000 queries of a naive page their cached plans).
 
 Each runs on two databases holding the same data (`?indexes=` picks one):
-  same  — Billable's own database, with every index Billable added for its figures (the default,
-          and the comparison the benchmark's headline ratios make);
   plain — a copy whose entries have only the indexes a first version's schema would: the primary
           key and a plain index on client_id, the one foreign key the baselines look up by
           (`billable bench` makes it: see PLAIN_INDEX_NAME). Their card figures then scan the entries,
-          as the issue's reference dashboard does ("card figures by scanning entries").
+          as the issue's reference dashboard does ("card figures by scanning entries"): this is the
+          "before", and the benchmark's headline ratios compare with it;
+  same  — Billable's own database, with every index Billable added for its own figures (the
+          default here), reported beside the headline: those indexes serve the baselines' card
+          figures too, and make them index range reads instead of scans.
 These routes exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
 """
 
@@ -53,6 +55,10 @@ ROWS = 50
 PLAIN_INDEX_NAME = "timesheet_entries_client_idx"
 PLAIN_INDEX = f"CREATE INDEX {PLAIN_INDEX_NAME} ON timesheet_entries (client_id)"
 INDEXES = ("same", "plain")
+# How naive reads the trend card's twelve months (`?trend=`): one query per month, as every other
+# figure (the default), or the entries of all twelve in one GROUP BY, the one shortcut a first
+# version would likely take; the benchmark measures both on the copy (docs/performance.md).
+TRENDS = ("per_month", "one_scan")
 
 
 @dataclass
@@ -120,6 +126,11 @@ _MRR = (
     "SELECT COALESCE(SUM(monthly_price_cents), 0) AS cents, count(DISTINCT client_id) AS paying FROM services "
     "WHERE {who} AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
 )
+# The trend's hourly revenue of every client, the twelve months in one scan (see TRENDS).
+_HOURLY_BY_MONTH = (
+    "SELECT date_trunc('month', work_date)::date AS month, SUM(amount_cents) AS cents FROM timesheet_entries"
+    " WHERE work_date BETWEEN :start AND :end GROUP BY 1"
+)
 ONE_CLIENT, EVERYONE, ACTIVE = (
     "client_id = :client",
     "TRUE",
@@ -149,13 +160,19 @@ async def concurrently(*steps: Awaitable[Any]) -> list[Any]:
 
 async def _revenue(db: Database, together: Together, who: str, start: date, end: date, **client: int) -> Revenue:
     """Revenue and hours of the clients `who` selects (`client=` the one client's id)."""
-    hourly, recurring, one_off = await together(
+    hourly, services = await together(
         db.fetch_one(_HOURLY.format(who=who), **client, start=start, end=end),
+        _services_revenue(db, together, who, start, end, **client),
+    )
+    return Revenue(int(hourly["cents"]) + services, int(hourly["billable"]), int(hourly["minutes"]))
+
+
+async def _services_revenue(db: Database, together: Together, who: str, start: date, end: date, **client: int) -> int:
+    recurring, one_off = await together(
         db.fetch_val(_RECURRING.format(who=who), **client, start=start, end=end),
         db.fetch_val(_ONE_OFF.format(who=who), **client, start=start, end=end),
     )
-    cents = int(hourly["cents"]) + int(recurring) + int(one_off)
-    return Revenue(cents, int(hourly["billable"]), int(hourly["minutes"]))
+    return int(recurring) + int(one_off)
 
 
 async def _row(db: Database, client_id: int, name: str, period: Period, today: date) -> RowFigures:
@@ -173,9 +190,16 @@ async def _row(db: Database, client_id: int, name: str, period: Period, today: d
     return RowFigures(name, revenue.cents, int(mrr["cents"]), revenue.billable_minutes, revenue.minutes, spark)
 
 
-async def _cards(db: Database, together: Together, period: Period, today: date) -> dict[str, Any]:
-    """The six cards' figures by scanning entries and services, one query per figure and per month."""
-    revenue, previous, active_revenue, mrr, active, new, *trend = await together(
+async def _cards(db: Database, together: Together, period: Period, today: date, trend: str) -> dict[str, Any]:
+    """The six cards' figures by scanning entries and services, one query per figure and per month
+    (or, with trend "one_scan", the trend's entries read in one query)."""
+    months = trailing_months(Month.of(period.end), 12)
+    trend_steps: list[Awaitable[Any]]
+    if trend == "one_scan":
+        trend_steps = [_trend_in_one_scan(db, together, months)]
+    else:
+        trend_steps = [_revenue(db, together, EVERYONE, m.first_day, m.last_day) for m in months]
+    revenue, previous, active_revenue, mrr, active, new, *trend_parts = await together(
         _revenue(db, together, EVERYONE, period.start, period.end),
         _revenue(db, together, EVERYONE, period.previous().start, period.previous().end),
         _revenue(db, together, ACTIVE, period.start, period.end),
@@ -186,10 +210,7 @@ async def _cards(db: Database, together: Together, period: Period, today: date) 
             start=period.start,
             end=period.end,
         ),
-        *(
-            _revenue(db, together, EVERYONE, month.first_day, month.last_day)
-            for month in trailing_months(Month.of(period.end), 12)
-        ),
+        *trend_steps,
     )
     return {
         "revenue": revenue.cents,
@@ -201,16 +222,27 @@ async def _cards(db: Database, together: Together, period: Period, today: date) 
         "billable_minutes": revenue.billable_minutes,
         "minutes": revenue.minutes,
         "average": int((Decimal(active_revenue.cents) / active).quantize(0, ROUND_HALF_UP)) if active else None,
-        "trend": [month.cents for month in trend],
+        "trend": trend_parts[0] if trend == "one_scan" else [month.cents for month in trend_parts],
     }
 
 
-async def _dashboard(db: Database, together: Together, today: date) -> str:
+async def _trend_in_one_scan(db: Database, together: Together, months: list[Month]) -> list[int]:
+    """Every client's revenue of each month: the entries of the twelve months in one GROUP BY, the
+    services (a small table) month by month."""
+    hourly, *services = await together(
+        db.fetch_all(_HOURLY_BY_MONTH, start=months[0].first_day, end=months[-1].last_day),
+        *(_services_revenue(db, together, EVERYONE, m.first_day, m.last_day) for m in months),
+    )
+    by_month = {row["month"]: int(row["cents"]) for row in hourly}
+    return [by_month.get(m.first_day, 0) + cents for m, cents in zip(months, services, strict=True)]
+
+
+async def _dashboard(db: Database, together: Together, today: date, trend: str = "per_month") -> str:
     """The dashboard's page: its cards and first 50 rows, each figure its own query."""
     period = named_period("this_month", today)
     page = await _first_page(db, period, today)
     cards, *rows = await together(
-        _cards(db, together, period, today), *(_row(db, cid, name, period, today) for cid, name in page)
+        _cards(db, together, period, today, trend), *(_row(db, cid, name, period, today) for cid, name in page)
     )
     return _html(cards, rows)
 
@@ -250,7 +282,10 @@ def _db(request: Request) -> tuple[str, Database]:
 
 async def naive(request: Request) -> Response:
     (_, db), today = _db(request), AppState.of(request).today()
-    return HTMLResponse(await _dashboard(db, in_turn, today))
+    trend = request.query_params.get("trend", "per_month")
+    if trend not in TRENDS:
+        raise HTTPException(400, f"trend: one of {', '.join(TRENDS)}")
+    return HTMLResponse(await _dashboard(db, in_turn, today, trend))
 
 
 async def gather(request: Request) -> Response:
