@@ -7,7 +7,7 @@ field, with the rest of what was typed kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -46,6 +46,29 @@ def quoted(typed: str) -> str:
     """What was typed, quoted for a message: cut short, every space a plain one."""
     value = _SPACES.sub(" ", typed)
     return f"“{value[:20]}…”" if len(value) > 20 else f"“{value}”"
+
+
+def not_saved(
+    yours: Mapping[str, str],
+    theirs: Mapping[str, str],
+    labels: Mapping[str, str],
+    shown: Mapping[str, Callable[[str], str]] | None = None,
+) -> str:
+    """What a save refused by a conflict would have changed, for the message above the form, which
+    now shows their version: " Yours, not saved: name “Acme Group”; no hourly rate." ("" when it
+    changed nothing). Both sides as the form shows values (`labels` names the fields, in order);
+    `shown` turns a field's value into what the form displays for it (an id into a name)."""
+    changes = []
+    for field, label in labels.items():
+        mine = yours.get(field, "")
+        if mine == theirs.get(field, ""):
+            continue
+        if not mine:
+            changes.append(f"no {label}")
+            continue
+        show = (shown or {}).get(field)
+        changes.append(f"{label} {quoted(show(mine) if show else mine)}")
+    return f" Yours, not saved: {'; '.join(changes)}." if changes else ""
 
 
 class FormReader:

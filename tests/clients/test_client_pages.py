@@ -159,6 +159,25 @@ def test_a_disabled_manager_stays_until_changed(client: TestClient, acme: dict[s
     assert str(acme["manager"]) not in [o["value"] for o in new.select("#client-manager option")]
 
 
+def test_a_disabled_manager_cannot_be_given_to_another_client(
+    client: TestClient, acme: dict[str, int], data: DataBuilder
+) -> None:
+    """The forms do not offer them; a request made by hand is refused the same way, saving nothing."""
+    data.val("UPDATE users SET disabled = true WHERE id = :id", id=acme["manager"])
+    other = data.client("Birch", rate_cents=None)
+    made = client.post("/clients", data={"name": "Nova", "status": "lead", "manager_id": str(acme["manager"])})
+    moved = client.post(
+        f"/clients/{other}",
+        data={"name": "Birch", "status": "active", "manager_id": str(acme["manager"]), "version": "1"},
+    )
+    for refused in (made, moved):
+        assert refused.status_code == 422
+        error = soup(refused.text).select_one("#client-error-manager_id").text
+        assert error == "This account manager is disabled: choose someone else."
+    assert data.val("SELECT count(*) FROM clients WHERE name = 'Nova'") == 0
+    assert data.val("SELECT account_manager_id FROM clients WHERE id = :id", id=other) is None
+
+
 def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
     form = {
         "name": "Acme Group",
@@ -169,10 +188,19 @@ def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict
     }
     saved = client.post(f"/clients/{acme['client']}", data=form)
     assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "client-changed"
-    late = client.post(f"/clients/{acme['client']}", data={**form, "name": "Someone else's name"})
+    late = client.post(
+        f"/clients/{acme['client']}",
+        data={**form, "name": "Someone else's name", "status": "churned", "manager_id": "", "hourly_rate": "99.5"},
+    )
     assert late.status_code == 409
     assert late.headers["HX-Trigger"] == "client-changed"  # the rest of the page shows theirs too
-    assert "changed by someone else" in soup(late.text).select_one("[role=alert]").text
+    alert = soup(late.text).select_one("[role=alert]").text
+    assert "changed by someone else" in alert
+    # The form shows theirs; what was typed is kept in the message, to be made again.
+    assert (
+        "Yours, not saved: name “Someone else's name”; status “Churned”; no account manager; hourly rate “99.50”."
+        in " ".join(alert.split())
+    )
     assert soup(late.text).select_one("#client-name")["value"] == "Acme Group"
     assert data.rows("SELECT name, status, hourly_rate_cents, version FROM clients")[0] == {
         "name": "Acme Group",
@@ -272,7 +300,16 @@ def test_edit_a_service_and_its_bounds(client: TestClient, acme: dict[str, int],
     )
     assert late.status_code == 409 and "changed by someone else" in late.text
     assert late.headers["HX-Trigger"] == "client-changed"
+    assert "Yours, not saved: name “Late”; price “1.00”." in " ".join(
+        soup(late.text).select_one("[role=alert]").text.split()
+    )
+    assert soup(late.text).select_one("#service-name")["value"] == "Consulting"  # theirs, in the form
     assert data.val("SELECT name FROM services") == "Consulting"
+    moved = client.post(
+        url,
+        data={"name": "Consulting", "kind": "one_off", "price": "150.50", "start_date": "2025-01-01", "version": "1"},
+    )
+    assert "Yours, not saved: kind “One-off”." in " ".join(soup(moved.text).select_one("[role=alert]").text.split())
 
 
 def test_client_name_length_and_unknown_manager(client: TestClient, data: DataBuilder) -> None:

@@ -16,14 +16,14 @@ from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
-from web.forms import MAX_RATE_CENTS, FormReader
+from web.forms import MAX_RATE_CENTS, FormReader, not_saved
 from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
 from web.queries.scope import CLIENT_STATUSES
-from web.queries.services import KINDS, Service, ServiceInput
+from web.queries.services import KIND_LABELS, KINDS, Service, ServiceInput
 from web.queries.users import staff_list
 from web.registry import BadInput
 from web.responses import message, render_page
@@ -144,7 +144,14 @@ async def update_client(request: Request) -> Response:
         if current is None:
             return refusal(request, 404, str(exc))
         managers = await _managers(state, keep=current.manager_id)
-        theirs = ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc), True)
+        names = {str(m.id): m.name for m in managers} | {str(m.id): m.name for m in form.managers}
+        yours = not_saved(
+            _client_values(parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents),
+            _values_of(current),
+            _CLIENT_LABELS,
+            {"status": str.capitalize, "manager_id": lambda id_: names.get(id_, f"#{id_}")},
+        )
+        theirs = ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc) + yours, True)
         # The rest of the page shows the client as it was too: it reloads, as after a save.
         return trigger(_client_form(request, theirs, 409), CLIENT_CHANGED)
     saved = await clients.client_detail(state.db, client_id)
@@ -177,13 +184,16 @@ def _read_client(reader: FormReader) -> ClientInput | None:
 
 
 def _values_of(detail: ClientDetail) -> dict[str, str]:
-    rate = "" if detail.hourly_rate_cents is None else f"{detail.hourly_rate_cents / 100:.2f}"
-    return {
-        "name": detail.name,
-        "status": detail.status,
-        "manager_id": str(detail.manager_id or ""),
-        "hourly_rate": rate,
-    }
+    return _client_values(detail.name, detail.status, detail.manager_id, detail.hourly_rate_cents)
+
+
+def _client_values(name: str, status: str, manager_id: int | None, rate_cents: int | None) -> dict[str, str]:
+    """A client's fields as its form shows them."""
+    rate = "" if rate_cents is None else f"{rate_cents / 100:.2f}"
+    return {"name": name, "status": status, "manager_id": str(manager_id or ""), "hourly_rate": rate}
+
+
+_CLIENT_LABELS = {"name": "name", "status": "status", "manager_id": "account manager", "hourly_rate": "hourly rate"}
 
 
 async def _managers(state: AppState, keep: int | None = None) -> list[Manager]:
@@ -265,7 +275,10 @@ async def save_service(request: Request) -> Response:
         _, current = await _service(request)
         if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
-        shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc), True)
+        yours = not_saved(
+            _service_values(parsed), _service_values(current), _SERVICE_LABELS, {"kind": KIND_LABELS.__getitem__}
+        )
+        shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc) + yours, True)
         return _service_form(request, shown, 409, changed=True)  # the services list shows theirs too
     blank = _new_service_form(client_id, state.today(), kind=parsed.kind, notice=f"Saved {parsed.name}.")
     return _service_form(request, blank, 200, changed=True)
@@ -363,7 +376,8 @@ def _read_service(reader: FormReader) -> ServiceInput | None:
     return ServiceInput(name, kind, price, start, end)
 
 
-def _service_values(service: Service) -> dict[str, str]:
+def _service_values(service: Service | ServiceInput) -> dict[str, str]:
+    """A service's fields as its form shows them."""
     return {
         "name": service.name,
         "kind": service.kind,
@@ -371,6 +385,9 @@ def _service_values(service: Service) -> dict[str, str]:
         "start_date": service.start_date.isoformat(),
         "end_date": service.end_date.isoformat() if service.end_date else "",
     }
+
+
+_SERVICE_LABELS = {"name": "name", "kind": "kind", "price": "price", "start_date": "start date", "end_date": "end date"}
 
 
 def _service_form(request: Request, form: ServiceForm, status_code: int, *, changed: bool = False) -> Response:

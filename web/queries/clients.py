@@ -206,7 +206,7 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
         before["hourly_rate_cents"],
     ):
         return  # saved as it was: no new version, no empty line in the history
-    await _check_manager(db, client.manager_id)
+    await _check_manager(db, client.manager_id, current=before["account_manager_id"])
     if client.name != before["name"]:
         # Only a new name is checked: clients that already share a name (from before this check)
         # can still have their other fields edited. Its own name in other capitals is free.
@@ -241,9 +241,16 @@ class InvalidClient(ValueError):
         self.field = field
 
 
-async def _check_manager(db: Database, manager_id: int | None) -> None:
-    if manager_id is not None and not await db.fetch_val("SELECT 1 FROM users WHERE id = :id", id=manager_id):
+async def _check_manager(db: Database, manager_id: int | None, *, current: int | None = None) -> None:
+    """A manager must exist and be enabled; the client's `current` one may stay once disabled (the form
+    offers them, so that saving the client's other fields does not drop them)."""
+    if manager_id is None:
+        return
+    disabled = await db.fetch_val("SELECT disabled FROM users WHERE id = :id", id=manager_id)
+    if disabled is None:
         raise InvalidClient("manager_id", "This account manager does not exist.")
+    if disabled and manager_id != current:
+        raise InvalidClient("manager_id", "This account manager is disabled: choose someone else.")
 
 
 # Characters that show nothing. In a typed name they go (visible_name), but for the joiners, which
