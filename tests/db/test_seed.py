@@ -78,6 +78,8 @@ def test_seeded_data_has_realistic_shape(data: DataBuilder, test_db: Database, p
         Period("custom", date(2025, 2, 14), date(2025, 9, 3)),
         Period("custom", date(2024, 2, 29), date(2024, 3, 1)),
         Period("custom", date(2025, 1, 10), date(2025, 1, 31)),  # ends a month: the next one is not included
+        Period("custom", date(2026, 10, 1), date(2026, 10, 2)),  # the first days of a month (see Period.previous)
+        Period("custom", date(2025, 11, 20), date(2026, 2, 10)),  # cuts both ends, across a year
         Period("custom", date(2025, 3, 5), date(2025, 6, 30)),  # cut first month, whole months after
         Period("ytd", date(2026, 1, 1), date(2026, 11, 15)),
         Period("last_12_months", date(2025, 12, 1), date(2026, 11, 30)),
@@ -94,6 +96,15 @@ def test_figures_match_the_reference_on_seeded_data(
     expected_mrr = reference_mrr(services, TODAY)
     totals = portal.call(figures.scope_totals, test_db, ClientScope(), period, TODAY)
     assert totals.figures.revenue_cents == sum(expected.values())
+    # The cards' other totals, whole months or cut (from the status totals and the cut days' entries)
+    in_period = [e for e in entries if period.start <= e["work_date"] <= period.end]
+    assert totals.figures.minutes == sum(e["minutes"] for e in in_period)
+    assert totals.figures.billable_minutes == sum(e["minutes"] for e in in_period if e["billable"])
+    status = {row["id"]: row["status"] for row in data.rows("SELECT id, status FROM clients")}
+    assert totals.active_revenue_cents == sum(cents for c, cents in expected.items() if status[c] == "active")
+    for one_status in ("active", "churned"):
+        of_status = portal.call(figures.scope_totals, test_db, ClientScope(status=one_status), period, TODAY)
+        assert of_status.figures.revenue_cents == sum(v for c, v in expected.items() if status[c] == one_status)
     mrr = portal.call(figures.scope_mrr, test_db, ClientScope(), TODAY)
     assert mrr.mrr_cents == sum(expected_mrr.values())
     client_ids = [r["id"] for r in data.rows("SELECT id FROM clients")]
