@@ -83,6 +83,12 @@ def test_reactivating_a_service_ended_months_ago_bills_it_from_today_only(
         "2026-01-01 – 2026-05-04": ["Edit"],
     }
     assert data.val("SELECT count(*) FROM audit_log WHERE entity = 'service' AND action = 'create'") == 1
+    # History tells the new run for what it is, with what it started with.
+    history = " ".join(soup(client.get(f"/clients/{acme}").text).select_one(".history").text.split())
+    assert "reactivated service recurring service: Kind Recurring; Monthly price €1,000.00; Start date 2026-11-15" in (
+        history
+    )
+    assert "created service" not in history
 
 
 def test_reactivating_twice_makes_no_second_copy(client: TestClient, data: DataBuilder, revenue: Revenue) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from web.money import format_duration, format_money
 from web.queries.clients import AuditRow, ClientHistory
-from web.queries.services import KIND_LABELS
+from web.queries.services import KIND_LABELS, REACTIVATES
 
 EMPTY = "—"  # a value that is not set: no end date, no account manager
 
@@ -63,7 +63,7 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "description": ("Description", _text),
 }
 _VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
-_IN_SUBJECT = {"name", "user_id", "work_date", "client_id"}  # see _subject
+_IN_SUBJECT = {"name", "user_id", "work_date", "client_id", REACTIVATES}  # see _subject and _verb
 
 
 def history_lines(history: ClientHistory) -> list[HistoryLine]:
@@ -97,11 +97,14 @@ def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
 
 
 def _verb(row: AuditRow) -> str:
-    """Ending a service is an update that gives it an end date and changes nothing else: say so.
-    (Taking an end date away is not always a reactivation: it may not have been reached yet.)"""
+    """Ending a service is an update that gives it an end date and changes nothing else: say so; and
+    Reactivate's new run of a service ended in an earlier month. (Taking an end date away is not
+    always a reactivation: it may not have been reached yet.)"""
     a_service_update = row.entity == "service" and row.action == "update"
     if a_service_update and _changed_columns(row) == ["end_date"] and row.before.get("end_date") is None:
         return "ended"
+    if row.action == "create" and REACTIVATES in row.after:  # a new run of an ended service
+        return "reactivated"
     return _VERBS.get(row.action, row.action)
 
 

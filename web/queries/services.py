@@ -14,6 +14,8 @@ KINDS = ("recurring", "one_off", "hourly")
 KIND_LABELS = {"recurring": "Recurring", "one_off": "One-off", "hourly": "Hourly"}
 PRICE_COLUMN = {"recurring": "monthly_price_cents", "one_off": "fixed_price_cents", "hourly": "hourly_rate_cents"}
 _AUDITED = ("name", "kind", "monthly_price_cents", "fixed_price_cents", "hourly_rate_cents", "start_date", "end_date")
+# In the audit of a service created by Reactivate: the ended service it carries on (see history).
+REACTIVATES = "reactivates"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ def _columns(service: ServiceInput) -> dict[str, Any]:
     }
 
 
-async def add_service(db: Database, changes: ChangeSet, client_id: int, service: ServiceInput) -> int:
+async def add_service(
+    db: Database, changes: ChangeSet, client_id: int, service: ServiceInput, *, carries_on: int | None = None
+) -> int:
+    """A new service; `carries_on` the ended one it reactivates, which its history line names."""
     values = _columns(service)
     row = await db.fetch_one(
         "INSERT INTO services (client_id, "
@@ -93,7 +98,8 @@ async def add_service(db: Database, changes: ChangeSet, client_id: int, service:
         **values,
     )
     assert row is not None
-    changes.add("service", row["id"], "create", client_id=client_id, after=values)
+    audited = values if carries_on is None else {**values, REACTIVATES: carries_on}
+    changes.add("service", row["id"], "create", client_id=client_id, after=audited)
     return int(row["id"])
 
 
@@ -143,7 +149,7 @@ async def reactivate(
     await db.execute("UPDATE services SET version = version + 1 WHERE id = :id", id=service_id)
     kind: str = before["kind"]
     again = ServiceInput(before["name"], kind, before[PRICE_COLUMN[kind]], today, None)
-    return await add_service(db, changes, client_id, again)
+    return await add_service(db, changes, client_id, again, carries_on=service_id)
 
 
 async def _locked(db: Database, client_id: int, service_id: int, version: int) -> Row:
