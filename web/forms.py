@@ -48,27 +48,30 @@ def quoted(typed: str) -> str:
     return f"“{value[:20]}…”" if len(value) > 20 else f"“{value}”"
 
 
-def not_saved(
+def not_saved(changes: list[str]) -> str:
+    """The end of a message for a save refused by a conflict, whose form now shows the other
+    version: what the refused save would have changed, to be made again. "" when nothing."""
+    return f" Yours, not saved: {'; '.join(changes)}." if changes else ""
+
+
+def changed_fields(
     yours: Mapping[str, str],
     theirs: Mapping[str, str],
     labels: Mapping[str, str],
     shown: Mapping[str, Callable[[str], str]] | None = None,
-) -> str:
-    """What a save refused by a conflict would have changed, for the message above the form, which
-    now shows their version: " Yours, not saved: name “Acme Group”; no hourly rate." ("" when it
-    changed nothing). Both sides as the form shows values (`labels` names the fields, in order);
-    `shown` turns a field's value into what the form displays for it (an id into a name)."""
+) -> list[str]:
+    """The fields that differ, as `not_saved` lists them: 'name “Acme Group”', 'no hourly rate'.
+    Both sides as the form shows values (`labels` names the fields, in order); `shown` turns a
+    field's value into what the form displays for it (an id into a name). Values are whole: they
+    are to be typed again."""
     changes = []
     for field, label in labels.items():
         mine = yours.get(field, "")
         if mine == theirs.get(field, ""):
             continue
-        if not mine:
-            changes.append(f"no {label}")
-            continue
         show = (shown or {}).get(field)
-        changes.append(f"{label} {quoted(show(mine) if show else mine)}")
-    return f" Yours, not saved: {'; '.join(changes)}." if changes else ""
+        changes.append(f"{label} “{show(mine) if show else mine}”" if mine else f"no {label}")
+    return changes
 
 
 class FormReader:

@@ -28,6 +28,7 @@ from web.periods import Month, named_period, trailing_months
         "/bench/naive?indexes=plain",
         "/bench/gather?indexes=plain",
         "/bench/naive?indexes=plain&trend=one_scan",
+        "/bench/gather?trend=one_scan",
     ],
 )
 def test_a_baseline_page_has_the_reference_figures(
@@ -85,7 +86,7 @@ def test_a_baseline_page_has_the_reference_figures(
 def test_an_unknown_database_or_trend_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
     with open_app(bench_routes=True) as client:
         unknown = client.get("/bench/naive?indexes=other")
-        unknown_trend = client.get("/bench/naive?trend=monthly")
+        unknown_trend = client.get("/bench/gather?indexes=plain&trend=monthly")  # said before the missing copy
         no_copy = client.get("/bench/gather?indexes=plain")  # without a copy configured
         same = client.get("/bench/gather?indexes=same")
     assert unknown.status_code == 400 and "indexes: one of same, plain" in unknown.text

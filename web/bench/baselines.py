@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 
 from aiocache import Cache
 from jinja2 import Environment, Template
@@ -55,10 +55,11 @@ ROWS = 50
 PLAIN_INDEX_NAME = "timesheet_entries_client_idx"
 PLAIN_INDEX = f"CREATE INDEX {PLAIN_INDEX_NAME} ON timesheet_entries (client_id)"
 INDEXES = ("same", "plain")
-# How naive reads the trend card's twelve months (`?trend=`): one query per month, as every other
+# How a baseline reads the trend card's twelve months (`?trend=`): one query per month, as every other
 # figure (the default), or the entries of all twelve in one GROUP BY, the one shortcut a first
 # version would likely take; the benchmark measures both on the copy (docs/performance.md).
-TRENDS = ("per_month", "one_scan")
+Trend = Literal["per_month", "one_scan"]
+TRENDS: tuple[Trend, ...] = ("per_month", "one_scan")
 
 
 @dataclass
@@ -190,16 +191,12 @@ async def _row(db: Database, client_id: int, name: str, period: Period, today: d
     return RowFigures(name, revenue.cents, int(mrr["cents"]), revenue.billable_minutes, revenue.minutes, spark)
 
 
-async def _cards(db: Database, together: Together, period: Period, today: date, trend: str) -> dict[str, Any]:
+async def _cards(db: Database, together: Together, period: Period, today: date, trend: Trend) -> dict[str, Any]:
     """The six cards' figures by scanning entries and services, one query per figure and per month
     (or, with trend "one_scan", the trend's entries read in one query)."""
     months = trailing_months(Month.of(period.end), 12)
-    trend_steps: list[Awaitable[Any]]
-    if trend == "one_scan":
-        trend_steps = [_trend_in_one_scan(db, together, months)]
-    else:
-        trend_steps = [_revenue(db, together, EVERYONE, m.first_day, m.last_day) for m in months]
-    revenue, previous, active_revenue, mrr, active, new, *trend_parts = await together(
+    read_trend = _trend_in_one_scan if trend == "one_scan" else _trend_per_month
+    revenue, previous, active_revenue, mrr, active, new, trend_cents = await together(
         _revenue(db, together, EVERYONE, period.start, period.end),
         _revenue(db, together, EVERYONE, period.previous().start, period.previous().end),
         _revenue(db, together, ACTIVE, period.start, period.end),
@@ -210,7 +207,7 @@ async def _cards(db: Database, together: Together, period: Period, today: date, 
             start=period.start,
             end=period.end,
         ),
-        *trend_steps,
+        read_trend(db, together, months),
     )
     return {
         "revenue": revenue.cents,
@@ -222,8 +219,15 @@ async def _cards(db: Database, together: Together, period: Period, today: date, 
         "billable_minutes": revenue.billable_minutes,
         "minutes": revenue.minutes,
         "average": int((Decimal(active_revenue.cents) / active).quantize(0, ROUND_HALF_UP)) if active else None,
-        "trend": trend_parts[0] if trend == "one_scan" else [month.cents for month in trend_parts],
+        "trend": trend_cents,
     }
+
+
+async def _trend_per_month(db: Database, together: Together, months: list[Month]) -> list[int]:
+    """Every client's revenue of each month, a month's figures at a time."""
+    return [
+        m.cents for m in await together(*(_revenue(db, together, EVERYONE, m.first_day, m.last_day) for m in months))
+    ]
 
 
 async def _trend_in_one_scan(db: Database, together: Together, months: list[Month]) -> list[int]:
@@ -237,7 +241,7 @@ async def _trend_in_one_scan(db: Database, together: Together, months: list[Mont
     return [by_month.get(m.first_day, 0) + cents for m, cents in zip(months, services, strict=True)]
 
 
-async def _dashboard(db: Database, together: Together, today: date, trend: str = "per_month") -> str:
+async def _dashboard(db: Database, together: Together, today: date, trend: Trend = "per_month") -> str:
     """The dashboard's page: its cards and first 50 rows, each figure its own query."""
     period = named_period("this_month", today)
     page = await _first_page(db, period, today)
@@ -269,31 +273,40 @@ def _baselines(request: Request) -> Baselines:
     return baselines
 
 
-def _db(request: Request) -> tuple[str, Database]:
-    """The database `?indexes=` names (default: same)."""
+@dataclass(frozen=True)
+class Asked:
+    """What a baseline page was asked for: its database (`?indexes=`, default same) and how it reads
+    the trend (`?trend=`, default per_month)."""
+
+    indexes: str
+    db: Database
+    trend: Trend
+
+
+def _asked(request: Request) -> Asked:
     indexes = request.query_params.get("indexes", "same")
+    trend = request.query_params.get("trend", "per_month")
     if indexes not in INDEXES:
         raise HTTPException(400, f"indexes: one of {', '.join(INDEXES)}")
+    if trend not in TRENDS:
+        raise HTTPException(400, f"trend: one of {', '.join(TRENDS)}")
     db = _baselines(request).dbs.get(indexes)
     if db is None:
         raise HTTPException(503, "No copy of the data with plain indexes: BILLABLE_BENCH_PLAIN_URL is unset.")
-    return indexes, db
+    return Asked(indexes, db, trend)
 
 
 async def naive(request: Request) -> Response:
-    (_, db), today = _db(request), AppState.of(request).today()
-    trend = request.query_params.get("trend", "per_month")
-    if trend not in TRENDS:
-        raise HTTPException(400, f"trend: one of {', '.join(TRENDS)}")
-    return HTMLResponse(await _dashboard(db, in_turn, today, trend))
+    asked, today = _asked(request), AppState.of(request).today()
+    return HTMLResponse(await _dashboard(asked.db, in_turn, today, asked.trend))
 
 
 async def gather(request: Request) -> Response:
-    (indexes, db), today = _db(request), AppState.of(request).today()
-    key, cache = f"{indexes}:{today}", _baselines(request).gather_cache
+    asked, today = _asked(request), AppState.of(request).today()
+    key, cache = f"{asked.indexes}:{asked.trend}:{today}", _baselines(request).gather_cache
     cached: Any = await cache.get(key)
     if cached is None:
-        cached = await _dashboard(db, concurrently, today)
+        cached = await _dashboard(asked.db, concurrently, today, asked.trend)
         await cache.set(key, cached, ttl=300)
     return HTMLResponse(cached)
 

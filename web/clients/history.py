@@ -63,7 +63,8 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "description": ("Description", _text),
 }
 _VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
-_IN_SUBJECT = {"name", "user_id", "work_date", "client_id", REACTIVATES}  # see _subject and _verb
+_IN_SUBJECT = {"name", "user_id", "work_date", "client_id"}  # see _subject
+_NOT_LISTED = {*_IN_SUBJECT, REACTIVATES}  # what a created thing's line says by its subject or verb
 
 
 def history_lines(history: ClientHistory) -> list[HistoryLine]:
@@ -86,7 +87,7 @@ def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
         return [
             f"{_label(c)} {_format(c, row.after[c], history)}"
             for c in order
-            if c in row.after and row.after[c] is not None and c not in _IN_SUBJECT
+            if c in row.after and row.after[c] is not None and c not in _NOT_LISTED
         ]
     if row.action != "update":
         return []  # a delete is told by its subject

@@ -16,7 +16,7 @@ from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
-from web.forms import MAX_RATE_CENTS, FormReader, not_saved
+from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
@@ -146,10 +146,12 @@ async def update_client(request: Request) -> Response:
         managers = await _managers(state, keep=current.manager_id)
         names = {str(m.id): m.name for m in managers} | {str(m.id): m.name for m in form.managers}
         yours = not_saved(
-            _client_values(parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents),
-            _values_of(current),
-            _CLIENT_LABELS,
-            {"status": str.capitalize, "manager_id": lambda id_: names.get(id_, f"#{id_}")},
+            changed_fields(
+                _client_values(parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents),
+                _values_of(current),
+                _CLIENT_LABELS,
+                {"status": str.capitalize, "manager_id": lambda id_: names.get(id_, f"#{id_}")},
+            )
         )
         theirs = ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc) + yours, True)
         # The rest of the page shows the client as it was too: it reloads, as after a save.
@@ -276,7 +278,9 @@ async def save_service(request: Request) -> Response:
         if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
         yours = not_saved(
-            _service_values(parsed), _service_values(current), _SERVICE_LABELS, {"kind": KIND_LABELS.__getitem__}
+            changed_fields(
+                _service_values(parsed), _service_values(current), _SERVICE_LABELS, {"kind": KIND_LABELS.__getitem__}
+            )
         )
         shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc) + yours, True)
         return _service_form(request, shown, 409, changed=True)  # the services list shows theirs too

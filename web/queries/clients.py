@@ -199,7 +199,9 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     )
     if before is None:
         raise Conflict("client", None)
-    if before["version"] == version and (client.name, client.status, client.manager_id, client.hourly_rate_cents) == (
+    if before["version"] != version:  # before any check of the fields: the form shows their version
+        raise Conflict("client", dict(before))
+    if (client.name, client.status, client.manager_id, client.hourly_rate_cents) == (
         before["name"],
         before["status"],
         before["account_manager_id"],

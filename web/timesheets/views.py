@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import current_user, person_for, refusal
-from web.forms import FormReader
+from web.forms import FormReader, not_saved
 from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration
 from web.periods import named_period
@@ -337,8 +337,8 @@ async def _conflict(request: Request, entry_id: int, text: str, yours: EntryInpu
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
         return await _deleted_while_editing(request)
-    if yours is not None and (unsaved := _unsaved(yours, current)):
-        text += " Yours, not saved: " + "; ".join(unsaved) + "."
+    if yours is not None:
+        text += not_saved(_unsaved(yours, current))
     form = await Typed.of(current).form(state, message=text, message_is_error=True)
     return form_response(request, form, status_code=409, changed=True)  # the week shows theirs too
 
