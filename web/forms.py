@@ -6,13 +6,17 @@ field, with the rest of what was typed kept.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
 from web.periods import parse_iso_date
 
+# An edit form's hidden field: its values as loaded (JSON), so that a save refused by a conflict can
+# say which of the fields the user changed.
+LOADED = "loaded"
 MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
@@ -58,16 +62,17 @@ def changed_fields(
     yours: Mapping[str, str],
     theirs: Mapping[str, str],
     labels: Mapping[str, str],
+    touched: set[str],
     shown: Mapping[str, Callable[[str], str]] | None = None,
 ) -> list[str]:
-    """The fields that differ, as `not_saved` lists them: 'name “Acme Group”', 'no hourly rate'.
-    Both sides as the form shows values (`labels` names the fields, in order); `shown` turns a
-    field's value into what the form displays for it (an id into a name). Values are whole: they
-    are to be typed again."""
+    """The fields the user changed (`touched`) to something other than what is saved now, as
+    `not_saved` lists them: 'name “Acme Group”', 'no hourly rate'. Both sides as the form shows values
+    (`labels` names the fields, in order); `shown` turns a field's value into what the form displays
+    for it (an id into a name). Values are whole: they are to be typed again."""
     changes = []
     for field, label in labels.items():
         mine = yours.get(field, "")
-        if mine == theirs.get(field, ""):
+        if field not in touched or mine == theirs.get(field, ""):
             continue
         show = (shown or {}).get(field)
         changes.append(f"{label} “{show(mine) if show else mine}”" if mine else f"no {label}")
@@ -103,6 +108,25 @@ class FormReader:
         if value not in choices:
             self.fail(name, f"Choose a {label.lower()}: {', '.join(choices)}.")
         return value
+
+    def loaded(self) -> dict[str, str]:
+        """The fields as the form showed them when it was loaded (its hidden `loaded` field, JSON),
+        to tell what the user changed; {} when missing or not ours."""
+        try:
+            loaded = json.loads(self.raw(LOADED))
+        except ValueError:
+            return {}
+        if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+            return {}
+        return {str(k): v for k, v in loaded.items()}
+
+    def touched(self, fields: Iterable[str]) -> set[str]:
+        """The fields whose value the user changed since the form was loaded (all of them when the
+        form did not say what it was loaded with)."""
+        loaded = self.loaded()
+        if not loaded:
+            return set(fields)
+        return {f for f in fields if self.raw(f) != loaded.get(f, "").strip()}
 
     def typed_id(self, name: str) -> int | None:
         """The id typed in, if it can be one, judging nothing: for showing the form again."""

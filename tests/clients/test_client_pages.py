@@ -341,3 +341,33 @@ def test_client_name_length_and_unknown_manager(client: TestClient, data: DataBu
     assert ghost.status_code == 422
     assert "does not exist" in soup(ghost.text).select_one("#client-error-manager_id").text
     assert data.val("SELECT count(*) FROM clients") == 0
+
+
+def form_fields(html: str, form: str) -> dict[str, str]:
+    """What a form sends as it stands: its inputs and selected options."""
+    page = soup(html).select_one(form)
+    fields = {i["name"]: i.get("value", "") for i in page.select("input[name]") if i.get("type") != "checkbox"}
+    for select in page.select("select[name]"):
+        chosen = select.select_one("option[selected]")
+        fields[select["name"]] = chosen["value"] if chosen else ""
+    return fields
+
+
+def test_a_conflict_names_only_what_was_changed_in_the_refused_form(client: TestClient, acme: dict[str, int]) -> None:
+    """Two admins open Acme; one renames it; the other changes only its rate. The refused save names
+    the rate alone: retyping the old name as well would undo the rename."""
+    page = f"/clients/{acme['client']}"
+    fields = form_fields(client.get(page).text, "#client-form")
+    assert client.post(page, data={**fields, "name": "Acme Group"}).status_code == 200
+    late = client.post(page, data={**fields, "hourly_rate": "120"})
+    assert late.status_code == 409
+    alert = " ".join(soup(late.text).select_one("[role=alert]").text.split())
+    assert alert.endswith("Yours, not saved: hourly rate “120.00”.")
+    # The same for a service: a new price saved by one, a new name refused for the other.
+    service = f"{page}/services/{acme['retainer']}"
+    fields = form_fields(client.get(f"{service}/edit").text, "#service-form")
+    assert client.post(service, data={**fields, "price": "2100"}).status_code == 200
+    late = client.post(service, data={**fields, "name": "Support"})
+    assert late.status_code == 409
+    alert = " ".join(soup(late.text).select_one("[role=alert]").text.split())
+    assert alert.endswith("Yours, not saved: name “Support”.")

@@ -401,3 +401,22 @@ def test_a_summary_cut_at_20_rows_says_how_many_more_there_are(
     assert by_client.select_one(".card__note").text == "and 3 more"
     by_staff = soup(client.get("/partials/timesheets/summary?by=staff&period=this_month").text)
     assert len(by_staff.select("tbody tr")) == 1 and by_staff.select_one(".card__note") is None
+
+
+def test_a_conflict_names_only_what_was_changed_in_the_refused_form(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    """Two people open the same entry; one changes its duration and saves; the other changes only its
+    description. The refused save names the description alone: redoing its duration too would undo
+    the first person's change."""
+    log(sam, client_id=str(office["acme"]), duration="1:00", description="first")
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    edit = f"/timesheet/entries/{entry_id}/edit"
+    fields = {i["name"]: i.get("value", "") for i in soup(sam.get(edit).text).select("#entry-form input[name]")}
+    fields.update(client_id=str(office["acme"]), billable="on", description="first")  # the select and textarea
+    assert json.loads(fields["loaded"])["description"] == "first"  # the form says what it was loaded with
+    assert sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "duration": "2:15"}).status_code == 200
+    late = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "description": "mine"})
+    assert late.status_code == 409
+    alert = " ".join(soup(late.text).select_one("[role=alert]").text.split())
+    assert alert.endswith("Yours, not saved: description “mine”.")

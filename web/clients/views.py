@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -42,6 +42,7 @@ class ClientForm:
     message: str | None = None
     message_is_error: bool = False
     statuses: tuple[str, ...] = CLIENT_STATUSES
+    loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ async def client_page(request: Request) -> Response:
     form = history = None
     if viewer.role == "admin":
         managers = await _managers(state, keep=detail.manager_id)
-        form = ClientForm(f"/clients/{detail.id}", _values_of(detail), {}, managers, detail.version)
+        values = _values_of(detail)
+        form = ClientForm(f"/clients/{detail.id}", values, {}, managers, detail.version, loaded=values)
         history = history_lines(await clients.client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
     periods = list(PERIOD_LABELS.items())[:-1]
@@ -129,7 +131,7 @@ async def update_client(request: Request) -> Response:
     version = reader.version()
     # The manager as chosen, even when another field is wrong: a disabled one must stay offered.
     managers = await _managers(state, keep=parsed.manager_id if parsed else reader.typed_id("manager_id"))
-    form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version)
+    form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version, loaded=reader.loaded())
     if parsed is None or version is None:
         return _client_form(request, form, 422)
     viewer = await current_user(request)
@@ -145,20 +147,26 @@ async def update_client(request: Request) -> Response:
             return refusal(request, 404, str(exc))
         managers = await _managers(state, keep=current.manager_id)
         names = {str(m.id): m.name for m in managers} | {str(m.id): m.name for m in form.managers}
+        theirs_values = _values_of(current)
         yours = not_saved(
             changed_fields(
                 _client_values(parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents),
-                _values_of(current),
+                theirs_values,
                 _CLIENT_LABELS,
+                reader.touched(_CLIENT_LABELS),
                 {"status": str.capitalize, "manager_id": lambda id_: names.get(id_, f"#{id_}")},
             )
         )
-        theirs = ClientForm(form.action, _values_of(current), {}, managers, current.version, str(exc) + yours, True)
+        message = str(exc) + yours
+        theirs = ClientForm(
+            form.action, theirs_values, {}, managers, current.version, message, True, loaded=theirs_values
+        )
         # The rest of the page shows the client as it was too: it reloads, as after a save.
         return trigger(_client_form(request, theirs, 409), CLIENT_CHANGED)
     saved = await clients.client_detail(state.db, client_id)
     assert saved is not None
-    done = ClientForm(form.action, _values_of(saved), {}, managers, saved.version, "Saved.")
+    values = _values_of(saved)
+    done = ClientForm(form.action, values, {}, managers, saved.version, "Saved.", loaded=values)
     response = _client_form(request, done, 200)
     trigger(response, CLIENT_CHANGED)
     return response
@@ -217,6 +225,7 @@ class ServiceForm:
     message: str | None = None
     message_is_error: bool = False
     kinds: tuple[str, ...] = KINDS
+    loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
 
     @property
     def blank_url(self) -> str:
@@ -242,7 +251,8 @@ async def edit_service_form(request: Request) -> Response:
     client_id, service = await _service(request)
     if service is None:
         return refusal(request, 404, _no_such_service(request))
-    form = ServiceForm(f"/clients/{client_id}/services/{service.id}", _service_values(service), {}, service.version)
+    values = _service_values(service)
+    form = ServiceForm(f"/clients/{client_id}/services/{service.id}", values, {}, service.version, loaded=values)
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
 
@@ -261,7 +271,7 @@ async def save_service(request: Request) -> Response:
     parsed = _read_service(reader)
     version = reader.version() if service_id else None
     action = f"/clients/{client_id}/services" + (f"/{service_id}" if service_id else "")
-    form = ServiceForm(action, reader.values, reader.errors, version)
+    form = ServiceForm(action, reader.values, reader.errors, version, loaded=reader.loaded())
     if parsed is None or (service_id and version is None):
         return _service_form(request, form, 422)
     viewer = await current_user(request)
@@ -277,12 +287,12 @@ async def save_service(request: Request) -> Response:
         _, current = await _service(request)
         if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
+        theirs = _service_values(current)
+        touched = reader.touched(_SERVICE_LABELS)
         yours = not_saved(
-            changed_fields(
-                _service_values(parsed), _service_values(current), _SERVICE_LABELS, {"kind": KIND_LABELS.__getitem__}
-            )
+            changed_fields(_service_values(parsed), theirs, _SERVICE_LABELS, touched, {"kind": KIND_LABELS.__getitem__})
         )
-        shown = ServiceForm(action, _service_values(current), {}, current.version, str(exc) + yours, True)
+        shown = ServiceForm(action, theirs, {}, current.version, str(exc) + yours, True, loaded=theirs)
         return _service_form(request, shown, 409, changed=True)  # the services list shows theirs too
     blank = _new_service_form(client_id, state.today(), kind=parsed.kind, notice=f"Saved {parsed.name}.")
     return _service_form(request, blank, 200, changed=True)

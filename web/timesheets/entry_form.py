@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -32,6 +32,7 @@ class EntryForm:
     message: str | None = None  # a success or conflict message above the form
     message_is_error: bool = False
     focus: bool = False  # its first field takes focus when it arrives (edit, cancel): the keyboard follows
+    loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
 
 
 async def blank_form(state: AppState, person_id: int, *, default_day: date, client_id: int | None = None) -> EntryForm:
@@ -73,11 +74,14 @@ class Typed:
     version: int | None  # the version the user read, when editing
     # The edited entry's client as saved: offered even once churned (no new entry may have it).
     saved_client_id: int | None = None
+    loaded: dict[str, str] = field(default_factory=dict)  # editing: the values the form was loaded with
+    touched: frozenset[str] = frozenset()  # editing: the fields changed since
 
     @classmethod
     def of(cls, entry: Entry) -> Typed:
         """A saved entry, as if typed: for its edit form."""
-        return cls(entry.user_id, values_of(entry), {}, entry.client_id, entry.id, entry.version, entry.client_id)
+        values = values_of(entry)
+        return cls(entry.user_id, values, {}, entry.client_id, entry.id, entry.version, entry.client_id, values)
 
     async def form(self, state: AppState, **changes: Any) -> EntryForm:
         services = await entries.service_choices(state.db, self.client_id, state.today()) if self.client_id else []
@@ -91,6 +95,7 @@ class Typed:
             # As submitted: re-showing the current one would let a resubmit overwrite someone else's
             # change unnoticed.
             version=self.version,
+            loaded=self.loaded,
         )
         return replace(form, **changes)
 
@@ -109,16 +114,21 @@ async def read_entry(request: Request, data: FormData, editing: Entry | None = N
     version = reader.version() if editing else None
     typed = Typed(
         person_id,
-        {k: reader.raw(k) for k in ("work_date", "client_id", "service_id", "duration", "description", "billable")},
+        {k: reader.raw(k) for k in ENTRY_FIELDS},
         reader.errors,
         client_id,
         editing.id if editing else None,
         version,
         editing.client_id if editing else None,
+        reader.loaded() if editing else {},
+        frozenset(reader.touched(ENTRY_FIELDS)) if editing else frozenset(),
     )
     if reader.errors or work_date is None or client_id is None or minutes is None:
         return None, typed
     return EntryInput(person_id, client_id, service_id, work_date, minutes, billable, description), typed
+
+
+ENTRY_FIELDS = ("work_date", "client_id", "service_id", "duration", "description", "billable")
 
 
 def values_of(entry: Entry) -> dict[str, str]:

@@ -199,7 +199,7 @@ async def update(request: Request) -> Response:
     except InvalidEntry as exc:
         return form_response(request, await _with_error(state, typed, exc), status_code=422)
     except Conflict as exc:
-        return await _conflict(request, entry.id, str(exc), yours=parsed)
+        return await _conflict(request, entry.id, str(exc), yours=(parsed, typed.touched))
     blank = await blank_form(state, entry.user_id, default_day=parsed.work_date)
     return form_response(request, replace(blank, message="Entry saved."), changed=True)
 
@@ -332,29 +332,36 @@ async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
     return entry, None
 
 
-async def _conflict(request: Request, entry_id: int, text: str, yours: EntryInput | None = None) -> Response:
+async def _conflict(
+    request: Request, entry_id: int, text: str, yours: tuple[EntryInput, frozenset[str]] | None = None
+) -> Response:
+    """The entry as saved now, in the form, and the message; `yours`: the refused save and the fields
+    changed in it."""
     state = AppState.of(request)
     current = await entries.get_entry(state.db, entry_id)
     if current is None:
         return await _deleted_while_editing(request)
     if yours is not None:
-        text += not_saved(_unsaved(yours, current))
+        text += not_saved(_unsaved(*yours, current))
     form = await Typed.of(current).form(state, message=text, message_is_error=True)
     return form_response(request, form, status_code=409, changed=True)  # the week shows theirs too
 
 
-def _unsaved(yours: EntryInput, theirs: Entry) -> list[str]:
-    """What a refused save would have changed: the form shows their version, so the message keeps
-    what was typed, to be made again."""
+def _unsaved(yours: EntryInput, touched: frozenset[str], theirs: Entry) -> list[str]:
+    """What a refused save would have changed: the fields changed in its form (`touched`) that differ
+    from what is saved now. The form shows their version, so the message keeps these, to be made again."""
     changes = []
-    if yours.work_date != theirs.work_date:
+    if "work_date" in touched and yours.work_date != theirs.work_date:
         changes.append(f"date {yours.work_date.isoformat()}")
-    if (yours.client_id, yours.service_id) != (theirs.client_id, theirs.service_id):
+    if touched & {"client_id", "service_id"} and (yours.client_id, yours.service_id) != (
+        theirs.client_id,
+        theirs.service_id,
+    ):
         changes.append("another client or service")
-    if yours.minutes != theirs.minutes:
+    if "duration" in touched and yours.minutes != theirs.minutes:
         changes.append(f"duration {format_duration(yours.minutes)}")
-    if yours.billable != theirs.billable:
+    if "billable" in touched and yours.billable != theirs.billable:
         changes.append("billable" if yours.billable else "not billable")
-    if yours.description != theirs.description:
+    if "description" in touched and yours.description != theirs.description:
         changes.append(f"description “{yours.description}”" if yours.description else "no description")
     return changes
