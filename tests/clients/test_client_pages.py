@@ -266,7 +266,8 @@ def test_manage_services(client: TestClient, acme: dict[str, int], data: DataBui
     assert ended.status_code == 200 and "Ended recurring service on 2026-10-31" in ended.text
     assert soup(client.get(figures).text).select_one(".figure").text == "€2,800"
     stale = client.post(f"{base}/services/{acme['retainer']}/reactivate", data={"version": "1"})
-    assert stale.status_code == 409
+    assert stale.status_code == 409 and stale.headers["HX-Trigger"] == "client-changed"
+    assert "the list now shows it as it is" in stale.text  # no form below shows theirs: the list does
     back = client.post(f"{base}/services/{acme['retainer']}/reactivate", data={"version": "2"})
     assert back.status_code == 200  # ended last month: it comes back as a new service (see test_services.py)
     assert data.val("SELECT count(*) FROM services WHERE end_date IS NULL AND monthly_price_cents = 200000") == 1

@@ -119,6 +119,8 @@ def test_reactivating_a_service_ending_this_month_or_later_undoes_the_end(
     assert status == 200 and "Reactivated recurring service." in text
     assert data.rows("SELECT id, end_date, version FROM services") == [{"id": hosting, "end_date": None, "version": 2}]
     assert revenue(acme) == before  # November was billed once, and still is
+    history = " ".join(soup(client.get(f"/clients/{acme}").text).select_one(".history").text.split())
+    assert f"reactivated service recurring service: End date {end.isoformat()} → —" in history
 
 
 def test_a_service_that_has_not_ended_is_not_reactivated(client: TestClient, data: DataBuilder) -> None:

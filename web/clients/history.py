@@ -76,7 +76,7 @@ def history_lines(history: ClientHistory) -> list[HistoryLine]:
 
 def _changed_columns(row: AuditRow) -> list[str]:
     """The columns an update changed, in the order of FIELDS (any unknown one after them)."""
-    columns = set(row.before) | set(row.after)
+    columns = (set(row.before) | set(row.after)) - {REACTIVATES}
     order = [*FIELDS, *sorted(columns - FIELDS.keys())]
     return [c for c in order if c in columns and row.before.get(c) != row.after.get(c)]
 
@@ -99,12 +99,12 @@ def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
 
 def _verb(row: AuditRow) -> str:
     """Ending a service is an update that gives it an end date and changes nothing else: say so; and
-    Reactivate's new run of a service ended in an earlier month. (Taking an end date away is not
-    always a reactivation: it may not have been reached yet.)"""
+    what Reactivate did. (Taking an end date away in the edit form is not always a reactivation: it
+    may not have been reached yet.)"""
     a_service_update = row.entity == "service" and row.action == "update"
     if a_service_update and _changed_columns(row) == ["end_date"] and row.before.get("end_date") is None:
         return "ended"
-    if row.action == "create" and REACTIVATES in row.after:  # a new run of an ended service
+    if REACTIVATES in row.after:  # Reactivate's: a new run of an ended service, or its end taken back
         return "reactivated"
     return _VERBS.get(row.action, row.action)
 

@@ -344,11 +344,17 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             done = await change(changes, client_id, service, version)
-    except (Conflict, ValueError) as exc:
-        conflict = isinstance(exc, Conflict)
-        return message(
-            request, str(exc), status_code=409 if conflict else 422, trigger=CLIENT_CHANGED if conflict else None
+    except Conflict as exc:
+        # No form shows their version here: the services list reloads with it.
+        text = (
+            f"{service.name} was changed by someone else meanwhile; the list now shows it as it is. "
+            "Try again if it is still needed."
+            if exc.current is not None
+            else str(exc)
         )
+        return message(request, text, status_code=409, trigger=CLIENT_CHANGED)
+    except ValueError as exc:
+        return message(request, str(exc), status_code=422)
     return message(request, done, trigger=CLIENT_CHANGED)
 
 

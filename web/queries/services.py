@@ -14,7 +14,8 @@ KINDS = ("recurring", "one_off", "hourly")
 KIND_LABELS = {"recurring": "Recurring", "one_off": "One-off", "hourly": "Hourly"}
 PRICE_COLUMN = {"recurring": "monthly_price_cents", "one_off": "fixed_price_cents", "hourly": "hourly_rate_cents"}
 _AUDITED = ("name", "kind", "monthly_price_cents", "fixed_price_cents", "hourly_rate_cents", "start_date", "end_date")
-# In the audit of a service created by Reactivate: the ended service it carries on (see history).
+# In the audit of Reactivate's change: the ended service it carries on (a new run of it, or the same
+# one without its end date), which the history names as a reactivation.
 REACTIVATES = "reactivates"
 
 
@@ -142,7 +143,7 @@ async def reactivate(
     if service_id in taken_over(await client_services(db, client_id)):
         raise ValueError(f"{before['name']} was reactivated already: a later service of that name carries it on.")
     if ended >= Month.of(today).first_day:
-        await _update(db, changes, client_id, before, {"end_date": None})
+        await _update(db, changes, client_id, before, {"end_date": None}, reactivating=True)
         return service_id
     # The ended service's version moves on too, so that a second Reactivate with the same version
     # (a double click, another admin's stale page) is a conflict rather than a second copy.
@@ -174,8 +175,11 @@ async def _save(
     await _update(db, changes, client_id, await _locked(db, client_id, service_id, version), values)
 
 
-async def _update(db: Database, changes: ChangeSet, client_id: int, before: Row, values: dict[str, Any]) -> None:
-    """Write `values` over the locked service `before`, and record the change."""
+async def _update(
+    db: Database, changes: ChangeSet, client_id: int, before: Row, values: dict[str, Any], *, reactivating: bool = False
+) -> None:
+    """Write `values` over the locked service `before`, and record the change (as Reactivate's, when
+    `reactivating`)."""
     start: date = values["start_date"] if "start_date" in values else before["start_date"]
     end: date | None = values["end_date"] if "end_date" in values else before["end_date"]
     if end is not None and end < start:
@@ -193,5 +197,5 @@ async def _update(db: Database, changes: ChangeSet, client_id: int, before: Row,
         "update",
         client_id=client_id,
         before={k: before[k] for k in _AUDITED},
-        after={k: row[k] for k in _AUDITED},
+        after={k: row[k] for k in _AUDITED} | ({REACTIVATES: before["id"]} if reactivating else {}),
     )
