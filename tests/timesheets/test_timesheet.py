@@ -181,6 +181,11 @@ def test_admins_see_and_change_anyone(client: TestClient, office: dict[str, int]
     assert "Timesheet of Kim Colleague" in page.select_one("h1").text
     assert page.select_one(f"#entry-{theirs}") is not None
     assert client.post(f"/timesheet/entries/{theirs}/delete", data={"version": "1"}).status_code == 200
+    # A disabled person's week: the select still names whose week it is (it showed the first name).
+    data.val("UPDATE users SET disabled = true WHERE id = :id", id=office["kim"])
+    page = soup(client.get(f"/timesheet?user={office['kim']}&week=2026-11-12").text)
+    assert page.select_one("#timesheet-user option[selected]").text == "Kim Colleague (disabled)"
+    assert "Kim Colleague (disabled)" not in [o.text for o in soup(client.get("/timesheet").text).select("option")]
 
 
 def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(

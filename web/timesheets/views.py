@@ -89,7 +89,8 @@ async def timesheet_page(request: Request) -> Response:
     state = AppState.of(request)
     week = await _week(state, viewer, person, monday)
     form = await blank_form(state, person.id, default_day=_default_day(monday, state.today()))
-    people = await staff_list(state.db) if viewer.role == "admin" else []
+    # The person whose week it is stays offered once disabled: the select shows whose week it is.
+    people = await staff_list(state.db, including=person.id) if viewer.role == "admin" else []
 
     def url(day: date) -> str:
         return "/timesheet?" + urlencode({"user": person.id, "week": day.isoformat()})
