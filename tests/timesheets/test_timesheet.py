@@ -113,6 +113,7 @@ def test_edit_with_optimistic_locking(sam: TestClient, office: dict[str, int], d
     entry_id = data.val("SELECT id FROM timesheet_entries")
     form = soup(sam.get(f"/timesheet/entries/{entry_id}/edit").text)
     assert form.select_one("#entry-duration")["value"] == "1:00"
+    assert form.select_one(".entry-form__mode").text.startswith("Editing the entry of 2026-11-12")
     assert form.select_one("input[name=version]")["value"] == "1"
     fields = {
         "work_date": "2026-11-12",
