@@ -184,20 +184,14 @@ def test_a_stale_form_is_a_conflict_before_its_fields_are_judged(
     """Acme's manager is disabled and someone gives Acme to Sam: a form read before that, still
     naming the disabled manager, shows Sam's version (409), not a complaint about the manager."""
     data.val("UPDATE users SET disabled = true WHERE id = :id", id=acme["manager"])
-    form = {
-        "name": "Acme",
-        "status": "active",
-        "manager_id": str(acme["manager"]),
-        "hourly_rate": "100",
-        "version": "1",
-    }
+    form = form_fields(client.get(f"/clients/{acme['client']}").text, "#client-form")
     assert client.post(f"/clients/{acme['client']}", data={**form, "manager_id": str(acme["sam"])}).status_code == 200
     stale = client.post(f"/clients/{acme['client']}", data={**form, "hourly_rate": "120"})
     assert stale.status_code == 409
     page = soup(stale.text)
     assert page.select_one("#client-manager option[selected]").text == "Sam Staff"
     alert = " ".join(page.select_one("[role=alert]").text.split())
-    assert "Yours, not saved: account manager “Mia Manager (disabled)”; hourly rate “120.00”." in alert
+    assert alert.endswith("Yours, not saved: hourly rate “120.00”.")  # the manager was not changed in it
 
 
 def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
