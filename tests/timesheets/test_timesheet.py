@@ -404,7 +404,14 @@ def test_a_summary_cut_at_20_rows_says_how_many_more_there_are(
         data.entry(data.client(f"Client {n:02d}"), office["sam"], date(2026, 11, 3), 60 + n, 6_000)
     by_client = soup(client.get("/partials/timesheets/summary?by=client&period=this_month").text)
     assert len(by_client.select("tbody tr")) == 20
-    assert by_client.select_one(".card__note").text == "and 3 more"
+    assert by_client.select_one(".card__note").text.startswith("and 3 more")
+    show_all = by_client.select_one(".card__note button")
+    assert (show_all.text, show_all["hx-target"]) == ("Show all", "#summary-client")
+    everyone = soup(client.get(show_all["hx-get"]).text)
+    assert len(everyone.select("tbody tr")) == 23 and everyone.select_one(".card__note") is None
+    assert "all=1" in everyone.select_one("#summary-client")["hx-get"]  # it reloads as it is, after a write
+    wrong = client.get("/partials/timesheets/summary?by=client&period=this_month&all=yes")
+    assert wrong.status_code == 400 and "all: 1 (every row) or left out" in wrong.text
     by_staff = soup(client.get("/partials/timesheets/summary?by=staff&period=this_month").text)
     assert len(by_staff.select("tbody tr")) == 1 and by_staff.select_one(".card__note") is None
 
