@@ -79,6 +79,14 @@ def changed_fields(
     return changes
 
 
+def touched_fields(typed: Mapping[str, str], loaded: Mapping[str, str]) -> set[str]:
+    """Of the fields typed (as FormReader.raw gives them), those that differ from the values the form
+    was loaded with; all of them when it did not say (see LOADED)."""
+    if not loaded:
+        return set(typed)
+    return {f for f, value in typed.items() if value != loaded.get(f, "").strip()}
+
+
 class FormReader:
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = {k: (v if isinstance(v, str) else "") for k, v in values.items()}
@@ -121,12 +129,8 @@ class FormReader:
         return {str(k): v for k, v in loaded.items()}
 
     def touched(self, fields: Iterable[str]) -> set[str]:
-        """The fields whose value the user changed since the form was loaded (all of them when the
-        form did not say what it was loaded with)."""
-        loaded = self.loaded()
-        if not loaded:
-            return set(fields)
-        return {f for f in fields if self.raw(f) != loaded.get(f, "").strip()}
+        """The fields whose value the user changed since the form was loaded."""
+        return touched_fields({f: self.raw(f) for f in fields}, self.loaded())
 
     def typed_id(self, name: str) -> int | None:
         """The id typed in, if it can be one, judging nothing: for showing the form again."""

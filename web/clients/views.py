@@ -146,7 +146,7 @@ async def update_client(request: Request) -> Response:
         if current is None:
             return refusal(request, 404, str(exc))
         managers = await _managers(state, keep=current.manager_id)
-        names = {str(m.id): m.name for m in managers} | {str(m.id): m.name for m in form.managers}
+        names = {str(m.id): m.name for m in form.managers}  # offered with yours kept (see _managers)
         theirs_values = _values_of(current)
         yours = not_saved(
             changed_fields(

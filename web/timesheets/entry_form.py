@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import current_user
-from web.forms import FormReader
+from web.forms import FormReader, touched_fields
 from web.htmx import ENTRIES_CHANGED, trigger
 from web.money import format_duration
 from web.queries import entries
@@ -75,13 +75,17 @@ class Typed:
     # The edited entry's client as saved: offered even once churned (no new entry may have it).
     saved_client_id: int | None = None
     loaded: dict[str, str] = field(default_factory=dict)  # editing: the values the form was loaded with
-    touched: frozenset[str] = frozenset()  # editing: the fields changed since
 
     @classmethod
     def of(cls, entry: Entry) -> Typed:
         """A saved entry, as if typed: for its edit form."""
         values = values_of(entry)
         return cls(entry.user_id, values, {}, entry.client_id, entry.id, entry.version, entry.client_id, values)
+
+    @property
+    def touched(self) -> set[str]:
+        """The fields changed since the form was loaded."""
+        return touched_fields(self.values, self.loaded)
 
     async def form(self, state: AppState, **changes: Any) -> EntryForm:
         services = await entries.service_choices(state.db, self.client_id, state.today()) if self.client_id else []
@@ -121,7 +125,6 @@ async def read_entry(request: Request, data: FormData, editing: Entry | None = N
         version,
         editing.client_id if editing else None,
         reader.loaded() if editing else {},
-        frozenset(reader.touched(ENTRY_FIELDS)) if editing else frozenset(),
     )
     if reader.errors or work_date is None or client_id is None or minutes is None:
         return None, typed

@@ -334,7 +334,7 @@ async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
 
 
 async def _conflict(
-    request: Request, entry_id: int, text: str, yours: tuple[EntryInput, frozenset[str]] | None = None
+    request: Request, entry_id: int, text: str, yours: tuple[EntryInput, set[str]] | None = None
 ) -> Response:
     """The entry as saved now, in the form, and the message; `yours`: the refused save and the fields
     changed in it."""
@@ -348,7 +348,7 @@ async def _conflict(
     return form_response(request, form, status_code=409, changed=True)  # the week shows theirs too
 
 
-def _unsaved(yours: EntryInput, touched: frozenset[str], theirs: Entry) -> list[str]:
+def _unsaved(yours: EntryInput, touched: set[str], theirs: Entry) -> list[str]:
     """What a refused save would have changed: the fields changed in its form (`touched`) that differ
     from what is saved now. The form shows their version, so the message keeps these, to be made again."""
     changes = []
