@@ -7,23 +7,29 @@ its own. Test data goes in through `data` (see tests/support.py), on its own con
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import settings as hypothesis_settings
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, TODAY, DataBuilder, sign_in
+from tests.support import PASSWORD, TODAY, DataBuilder, free_port, sign_in
 from web.app import create_app
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.server import drop_database, recreate_database, start_embedded
 from web.settings import Settings
+from web.state import AppState
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -132,6 +138,40 @@ def client(open_app: Callable[..., AbstractContextManager[TestClient]]) -> Itera
     """The app on a fresh memory cache, with the admin signed in."""
     with open_app() as test_client:
         yield test_client
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Starlette
+
+    @property
+    def state(self) -> AppState:
+        return AppState.of_app(self.app)
+
+
+@pytest.fixture
+def live_server(settings: Settings, data: DataBuilder, today: date) -> Iterator[LiveServer]:
+    """The app under uvicorn on a port of its own, in a thread: real sockets, real disconnects."""
+    port = free_port()
+    app = create_app(settings, today=lambda: today)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the live server did not start"
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def live_url(live_server: LiveServer) -> str:
+    return live_server.url
 
 
 @pytest.fixture(scope="session")

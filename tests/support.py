@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
@@ -180,3 +181,9 @@ def session_of(client: TestClient, secret: str = "test-secret") -> dict[str, Any
     """The client's session, as Starlette's SessionMiddleware signed it."""
     signed = client.cookies["billable_session"].encode()
     return json.loads(base64.b64decode(TimestampSigner(secret).unsign(signed)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

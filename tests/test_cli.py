@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.support import DataBuilder, soup
+from tests.support import DataBuilder, free_port, soup
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.settings import Settings, SettingsError
@@ -136,12 +135,6 @@ def test_bench_refuses_a_file_it_could_not_write_before_measuring(tmp_path: Path
     result = billable("bench", "--size", "tiny", "--json", str(missing), env={"DATABASE_URL": "postgresql://unused/x"})
     assert result.returncode == 2
     assert f"--json {missing}: there is no folder {missing.parent}" in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _read_until(server: subprocess.Popen[str], text: str, seen: list[str]) -> str:

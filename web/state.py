@@ -9,6 +9,7 @@ from typing import Any
 
 from aiocache.base import BaseCache
 from jinja2 import Environment
+from starlette.applications import Starlette
 from starlette.requests import Request
 
 from web.db import Database
@@ -37,5 +38,9 @@ class AppState:
 
     @staticmethod
     def of(request: Request) -> AppState:
-        state: AppState = request.app.state.billable
+        return AppState.of_app(request.app)
+
+    @staticmethod
+    def of_app(app: Starlette) -> AppState:
+        state: AppState = app.state.billable
         return state

@@ -16,8 +16,7 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from tests.browser.conftest import free_port
-from tests.support import PASSWORD, DataBuilder, server_timing, soup
+from tests.support import PASSWORD, DataBuilder, free_port, server_timing, soup
 
 # November 2026 by name: the second process runs on the real clock, this one on TODAY's.
 REVENUE = "/partials/dashboard/revenue?period=custom&from=2026-11-01&to=2026-11-30"
