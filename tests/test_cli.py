@@ -15,6 +15,7 @@ import pytest
 from tests.support import DataBuilder, free_port, soup
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
+from web.db.server import with_database
 from web.settings import Settings, SettingsError
 
 
@@ -108,7 +109,7 @@ def test_a_database_that_cannot_be_used_is_one_clear_line(database_url: str) -> 
     option = billable("migrate", env={"DATABASE_URL": "postgresql://127.0.0.1:1/nothing?password=secret"})
     assert option.returncode == 1 and "secret" not in option.stderr
     assert "embedded PostgreSQL" in down.stderr  # the way out
-    missing = billable("migrate", env={"DATABASE_URL": database_url.rsplit("/", 1)[0] + "/no_such_database"})
+    missing = billable("migrate", env={"DATABASE_URL": with_database(database_url, "no_such_database")})
     assert missing.returncode == 1 and 'database "no_such_database" does not exist' in missing.stderr
 
 
