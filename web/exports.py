@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from contextlib import aclosing
 from datetime import date
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from web.auth.guard import current_user, person_for, refusal
 from web.dashboard.filters import parse_filters
 from web.forms import FormReader
 from web.queries.exports import client_rows, entry_rows
 from web.registry import BadInput
+from web.responses import ClosingStreamingResponse
 from web.state import AppState
 
 MAX_EXPORT_DAYS = 366 * 10
@@ -72,22 +74,23 @@ async def entries_csv(request: Request) -> Response:
     return _csv_response(f"time-entries-{first.isoformat()}-{last.isoformat()}.csv", header, rows)
 
 
-def _csv_response(filename: str, header: Sequence[str], rows: AsyncIterator[Iterable[object]]) -> Response:
-    async def lines() -> AsyncIterator[str]:
+def _csv_response(filename: str, header: Sequence[str], rows: AsyncGenerator[Iterable[object], None]) -> Response:
+    async def lines() -> AsyncGenerator[str, None]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
         count = 0
-        async for row in rows:
-            writer.writerow(_safe(value) for value in row)
-            count += 1
-            if count % 500 == 0:  # send in chunks of 500 rows
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        async with aclosing(rows):  # closing this stream closes the cursor under it
+            async for row in rows:
+                writer.writerow(_safe(value) for value in row)
+                count += 1
+                if count % 500 == 0:  # send in chunks of 500 rows
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
         yield buffer.getvalue()
 
-    return StreamingResponse(
+    return ClosingStreamingResponse(
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+import anyio
 from jinja2 import Environment
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from web import htmx, timing
 from web.state import AppState
@@ -61,3 +63,22 @@ def message(request: Request, text: str, *, status_code: int = 200, trigger: str
     (HX-Trigger) on which the page's affected parts reload themselves."""
     response = render_page(request, "message.html", MessageFragment(text, status_code >= 400), status_code=status_code)
     return htmx.trigger(response, trigger)
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A streamed response that closes its body on every path: finished, failed, cancelled, or
+    abandoned by a client that went away. Starlette leaves a body generator suspended when a
+    disconnect stops it mid-send, and the database cursor inside stays open until garbage collection
+    (issue #18). The close is shielded from the request's cancellation and bounded, so a stuck
+    dependency cannot hold a shutting-down worker."""
+
+    CLOSE_WITHIN_S = 5.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.move_on_after(self.CLOSE_WITHIN_S, shield=True):
+                    await close()

@@ -15,7 +15,7 @@ Python per query on this machine, four times what asyncpg itself spends on a sma
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -120,6 +120,11 @@ class Database:
         finally:
             self.in_flight -= 1
 
+    def _pool(self) -> asyncpg.Pool:
+        """asyncpg's pool behind `databases`, for what `databases` cannot do safely."""
+        pool: asyncpg.Pool = self._db._backend._pool
+        return pool
+
     def pool_stats(self) -> PoolStats:
         pool = getattr(self._db._backend, "_pool", None)  # asyncpg's Pool, once connected
         size = pool.get_size() if pool is not None else 0
@@ -141,11 +146,18 @@ class Database:
     async def fetch_val(self, sql: str, **params: Any) -> Any:
         return await self._run("fetchval", sql, params)
 
-    async def iterate(self, sql: str, **params: Any) -> AsyncIterator[Row]:
-        """Rows one at a time from a server-side cursor: for exports too big to hold in memory."""
+    async def iterate(self, sql: str, **params: Any) -> AsyncGenerator[Row, None]:
+        """Rows one at a time from a server-side cursor: for exports too big to hold in memory.
+
+        The cursor's connection and transaction are given back when the iteration ends, fails or is
+        closed. Close it explicitly (`contextlib.aclosing`) when you may stop early: an abandoned
+        generator holds its connection until garbage collection, which `databases`' own iterate
+        never survived (issue #18: ten aborted downloads took the whole pool)."""
+        query, names = _numbered(sql)
         with self._query(sql):
-            async for row in self._db.iterate(sql, params or None):
-                yield row._mapping  # type: ignore[attr-defined]
+            async with self._pool().acquire() as conn, conn.transaction():
+                async for row in conn.cursor(query, *(params[name] for name in names), prefetch=500):
+                    yield row
 
     async def execute(self, sql: str, **params: Any) -> Any:
         """Run a statement; its first value, if it returns rows (as `databases` did)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,7 +15,7 @@ from web.queries.scope import ClientScope
 
 async def client_rows(
     db: Database, scope: ClientScope, period: Period, today: date, *, sort: str = "name", descending: bool = False
-) -> AsyncIterator[list[object]]:
+) -> AsyncGenerator[list[object], None]:
     """Every client in scope with its figures, in the dashboard list's order."""
     cte, params = figures_cte(scope, period, today)
     sql = (
@@ -22,24 +23,25 @@ async def client_rows(
         " f.mrr_cents, f.billable_minutes, f.minutes FROM figures f JOIN clients c ON c.id = f.client_id"
         f" LEFT JOIN users u ON u.id = c.account_manager_id ORDER BY {list_order(sort, descending)}"
     )
-    async for r in db.iterate(sql, **params):
-        revenue = r["recurring_cents"] + r["one_off_cents"] + r["hourly_cents"]
-        yield [
-            r["id"],
-            r["name"],
-            r["status"],
-            r["manager"] or "",
-            _cents(revenue),
-            _cents(r["recurring_cents"]),
-            _cents(r["one_off_cents"]),
-            _cents(r["hourly_cents"]),
-            _cents(r["mrr_cents"]),
-            _hours(r["billable_minutes"]),
-            _hours(r["minutes"]),
-        ]
+    async with aclosing(db.iterate(sql, **params)) as rows:
+        async for r in rows:
+            revenue = r["recurring_cents"] + r["one_off_cents"] + r["hourly_cents"]
+            yield [
+                r["id"],
+                r["name"],
+                r["status"],
+                r["manager"] or "",
+                _cents(revenue),
+                _cents(r["recurring_cents"]),
+                _cents(r["one_off_cents"]),
+                _cents(r["hourly_cents"]),
+                _cents(r["mrr_cents"]),
+                _hours(r["billable_minutes"]),
+                _hours(r["minutes"]),
+            ]
 
 
-async def entry_rows(db: Database, first: date, last: date, user_id: int | None) -> AsyncIterator[list[object]]:
+async def entry_rows(db: Database, first: date, last: date, user_id: int | None) -> AsyncGenerator[list[object], None]:
     sql = (
         "SELECT e.work_date, u.name AS person, c.name AS client, s.name AS service, e.minutes, e.billable,"
         " e.rate_cents, e.amount_cents, e.description FROM timesheet_entries e JOIN users u ON u.id = e.user_id"
@@ -47,19 +49,20 @@ async def entry_rows(db: Database, first: date, last: date, user_id: int | None)
         " WHERE e.work_date BETWEEN :first AND :last AND (CAST(:user AS bigint) IS NULL OR e.user_id = :user)"
         " ORDER BY e.work_date, e.id"
     )
-    async for r in db.iterate(sql, first=first, last=last, user=user_id):
-        yield [
-            r["work_date"],
-            r["person"],
-            r["client"],
-            r["service"] or "",
-            r["minutes"],
-            _hours(r["minutes"]),
-            "yes" if r["billable"] else "no",
-            _cents(r["rate_cents"]),
-            _cents(r["amount_cents"]),
-            r["description"],
-        ]
+    async with aclosing(db.iterate(sql, first=first, last=last, user=user_id)) as rows:
+        async for r in rows:
+            yield [
+                r["work_date"],
+                r["person"],
+                r["client"],
+                r["service"] or "",
+                r["minutes"],
+                _hours(r["minutes"]),
+                "yes" if r["billable"] else "no",
+                _cents(r["rate_cents"]),
+                _cents(r["amount_cents"]),
+                r["description"],
+            ]
 
 
 def _cents(cents: int) -> str:
