@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,9 @@ KNOWN_KEYS = [
     "email",
     "password",
     "csrf_token",
+    # the edit forms' hidden fields
+    "version",
+    "loaded",
 ]
 HOSTILE = [
     "",
@@ -54,6 +59,8 @@ HOSTILE = [
     "desc",
     "25",
     "1",
+    '{"name": "Acme"}',
+    "[" * 3000,
 ]
 
 texts = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=60))
@@ -143,3 +150,22 @@ def test_post_malformed_bodies(client: TestClient, some_data: DataBuilder, raw: 
     for path in ("/login", "/timesheet/entries", "/timesheet/entries/1", "/logout"):
         response = client.post(path, content=raw, headers={"Content-Type": content_type}, follow_redirects=False)
         check(response)
+
+
+DEEP_JSON = ["[" * 2000, '{"a":' * 2000, "[" * 100_000 + "]" * 100_000, '{"name": "' + "x" * 300_000 + '"}']
+
+
+@pytest.mark.parametrize("loaded", DEEP_JSON, ids=["deep-list", "deep-object", "huge-balanced", "huge-value"])
+def test_hidden_loaded_field_is_bounded(client: TestClient, data: DataBuilder, loaded: str) -> None:
+    """The edit forms' hidden `loaded` field (JSON) is read with bounds: deep or huge is simply ignored."""
+    sam = data.user("Sam")
+    acme = data.client("Acme")
+    service = data.recurring(acme, 10_000, start=date(2026, 1, 1))
+    entry = data.entry(acme, sam, date(2026, 11, 3), 60, 10_000)
+    before = fingerprint(data)
+    stale = {"version": "0", "loaded": loaded, "name": "Renamed", "duration": "1:00", "client": str(acme)}
+    for path in (f"/clients/{acme}", f"/clients/{acme}/services/{service}", f"/timesheet/entries/{entry}"):
+        response = client.post(path, data=stale, follow_redirects=False)
+        check(response)
+        assert response.status_code in (400, 409, 422), (path, response.status_code)
+    assert fingerprint(data) == before

@@ -17,6 +17,7 @@ from web.periods import parse_iso_date
 # An edit form's hidden field: its values as loaded (JSON), so that a save refused by a conflict can
 # say which of the fields the user changed.
 LOADED = "loaded"
+MAX_LOADED_CHARS = 20_000  # a form's few short fields; anything longer is not ours
 MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
@@ -119,10 +120,14 @@ class FormReader:
 
     def loaded(self) -> dict[str, str]:
         """The fields as the form showed them when it was loaded (its hidden `loaded` field, JSON),
-        to tell what the user changed; {} when missing or not ours."""
+        to tell what the user changed; {} when missing or not ours. Bounded: a long or deeply nested
+        value (the parser recurses) is refused before and during parsing."""
+        raw = self.raw(LOADED)
+        if len(raw) > MAX_LOADED_CHARS:
+            return {}
         try:
-            loaded = json.loads(self.raw(LOADED))
-        except ValueError:
+            loaded = json.loads(raw)
+        except (ValueError, RecursionError):
             return {}
         if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
             return {}
