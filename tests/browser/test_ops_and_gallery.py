@@ -15,8 +15,8 @@ from anyio.from_thread import BlockingPortal
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import free_port, sign_in_with_browser, wait_until_loaded
-from tests.support import DataBuilder
+from tests.browser.conftest import sign_in_with_browser, wait_until_loaded
+from tests.support import DataBuilder, free_port
 from web.app import create_app
 from web.dashboard import CARDS
 from web.db import Database
