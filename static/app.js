@@ -8,6 +8,37 @@ document.addEventListener("htmx:config:request", (event) => {
   if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
 });
 
+// Streamed pages (web/streaming.py, static/stream.js): placeholders wait for their part of the
+// stream (hx-trigger="billable:unfilled"). When a stream ends, those it did not fill (it was cut
+// short) ask for their partial themselves, as every placeholder does when pages are not streamed.
+// A filter change, paging, sorting or Back is streamed as server-sent events through htmx's SSE
+// extension; a page load, by stream.js.
+const UNFILLED = "billable:unfilled";
+function loadUnfilled() {
+  for (const placeholder of document.querySelectorAll(`[hx-trigger="${UNFILLED}"]`)) {
+    placeholder.dispatchEvent(new CustomEvent(UNFILLED));
+  }
+}
+document.addEventListener("billable:stream:end", loadUnfilled);
+document.addEventListener("htmx:sse:close", (event) => {
+  // Not for a stream aborted by a newer change of filter: what is unfilled now is the newer one's.
+  const signal = event.detail.connection && event.detail.connection.abortController.signal;
+  if (!(signal && signal.aborted)) loadUnfilled();
+});
+
+// htmx 4.0.1's SSE extension closes a stream by calling ctx.request.abort, which Back's history
+// restore does not set: it threw "abort is not a function" when that stream ended.
+document.addEventListener("htmx:sse:after:connection", (event) => {
+  const connection = event.detail.connection;
+  if (typeof connection.abortController.abort !== "function") connection.abortController = new AbortController();
+});
+
+// Each part of an event stream is a swap of the same request, and htmx would push its URL into the
+// history once per part: Back would then step through copies of the same page.
+document.addEventListener("htmx:before:history:update", (event) => {
+  if (new URL(event.detail.history.path, location.href).href === location.href) event.preventDefault();
+});
+
 // The dashboard's filter form. Its listeners are on the document, not on the form: going Back,
 // htmx restores the page by replacing the body, and listeners on the old form would be gone with it.
 const filterForm = () => document.getElementById("filters");
@@ -35,6 +66,18 @@ document.addEventListener("change", (event) => {
   settling = setTimeout(() => form.requestSubmit(), SETTLE_MS);
 });
 
+// Sorting and paging links (partials/dashboard/client-list.html) load the dashboard as the filter
+// form does, as a request of the form: the form is not replaced by the answer, which a streamed
+// answer needs (htmx's SSE extension stops reading once the element it was sent from is gone), and
+// a newer change of filter aborts it (the form's hx-sync). A click with a modifier opens a tab.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-dashboard-link]");
+  const form = filterForm();
+  if (!link || !form || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  htmx.ajax("GET", link.getAttribute("href"), { source: form, fromLink: true }).catch(() => {});
+});
+
 // After a change of filter, what the list now holds is said (#filter-announce, a status region
 // that stays while the dashboard is replaced), once the list has arrived: a list sorted by a
 // figure comes after the rest.
@@ -44,9 +87,14 @@ document.addEventListener("htmx:config:request", (event) => {
   if (!fromFilters(event)) return;
   clearTimeout(settling); // applied now (Apply, Enter, or the search as typed): nothing left to send
   announcing = true;
-  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom.
+  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom. A
+  // sorting or paging link's URL says everything already: the form's fields are left out.
   const body = event.detail.ctx.request.body;
   if (!body) return;
+  if (event.detail.ctx.fromLink) {
+    for (const key of [...body.keys()]) body.delete(key);
+    return;
+  }
   const custom = body.get("period") === "custom";
   for (const [key, value] of [...body.entries()]) {
     if (value === "" || (!custom && (key === "from" || key === "to"))) body.delete(key);

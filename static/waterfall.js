@@ -1,6 +1,6 @@
 // The page waterfall (?timings=1, admins): once every partial has loaded, list each one's start,
-// end, server time and cache outcome as the browser saw them (PerformanceResourceTiming.serverTiming),
-// so anyone can see which partial held the page back.
+// end, server time and cache outcome as the browser saw them (PerformanceResourceTiming.serverTiming,
+// or the server timing a streamed part carried), so anyone can see which partial held the page back.
 "use strict";
 
 (() => {
@@ -8,11 +8,46 @@
   if (!panel) return;
 
   const pending = () => document.querySelectorAll("[aria-busy=true]").length;
+
+  // '1.2' from 'total;dur=1.2, db;dur=0.5;desc="2 queries", cache;desc="hit"', as the browser
+  // reads a Server-Timing header for its resource entries.
+  function parseServerTiming(header) {
+    return (header || "").split(",").map((part) => {
+      const [name, ...params] = part.trim().split(";");
+      const metric = { name, duration: 0, description: "" };
+      for (const param of params) {
+        const [key, value = ""] = param.split("=");
+        if (key === "dur") metric.duration = parseFloat(value);
+        if (key === "desc") metric.description = value.replace(/^"|"$/g, "");
+      }
+      return metric;
+    });
+  }
+
+  // Every partial this page loaded: requested one by one (their resource entries), or streamed in
+  // the page's own response (a mark static/stream.js made as each landed).
+  function partials() {
+    const requested = performance.getEntriesByType("resource")
+      .filter((e) => new URL(e.name).pathname.startsWith("/partials/"))
+      .map((e) => {
+        const url = new URL(e.name);
+        const client = url.searchParams.get("client");
+        return { label: url.pathname.replace("/partials/", "") + (client ? " #" + client : ""),
+          start: e.startTime, end: e.responseEnd, serverTiming: e.serverTiming };
+      });
+    const navigation = performance.getEntriesByType("navigation")[0];
+    const streamed = performance.getEntriesByName("billable:part", "mark").map((m) => ({
+      label: m.detail.label, start: navigation ? navigation.responseStart : 0, end: m.startTime,
+      serverTiming: parseServerTiming(m.detail.serverTiming),
+    }));
+    return [...requested, ...streamed];
+  }
+
   const metric = (entry, name) => entry.serverTiming.find((m) => m.name === name);
 
   function render() {
-    const entries = performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname.startsWith("/partials/"));
-    const end = Math.max(1, ...entries.map((e) => e.responseEnd));
+    const entries = partials();
+    const end = Math.max(1, ...entries.map((e) => e.end));
     const table = document.createElement("table");
     table.className = "ops-table";
     table.innerHTML = "<caption>Partials as this browser loaded them (ms since navigation start)</caption>" +
@@ -20,12 +55,11 @@
       "<th scope='col' class='num'>Server</th><th scope='col' class='num'>DB</th><th scope='col'>Cache</th>" +
       "<th scope='col'>Timeline</th></tr></thead>";
     const body = document.createElement("tbody");
-    for (const entry of entries.sort((a, b) => a.startTime - b.startTime)) {
-      const url = new URL(entry.name);
+    for (const entry of entries.sort((a, b) => a.start - b.start || a.end - b.end)) {
       const row = body.insertRow();
       const cells = [
-        url.pathname.replace("/partials/", "") + (url.searchParams.get("client") ? " #" + url.searchParams.get("client") : ""),
-        entry.startTime.toFixed(0), entry.responseEnd.toFixed(0),
+        entry.label,
+        entry.start.toFixed(0), entry.end.toFixed(0),
         metric(entry, "total") ? metric(entry, "total").duration.toFixed(2) : "–",
         metric(entry, "db") ? metric(entry, "db").duration.toFixed(2) : "–",
         metric(entry, "cache") ? metric(entry, "cache").description : "–",
@@ -39,8 +73,8 @@
       const bar = document.createElement("span");
       bar.className = "waterfall__bar";
       // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
-      bar.style.marginLeft = (100 * entry.startTime / end).toFixed(1) + "%";
-      bar.style.width = Math.max(0.5, 100 * (entry.responseEnd - entry.startTime) / end).toFixed(1) + "%";
+      bar.style.marginLeft = (100 * entry.start / end).toFixed(1) + "%";
+      bar.style.width = Math.max(0.5, 100 * (entry.end - entry.start) / end).toFixed(1) + "%";
       row.insertCell().appendChild(bar);
     }
     table.appendChild(body);

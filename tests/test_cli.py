@@ -17,6 +17,7 @@ from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
 from web.settings import Settings, SettingsError
+from web.streaming import UNFILLED
 
 
 def billable(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -170,8 +171,10 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
             token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
             form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token}
             page = soup(browser.post("/login", data=form, follow_redirects=True).text)
-            assert len(page.select("article[hx-trigger=load]")) == len(CARDS)
-            assert len(page.select("tr[hx-trigger=load]")) == 50  # demo data: 60 clients, first page of 50
+            waiting = f'[hx-trigger="{UNFILLED}"]'  # placeholders whose partials the page streams
+            assert len(page.select(f"article{waiting}")) == len(CARDS)
+            assert len(page.select(f"tr{waiting}")) == 50  # demo data: 60 clients, first page of 50
+            assert len(page.select("template[data-fill]")) == len(CARDS) + 50
             # The default dashboard was computed into the cache when the app started.
             warmed = _read_until(server, "dashboard warmed", seen)
             assert warmed.rstrip().endswith("partials, 0 failed"), warmed

@@ -59,7 +59,7 @@ def test_gallery_is_open_in_development_mode(settings, data, today) -> None:  # 
     with TestClient(create_app(settings.replace(dev=True), today=lambda: today)) as dev_client:
         response = dev_client.get("/gallery")
         assert response.status_code == 200
-        assert '<script src="/static/dev.js" defer></script>' in response.text
+        assert '<script src="/static/dev.js?v=' in response.text
 
 
 def test_a_template_error_names_file_line_and_message() -> None:

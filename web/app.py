@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from web import catalog, exports, views
 from web.auth import views as auth_views
@@ -37,10 +36,10 @@ from web.registry import Partial, Registry
 from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError
 from web.state import AppState
-from web.static_files import HTMX_FILE
-from web.templating import STATIC_DIR, make_env
+from web.static_files import HTMX_FILE, SSE_FILE, static_app, static_url
+from web.templating import make_env
 from web.timesheets import views as timesheet
-from web.timing import TimingMiddleware
+from web.timing import Reporter, TimingMiddleware
 
 log = logging.getLogger("billable")
 
@@ -124,7 +123,7 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
         Route("/metrics", guarded(ops_views.metrics, PUBLIC), name="metrics"),
         Route("/healthz", guarded(ops_views.healthz, PUBLIC), name="healthz"),
         Route("/readyz", guarded(ops_views.readyz, PUBLIC), name="readyz"),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=static_app(), name="static"),
     ]
     if dev:
         routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
@@ -134,6 +133,12 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
             Route("/bench/gather", guarded(baselines.gather, "admin"), name="bench_gather"),
             Route("/bench/clear", guarded(baselines.clear_caches, "admin"), methods=["POST"], name="bench_clear"),
             Route("/bench/bare", guarded(baselines.bare, PUBLIC), name="bench_bare"),
+            Route(
+                "/bench/reference",
+                guarded(baselines.reference, "admin"),
+                methods=["GET", "POST"],
+                name="bench_reference",
+            ),
             Route("/bench/queries", guarded(baselines.query_count, "admin"), name="bench_queries"),
         ]
     return routes
@@ -156,7 +161,7 @@ def create_app(
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`billable serve` starts an embedded PostgreSQL for you)")
     env = make_env(dev=settings.dev)
-    env.globals.update(htmx_file=HTMX_FILE, dev=settings.dev)
+    env.globals.update(htmx_file=HTMX_FILE, sse_file=SSE_FILE, static=static_url, dev=settings.dev)
     db = Database(
         settings.database_url,
         min_size=settings.pool_min,
@@ -185,8 +190,17 @@ def create_app(
     prometheus = PrometheusMetrics(db)
     redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None
     shared_ops = SharedOps(metrics, redis_url)
+    reporter = Reporter(settings.slow_request_ms, observers=[metrics.record, prometheus.observe])
     state = AppState(
-        settings, db, cache, env, registry, today or (lambda: datetime.now(settings.tz).date()), shared_ops, prometheus
+        settings,
+        db,
+        cache,
+        env,
+        registry,
+        today or (lambda: datetime.now(settings.tz).date()),
+        shared_ops,
+        prometheus,
+        reporter,
     )
 
     # The benchmark's baselines query through connections of their own (see web/bench/baselines.py).
@@ -220,9 +234,7 @@ def create_app(
     app = Starlette(
         routes=build_routes(dev=settings.dev, bench=settings.bench_routes),
         middleware=[
-            Middleware(
-                TimingMiddleware, slow_ms=settings.slow_request_ms, observers=[metrics.record, prometheus.observe]
-            ),
+            Middleware(TimingMiddleware, reporter=reporter),
             Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+PARTIALS_MODES = ("stream", "requests")
+
 
 class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
@@ -40,6 +42,11 @@ class Settings:
     ttl_summary_s: int = _setting("BILLABLE_TTL_SUMMARY", 600, "Cache TTL of timesheet summaries, seconds.")
     partial_budget_ms: int = _setting(
         "BILLABLE_PARTIAL_BUDGET_MS", 5000, "A partial slower than this shows its error state, ms."
+    )
+    partials_mode: str = _setting(
+        "BILLABLE_PARTIALS",
+        "stream",
+        "How pages get their partials: stream (in the page's own response) or requests (one each).",
     )
     slow_request_ms: int = _setting("BILLABLE_SLOW_MS", 500, "Requests slower than this are logged, ms.")
     pool_min: int = _setting(
@@ -91,6 +98,8 @@ class Settings:
             raise SettingsError(f"BILLABLE_TIMEZONE: unknown time zone {self.timezone!r}") from exc
         if not self.cache_url.startswith(("memory://", "redis://", "rediss://")):
             raise SettingsError("BILLABLE_CACHE_URL: use memory:// or redis://host:port/db")
+        if self.partials_mode not in PARTIALS_MODES:
+            raise SettingsError(f"BILLABLE_PARTIALS: use {' or '.join(PARTIALS_MODES)}, got {self.partials_mode!r}")
         if not 1 <= self.pool_min <= self.pool_max:
             raise SettingsError("BILLABLE_POOL_MIN/MAX: need 1 <= min <= max")
 

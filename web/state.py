@@ -18,6 +18,7 @@ from web.ops.shared import SharedOps
 from web.queries.users import User
 from web.registry import Registry
 from web.settings import Settings
+from web.timing import Reporter
 
 
 @dataclass
@@ -30,6 +31,7 @@ class AppState:
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
     shared_ops: SharedOps  # this process's /ops figures, and everyone's through Redis
     prometheus: PrometheusMetrics
+    reporter: Reporter  # where request timings go, and those of partials streamed within a page
     # small per-process results that change only with the cache versions (the managers list, the
     # dashboard shell's content); keyed by anything hashable that includes the versions
     memo: dict[object, Any] = field(default_factory=dict)

@@ -107,22 +107,63 @@ def measure_render() -> Iterator[None]:
 Observer = Callable[[RequestRecord], None]
 
 
-class TimingMiddleware:
-    """Adds X-Response-Time and Server-Timing to every HTTP response; then logs one JSON line per
-    request (at warning level when slow, with its slowest query) and hands the record to observers
-    (the /ops statistics and the Prometheus metrics)."""
+@dataclass(frozen=True)
+class Reporter:
+    """Where a finished request's timing goes: one JSON log line (at warning level when slow, with
+    its slowest query) and the observers (the /ops statistics and the Prometheus metrics). A
+    partial streamed within a page is reported here too, as if it had been a request of its own."""
 
-    def __init__(self, app: ASGIApp, slow_ms: float, observers: Sequence[Observer] = ()) -> None:
+    slow_ms: float
+    observers: Sequence[Observer] = ()
+
+    def report(self, timing: RequestTiming, *, method: str, name: str, path: str, query: str, status: int) -> None:
+        record = RequestRecord(
+            at=time.time(),
+            partial=timing.partial or name,
+            path=path,
+            query=query[:500],
+            status=status,
+            total_ms=timing.elapsed_ms(),
+            db_ms=timing.db_busy_ms(),
+            render_ms=timing.render_ms,
+            queries=timing.db_queries,
+            cache=timing.cache,
+            slowest_query=timing.slowest_query,
+            slowest_query_ms=timing.slowest_query_ms,
+        )
+        slow = record.total_ms >= self.slow_ms
+        level = logging.WARNING if slow else logging.INFO
+        if log.isEnabledFor(level):  # building the line costs more than the rest of a cached request
+            line = {k: v for k, v in asdict(record).items() if v is not None and (slow or not k.startswith("slowest"))}
+            line.update(method=method, slow=slow)
+            log.log(level, json.dumps(line, default=_rounded))
+        for observe in self.observers:
+            observe(record)
+
+
+@contextmanager
+def measuring(timing: RequestTiming) -> Iterator[RequestTiming]:
+    """Count the database and render time of the code inside against `timing`."""
+    token = _current.set(timing)
+    try:
+        yield timing
+    finally:
+        _current.reset(token)
+
+
+class TimingMiddleware:
+    """Adds X-Response-Time and Server-Timing to every HTTP response, then hands the timing to the
+    reporter (web.timing.Reporter)."""
+
+    def __init__(self, app: ASGIApp, reporter: Reporter) -> None:
         self.app = app
-        self.slow_ms = slow_ms
-        self.observers = observers
+        self.reporter = reporter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         timing = RequestTiming(started=time.perf_counter())
-        token = _current.set(timing)
         status = 500
 
         async def send_with_timing(message: Message) -> None:
@@ -138,34 +179,17 @@ class TimingMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_timing)
+            with measuring(timing):
+                await self.app(scope, receive, send_with_timing)
         finally:
-            _current.reset(token)
-            self._finish(scope, status, timing)
-
-    def _finish(self, scope: Scope, status: int, timing: RequestTiming) -> None:
-        record = RequestRecord(
-            at=time.time(),
-            partial=timing.partial or _page_name(scope),
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1")[:500],
-            status=status,
-            total_ms=timing.elapsed_ms(),
-            db_ms=timing.db_busy_ms(),
-            render_ms=timing.render_ms,
-            queries=timing.db_queries,
-            cache=timing.cache,
-            slowest_query=timing.slowest_query,
-            slowest_query_ms=timing.slowest_query_ms,
-        )
-        slow = record.total_ms >= self.slow_ms
-        level = logging.WARNING if slow else logging.INFO
-        if log.isEnabledFor(level):  # building the line costs more than the rest of a cached request
-            line = {k: v for k, v in asdict(record).items() if v is not None and (slow or not k.startswith("slowest"))}
-            line.update(method=scope["method"], slow=slow)
-            log.log(level, json.dumps(line, default=_rounded))
-        for observe in self.observers:
-            observe(record)
+            self.reporter.report(
+                timing,
+                method=scope["method"],
+                name=_page_name(scope),
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                status=status,
+            )
 
 
 def _page_name(scope: Scope) -> str:

@@ -12,6 +12,7 @@ from web import timing
 from web.auth.guard import allows, current_user, refusal
 from web.responses import fragment
 from web.state import AppState
+from web.static_files import static_url
 
 
 async def partial(request: Request) -> Response:
@@ -36,13 +37,16 @@ async def partial(request: Request) -> Response:
 
 
 _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="{favicon}" type="image/svg+xml"><link rel="stylesheet" href="{css}">
 </head><body><main id="main" class="error-page">
 <h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
 
 
 def error_page(status: int, title: str, detail: str) -> HTMLResponse:
-    return HTMLResponse(_ERROR_PAGE.format(title=escape(title), detail=escape(detail)), status_code=status)
+    page = _ERROR_PAGE.format(
+        title=escape(title), detail=escape(detail), favicon=static_url("favicon.svg"), css=static_url("app.css")
+    )
+    return HTMLResponse(page, status_code=status)
 
 
 def error_title(status: int) -> str:

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 
 import pytest
 from anyio.from_thread import BlockingPortal
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import sign_in_with_browser, wait_until_loaded
 from tests.support import PASSWORD, DataBuilder
@@ -207,16 +207,27 @@ def test_sign_in_form_and_error(anonymous_page: Page, live_url: str, admin: str)
     expect(page.locator(".topbar__user")).to_contain_text("Ada Admin")
 
 
+def cut_after_the_shell(route: Route) -> None:
+    """The dashboard's response as if the connection had dropped once its shell was sent."""
+    response = route.fetch()
+    shell = response.text().split("<template data-fill", 1)[0]
+    assert "stream.js" in shell
+    route.fulfill(response=response, body=shell)
+
+
 def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
     anonymous_page: Page, live_url: str, admin: str, data: DataBuilder
 ) -> None:
     page = anonymous_page
     acme = data.client("Acme Studios")  # before anything is cached
-    # The network fails for one card; a proxy answers another and a row with a page of its own.
+    sign_in_with_browser(page, live_url, admin)
+    # The page's stream is cut after its shell: each placeholder then asks for its partial itself...
+    page.route(live_url + "/", cut_after_the_shell)
+    # ... and the network fails for one card; a proxy answers another and a row with a page of its own.
     page.route("**/partials/dashboard/revenue?*", lambda route: route.abort("connectionrefused"))
     page.route("**/partials/dashboard/mrr?*", lambda route: route.fulfill(status=502, body="Bad gateway"))
     page.route("**/partials/dashboard/client-row?*", lambda route: route.fulfill(status=502, body="Bad gateway"))
-    sign_in_with_browser(page, live_url, admin)
+    page.goto(live_url + "/")
     wait_until_loaded(page)
     for card in ("#card-revenue", "#card-mrr"):
         expect(page.locator(f"{card} [role=alert]")).to_have_text(

@@ -1,13 +1,24 @@
-"""The dashboard shell: rendered at once, with one placeholder per stats card and per visible row."""
+"""The dashboard shell: rendered at once, with one placeholder per stats card and per visible row.
+
+These tests read the shell as the per-request mode sends it (BILLABLE_PARTIALS=requests); the
+streamed mode sends the same shell, then the parts (tests/dashboard/test_streaming.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
+import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, server_timing, session_of, sign_in, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, session_of, sign_in, soup
 from web.dashboard import CARDS
+
+
+@pytest.fixture
+def client(open_app: OpenApp) -> Iterator[TestClient]:
+    with open_app(partials_mode="requests") as test_client:
+        yield test_client
 
 
 def make_clients(data: DataBuilder, count: int) -> list[int]:

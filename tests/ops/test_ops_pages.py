@@ -9,17 +9,16 @@ from starlette.testclient import TestClient
 
 from tests.support import PASSWORD, DataBuilder, OpenApp, sign_in, soup
 from web.dashboard import CARDS
+from web.streaming import UNFILLED
 
 
 def load_dashboard(client: TestClient) -> list[str]:
-    """What a browser does: the shell, then every partial it names. Returns the partial names."""
+    """What a browser does: the page, whose response streams every partial it names (each reported
+    as a request of its own). Returns the partial names."""
     page = soup(client.get("/").text)
-    names = []
-    for placeholder in page.select("[hx-trigger=load]"):
-        url = placeholder["hx-get"]
-        assert client.get(url).status_code == 200
-        names.append(url.split("?")[0].removeprefix("/partials/"))
-    return names
+    placeholders = page.select(f'[hx-trigger="{UNFILLED}"]')
+    assert len(page.select("template[data-fill]")) == len(placeholders)
+    return [str(p["hx-get"]).split("?")[0].removeprefix("/partials/") for p in placeholders]
 
 
 @pytest.fixture

@@ -69,6 +69,8 @@ class Baselines:
 
     dbs: dict[str, Database]
     gather_cache: Any = field(default_factory=lambda: Cache(Cache.MEMORY))
+    # `billable bench --browser`'s reference documents: a page's final HTML, served as it is
+    references: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Baselines:
@@ -318,6 +320,19 @@ async def clear_caches(request: Request) -> Response:
     state.memo.clear()
     await _baselines(request).gather_cache.clear()
     return HTMLResponse("cleared")
+
+
+async def reference(request: Request) -> Response:
+    """POST: keep a page's final HTML under ?name=; GET: serve it as one static document, from this
+    same server (the floor the browser benchmark compares streamed and per-request pages with)."""
+    references = _baselines(request).references
+    name = request.query_params.get("name", "")
+    if request.method == "POST":
+        references[name] = (await request.body()).decode()
+        return HTMLResponse("kept")
+    if name not in references:
+        raise HTTPException(404, f"No reference document named {name!r}.")
+    return HTMLResponse(references[name], headers={"Cache-Control": "private, no-cache"})
 
 
 async def query_count(request: Request) -> Response:

@@ -17,8 +17,9 @@ from web.periods import PERIOD_LABELS
 from web.queries.clients import Manager, account_managers
 from web.queries.scope import CLIENT_STATUSES
 from web.registry import BadInput
-from web.responses import page_html, page_response, render_page, render_template
+from web.responses import page_html, render_page, render_template
 from web.state import AppState
+from web.streaming import page_response
 
 T = TypeVar("T")
 
@@ -97,7 +98,7 @@ async def dashboard(request: Request) -> Response:
             page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
             main = _remember(state, key, _shell(state, page).main)
         html = _remember(state, page_key, page_html(request, "dashboard.html", DashboardShell(main)))
-    return page_response(html)
+    return page_response(request, html)
 
 
 def _remember(state: AppState, key: object, value: T) -> T:
