@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib.util
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -112,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         "--chart",
         type=Path,
         help="also draw cold time vs dataset size (SVG) from the latest run of each size, this one included",
+    )
+    bench.add_argument(
+        "--browser",
+        action="store_true",
+        help="measure in a real Chromium instead (Debian's chromium and Playwright, from the test extra)",
     )
     bench.add_argument("--load-users", type=int, default=50, help="simulated users under load (default: 50)")
     bench.add_argument("--load-seconds", type=float, default=20.0, help="length of the load test (default: 20)")
@@ -265,7 +272,7 @@ def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from web.bench.runner import BenchConfig, run
+    from web.bench.runner import BenchConfig, run, run_browser
 
     if args.load_users < 1 or args.load_seconds <= 0:
         raise ValueError("--load-users and --load-seconds must be positive")
@@ -275,6 +282,13 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             raise ValueError(f"{option} {path}: there is no folder {path.resolve().parent}")
     quick = args.load_seconds < 5  # a smoke run (the test's): fewer and shorter measurements
     config = BenchConfig(args.size, args.load_users, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5)
+    if args.browser:
+        if importlib.util.find_spec("playwright") is None or not shutil.which("chromium"):
+            raise ValueError(
+                "--browser needs Playwright (pip install -e '.[test]') and chromium (apt-get install chromium)"
+            )
+        run_browser(config, settings, args.json)
+        return 0
     run(config, settings, args.json, args.chart)
     return 0
 

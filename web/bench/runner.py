@@ -147,6 +147,35 @@ def run(
     return results
 
 
+def run_browser(config: BenchConfig, settings: Settings, json_path: Path | None) -> dict[str, Any]:
+    """`billable bench --browser`: the dashboard in a real Chromium, per mode, beside its reference."""
+    from web.bench.browser import MODES, measure_browser
+
+    started = time.monotonic()
+    server_url = settings.database_url or start_embedded(settings.data_dir)
+    url, plain_url, seeded_s, postgres = asyncio.run(_prepare_databases(config, settings, server_url))
+    secret = secrets.token_urlsafe(32)  # one session for both servers
+    servers = {mode: _start_server(url, plain_url, partials=mode, secret=secret) for mode in MODES}
+    try:
+        results = measure_browser(
+            {mode: server.base for mode, server in servers.items()}, BENCH_EMAIL, BENCH_PASSWORD, config.out
+        )
+    finally:
+        for server in servers.values():
+            server.process.send_signal(signal.SIGINT)
+            server.process.wait(30)
+    results["meta"] = {"size": config.size, "seed_seconds": seeded_s, "postgres": postgres}
+    results["meta"] |= {"total_seconds": time.monotonic() - started, "at": datetime.now().isoformat(timespec="seconds")}
+    width = max(len(key) for key in results)
+    for key, value in results.items():
+        if key != "meta":
+            config.out(f"{key:<{width}}  {value:10.3f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    if json_path:
+        json_path.write_text(json.dumps(results, indent=2))
+        config.out(f"wrote {json_path}")
+    return results
+
+
 async def _prepare_databases(config: BenchConfig, settings: Settings, server_url: str) -> tuple[str, str, float, str]:
     """The bench database and its plain-index copy: their URLs, the seconds seeding took, and
     PostgreSQL's major version."""
@@ -233,7 +262,7 @@ async def _data_stamp(db: Database) -> tuple[int, ...]:
     return tuple(int(value or 0) for value in row.values())
 
 
-def _start_server(url: str, plain_url: str) -> ServerProcess:
+def _start_server(url: str, plain_url: str, *, partials: str = "requests", secret: str = "") -> ServerProcess:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -243,11 +272,14 @@ def _start_server(url: str, plain_url: str) -> ServerProcess:
         "BILLABLE_BENCH_ROUTES": "true",
         "BILLABLE_BENCH_PLAIN_URL": plain_url,
         "BILLABLE_CACHE_URL": "memory://",
-        "BILLABLE_SECRET_KEY": secrets.token_urlsafe(32),
+        "BILLABLE_SECRET_KEY": secret or secrets.token_urlsafe(32),
         "BILLABLE_SLOW_MS": "60000",
         "BILLABLE_PARTIAL_BUDGET_MS": "60000",
         # Every mode starts from emptied caches; warming must not refill them behind the bench's back.
         "BILLABLE_WARM_ON_START": "false",
+        # The server-side modes ask for the shell, then for each partial, as the per-request mode's
+        # browser does: what they measure is the server's work per partial. (--browser runs both.)
+        "BILLABLE_PARTIALS": partials,
     }
     process = subprocess.Popen(
         [

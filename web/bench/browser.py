@@ -1,0 +1,146 @@
+"""`billable bench --browser`: the dashboard as a person gets it, in a real Chromium (issue #17).
+
+Playwright drives Debian's `chromium` (nothing is downloaded). For 50 and 200 rows it loads the
+dashboard in each mode — streamed, and one request per partial — warm and with the caches emptied,
+and, in the same run, a **reference**: the very same final HTML served as one static document by the
+same server, the floor for "everything on screen". Measured in the page: navigation start to
+complete (no `aria-busy="true"` left and the document parsed), requests, total blocking time (long
+tasks past 50 ms), layout shift; then 50 rows again with the CPU slowed down 4x. Medians.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+ROWS = (50, 200)
+MODES = ("stream", "requests")  # BILLABLE_PARTIALS; the first is the default
+WARM_RUNS, COLD_RUNS, SLOW_RUNS = 7, 5, 3
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
+
+# Installed before any of the page's scripts: when the page is complete, what it cost the browser.
+_PROBE = """
+(() => {
+  const seen = { longTasks: [], shift: 0, complete: null };
+  window.__billable_probe = seen;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) seen.longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask", buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) seen.shift += e.value;
+  }).observe({ type: "layout-shift", buffered: true });
+  const check = () => {
+    if (seen.complete !== null || document.readyState === "loading") return;
+    if (document.querySelector('[aria-busy="true"], template[data-fill]')) return;
+    seen.complete = performance.now();
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  document.addEventListener("readystatechange", check);
+})();
+"""
+
+_RESULT = """() => {
+  const seen = window.__billable_probe;
+  const blocking = seen.longTasks.filter(([start]) => start < seen.complete)
+    .reduce((sum, [, duration]) => sum + Math.max(0, duration - 50), 0);
+  return { complete: seen.complete, tbt: blocking, cls: seen.shift,
+           requests: 1 + performance.getEntriesByType("resource").length };
+}"""
+
+
+def measure_browser(bases: dict[str, str], email: str, password: str, out: Callable[[str], None]) -> dict[str, Any]:
+    """The flat results (see the module's docstring), keyed as issue #17 names them. `bases`: the
+    app's URL in each mode (one server each, sharing the database and the session key)."""
+    base = bases[MODES[0]]
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    results: dict[str, Any] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        context.add_init_script(_PROBE)
+        page = context.new_page()
+        page.goto(base + "/login")
+        page.fill("#login-email", email)
+        page.fill("#login-password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+
+        def load(url: str) -> dict[str, float]:
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator('[aria-busy="true"]').first.wait_for(state="detached", timeout=60_000)
+            page.wait_for_function("() => window.__billable_probe.complete !== null", timeout=60_000)
+            measured: dict[str, float] = page.evaluate(_RESULT)
+            return measured
+
+        def clear(server: str) -> None:
+            context.request.post(server + "/bench/clear", headers={"X-CSRF-Token": token})
+
+        for rows in ROWS:
+            for mode in MODES:
+                url = f"{bases[mode]}/?per_page={rows}"
+                load(url)  # fills the caches (and the browser's for the static files)
+                warm = [load(url) for _ in range(WARM_RUNS)]
+                cold = []
+                for _ in range(COLD_RUNS):
+                    clear(bases[mode])
+                    cold.append(load(url))
+                _record(results, mode, rows, warm, cold)
+                warm_ms = results[_key(mode, f"complete_warm_{rows}_ms")]
+                out(f"bench --browser: {rows} rows, {mode}: warm {warm_ms:.0f} ms")
+            # The reference: the streamed page's final HTML, as one document from the same server.
+            load(f"{base}/?per_page={rows}")
+            final = re.sub(r'<script src="/static/stream\.js[^"]*"></script>', "", page.content())
+            context.request.post(f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final)
+            reference = [load(f"{base}/bench/reference?name={rows}") for _ in range(WARM_RUNS)]
+            results[f"browser_reference_{rows}_ms"] = _median(reference, "complete")
+            for mode in MODES:
+                ratio = results[_key(mode, f"complete_warm_{rows}_ms")] / results[f"browser_reference_{rows}_ms"]
+                results[_key(mode, f"complete_vs_reference_{rows}")] = ratio
+        with _cpu_slowdown(page, 4):
+            for mode in MODES:
+                url = f"{bases[mode]}/?per_page=50"
+                load(url)
+                slow = [load(url) for _ in range(SLOW_RUNS)]
+                results[_key(mode, "complete_cpu4x_50_ms")] = _median(slow, "complete")
+                results[_key(mode, "tbt_cpu4x_ms")] = _median(slow, "tbt")
+            slow_reference = [load(f"{base}/bench/reference?name=50") for _ in range(SLOW_RUNS)]
+            results["browser_reference_cpu4x_50_ms"] = _median(slow_reference, "complete")
+        browser.close()
+    return results
+
+
+def _key(mode: str, name: str) -> str:
+    """browser_NAME for the default mode, browser_MODE_NAME for the others."""
+    return f"browser_{name}" if mode == MODES[0] else f"browser_{mode}_{name}"
+
+
+def _median(runs: list[dict[str, float]], field: str) -> float:
+    return float(statistics.median(run[field] for run in runs))
+
+
+def _record(
+    results: dict[str, Any], mode: str, rows: int, warm: list[dict[str, float]], cold: list[dict[str, float]]
+) -> None:
+    results[_key(mode, f"complete_warm_{rows}_ms")] = _median(warm, "complete")
+    results[_key(mode, f"complete_cold_{rows}_ms")] = _median(cold, "complete")
+    results[_key(mode, f"requests_{rows}")] = _median(warm, "requests")
+    if rows == ROWS[0]:
+        results[_key(mode, "tbt_ms")] = _median(warm + cold, "tbt")
+        results[_key(mode, "cls")] = max(run["cls"] for run in warm + cold)
+
+
+@contextmanager
+def _cpu_slowdown(page: Any, rate: int) -> Iterator[None]:
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+    try:
+        yield
+    finally:
+        session.send("Emulation.setCPUThrottlingRate", {"rate": 1})
