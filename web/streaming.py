@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from web.auth.guard import allows, current_user
-from web.responses import PRIVATE, ClosingStreamingResponse
+from web.responses import PRIVATE, ClosingStreamingResponse, page_html
 from web.state import AppState
 from web.static_files import static_url
 from web.timing import RequestTiming, measuring
@@ -65,29 +65,39 @@ def waiting_for_stream(page: str) -> str:
     return PLACEHOLDER.sub(lambda m: m[0][: m[0].rindex('"', 0, -1) + 1] + f'{UNFILLED}"', page)
 
 
-async def parts(request: Request, page: str) -> AsyncGenerator[Part, None]:
+async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]:
     """The partials that `page` would have the browser ask for, computed concurrently and yielded in
-    the order they complete; then those that their results name, likewise."""
+    the order they complete, then those that their results name, likewise. Those done by the time
+    the previous batch is sent go together: on a warm page that is nearly all of them, and one chunk
+    is one parse and one layout for the browser, not fifty."""
     state = AppState.of(request)
     user = await current_user(request)
     role = user.role if user is not None else ""
     today = state.today()
+    finished: asyncio.Queue[asyncio.Task[Part | None]] = asyncio.Queue()
     pending: set[asyncio.Task[Part | None]] = set()
 
     def start(html_text: str) -> None:
         for match in PLACEHOLDER.finditer(html_text):
-            pending.add(asyncio.create_task(_part(state, role, today, match)))
+            task = asyncio.create_task(_part(state, role, today, match))
+            task.add_done_callback(finished.put_nowait)
+            pending.add(task)
 
     start(page)
     try:
         while pending:
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done = [await finished.get()]
+            while not finished.empty():
+                done.append(finished.get_nowait())
+            batch = []
             for task in done:
                 pending.discard(task)
                 part = task.result()
                 if part is not None:
                     start(part.html)
-                    yield part
+                    batch.append(part)
+            if batch:
+                yield batch
     finally:
         # The client went away, or a newer request replaced this one: stop what is still running.
         # (A computation itself is shielded in the registry: it finishes and fills the cache.)
@@ -114,44 +124,57 @@ async def _part(state: AppState, role: str, today: date, match: re.Match[str]) -
     return Part(match["id"], waiting_for_stream(rendered.html), timing.server_timing(timing.elapsed_ms()), label)
 
 
-def page_response(request: Request, page: str) -> Response:
-    """A page with partials, in the app's mode: streamed, or the shell alone (partials by request)."""
+def page_response(request: Request, page: str, *, events: bool = False) -> Response:
+    """A page with partials, in the app's mode: streamed, or the shell alone (partials by request).
+    `events`: htmx's requests for the page get its parts too, as an event stream (the dashboard's
+    filter changes); otherwise htmx, which wants a piece of the page (a client page's heading after
+    an edit), gets the page with placeholders that load themselves."""
     state = AppState.of(request)
     if state.settings.partials_mode != "stream" or not PLACEHOLDER.search(page):
         return HTMLResponse(page, headers=PRIVATE)
-    shell = waiting_for_stream(page)
     # htmx's SSE extension accepts an event stream on every htmx request (Back's history restore
     # included, which says HX-History-Restore-Request, not HX-Request); a browser navigation never does.
     if "text/event-stream" in request.headers.get("Accept", ""):
-        return _event_stream(shell, parts(request, page))
-    return _html_stream(shell, parts(request, page))
+        if not events:
+            return HTMLResponse(page, headers=PRIVATE)
+        return _event_stream(waiting_for_stream(page), parts(request, page))
+    return _html_stream(waiting_for_stream(page), parts(request, page))
 
 
-def _html_stream(shell: str, stream: AsyncGenerator[Part, None]) -> Response:
+def render_streamed(request: Request, template: str, page: object) -> Response:
+    """render_page for a page with partials: streamed in the app's mode (see page_response)."""
+    return page_response(request, page_html(request, template, page))
+
+
+def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Response:
     head, _, tail = shell.partition(PARTS_MARKER)
 
     async def body() -> AsyncIterator[str]:
         # The script sits after the shell: the shell is parsed and painted while it loads.
         yield head + f'<script src="{static_url("stream.js")}"></script>\n'
         async with aclosing(stream):
-            async for part in stream:
-                yield (
+            async for batch in stream:
+                yield "".join(
                     f'<template data-fill="{part.dom_id}" data-label="{html.escape(part.label)}"'
                     f' data-server-timing="{html.escape(part.server_timing)}">{part.html}</template>\n'
+                    for part in batch
                 )
         yield tail
 
     return ClosingStreamingResponse(body(), media_type="text/html; charset=utf-8", headers=PRIVATE)
 
 
-def _event_stream(shell: str, stream: AsyncGenerator[Part, None]) -> Response:
+def _event_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Response:
     async def body() -> AsyncIterator[str]:
         yield _event(shell)
         async with aclosing(stream):
-            async for part in stream:
+            async for batch in stream:  # one event a batch: htmx swaps its parts together
                 yield _event(
-                    f'<hx-partial hx-target="#{part.dom_id}" hx-swap="outerHTML"'
-                    f' data-server-timing="{html.escape(part.server_timing)}">{part.html}</hx-partial>'
+                    "".join(
+                        f'<hx-partial hx-target="#{part.dom_id}" hx-swap="outerHTML"'
+                        f' data-server-timing="{html.escape(part.server_timing)}">{part.html}</hx-partial>'
+                        for part in batch
+                    )
                 )
 
     # no-transform: a proxy that buffers or compresses would hold the parts back.

@@ -86,7 +86,7 @@ def test_htmx_gets_the_page_then_each_part_as_server_sent_events(client: TestCli
     events = [e for e in response.text.split("\n\n") if e.strip()]
     html = ["\n".join(line.removeprefix("data: ") for line in event.split("\n")) for event in events]
     assert soup(html[0]).select_one("#dashboard") is not None
-    targets = [soup(e).select_one("hx-partial")["hx-target"] for e in html[1:]]
+    targets = [p["hx-target"] for e in html[1:] for p in soup(e).select("hx-partial")]
     assert sorted(targets) == sorted(f"#{p['id']}" for p in soup(html[0]).select("[aria-busy=true]"))
     assert len(targets) == len(CARDS) + 3
 

@@ -28,6 +28,7 @@ from web.queries.users import staff_list
 from web.registry import BadInput
 from web.responses import message, render_page
 from web.state import AppState
+from web.streaming import render_streamed
 
 # Section: the client page
 
@@ -82,7 +83,7 @@ async def client_page(request: Request) -> Response:
     if filters.period.name == "custom":  # from a dashboard link: shown as its dates, kept until changed
         periods.append(("custom", filters.period.label))
     page = ClientPage(detail, filters.period.name, periods, placeholders, form, history or [], url, params.period_query)
-    return render_page(request, "client.html", page)
+    return render_streamed(request, "client.html", page)
 
 
 # Section: creating and editing clients

@@ -21,6 +21,7 @@ from web.queries.entries import Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, staff_list
 from web.responses import message, render_page
 from web.state import AppState
+from web.streaming import render_streamed
 from web.timesheets.entry_form import (
     EntryForm,
     Typed,
@@ -109,7 +110,7 @@ async def timesheet_page(request: Request) -> Response:
         url(state.today()),
         summaries,
     )
-    return render_page(request, "timesheet.html", page)
+    return render_streamed(request, "timesheet.html", page)
 
 
 async def week_fragment(request: Request) -> Response:
