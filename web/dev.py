@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
+from web.responses import ClosingStreamingResponse
 from web.templating import PAGES_DIR, PARTIALS_DIR, STATIC_DIR
 
 WATCHED = (PAGES_DIR, PARTIALS_DIR, STATIC_DIR)
@@ -39,4 +40,4 @@ async def events(request: Request) -> Response:
                 quiet = 0.0
                 yield ": keep-alive\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return ClosingStreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

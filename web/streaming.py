@@ -129,16 +129,14 @@ def page_response(request: Request, page: str, *, events: bool = False) -> Respo
     `events`: htmx's requests for the page get its parts too, as an event stream (the dashboard's
     filter changes); otherwise htmx, which wants a piece of the page (a client page's heading after
     an edit), gets the page with placeholders that load themselves."""
-    state = AppState.of(request)
-    if state.settings.partials_mode != "stream" or not PLACEHOLDER.search(page):
-        return HTMLResponse(page, headers=PRIVATE)
     # htmx's SSE extension accepts an event stream on every htmx request (Back's history restore
     # included, which says HX-History-Restore-Request, not HX-Request); a browser navigation never does.
-    if "text/event-stream" in request.headers.get("Accept", ""):
-        if not events:
-            return HTMLResponse(page, headers=PRIVATE)
-        return _event_stream(waiting_for_stream(page), parts(request, page))
-    return _html_stream(waiting_for_stream(page), parts(request, page))
+    from_htmx = "text/event-stream" in request.headers.get("Accept", "")
+    streamed = AppState.of(request).settings.partials_mode == "stream" and (events or not from_htmx)
+    if not streamed or not PLACEHOLDER.search(page):
+        return HTMLResponse(page, headers=PRIVATE)
+    stream = _event_stream if from_htmx else _html_stream
+    return stream(waiting_for_stream(page), parts(request, page))
 
 
 def render_streamed(request: Request, template: str, page: object) -> Response:
