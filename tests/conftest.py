@@ -6,6 +6,7 @@ its own. Test data goes in through `data` (see tests/support.py), on its own con
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -16,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -172,6 +174,33 @@ def live_server(settings: Settings, data: DataBuilder, today: date) -> Iterator[
 @pytest.fixture
 def live_url(live_server: LiveServer) -> str:
     return live_server.url
+
+
+@pytest.fixture
+def locked_services(database_url: str) -> Iterator[threading.Event]:
+    """Hold an exclusive lock on services from another connection until the event is set."""
+    release, locked = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        async def run() -> None:
+            conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+            try:
+                async with conn.transaction():
+                    await conn.execute("LOCK TABLE services IN ACCESS EXCLUSIVE MODE")
+                    locked.set()
+                    while not release.is_set():
+                        await asyncio.sleep(0.01)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    yield release
+    release.set()
+    thread.join(10)
 
 
 @pytest.fixture(scope="session")

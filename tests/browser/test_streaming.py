@@ -11,7 +11,6 @@ from anyio.from_thread import BlockingPortal
 from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import sign_in_with_browser, wait_until_loaded
-from tests.dashboard.test_isolation import locked_services  # noqa: F401 - a fixture
 from tests.support import DataBuilder
 from web.dashboard import CARDS
 from web.db import Database
@@ -99,7 +98,7 @@ def test_an_error_and_an_overrun_mid_stream_show_their_states_and_delay_nothing(
 def test_a_partial_over_its_budget_shows_its_error_in_the_stream(
     signed_in: tuple[Page, list[str]],
     live_url: str,
-    locked_services: threading.Event,  # noqa: F811
+    locked_services: threading.Event,
 ) -> None:
     page, _ = signed_in
     page.goto(live_url + "/?period=this_quarter")
@@ -113,7 +112,7 @@ def test_a_partial_over_its_budget_shows_its_error_in_the_stream(
 
 def test_a_filter_change_during_a_stream_replaces_it(
     signed_in: tuple[Page, list[str]],
-    locked_services: threading.Event,  # noqa: F811
+    locked_services: threading.Event,
 ) -> None:
     page, requests = signed_in
     page.select_option("#filter-period", "last_month")  # MRR waits on the lock: this stream is open

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 
-import asyncpg
 import pytest
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
@@ -44,35 +42,6 @@ def test_a_failing_query_breaks_only_its_partials(
     again = client.get(retry["hx-get"])
     assert again.status_code == 200
     assert soup(again.text).select_one(".figure").get_text() == "€1,000"
-
-
-@pytest.fixture
-def locked_services(database_url: str) -> Iterator[threading.Event]:
-    """Hold an exclusive lock on services from another connection until the event is set."""
-    release, locked = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        import asyncio
-
-        async def run() -> None:
-            conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
-            try:
-                async with conn.transaction():
-                    await conn.execute("LOCK TABLE services IN ACCESS EXCLUSIVE MODE")
-                    locked.set()
-                    while not release.is_set():
-                        await asyncio.sleep(0.01)
-            finally:
-                await conn.close()
-
-        asyncio.run(run())
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(10)
-    yield release
-    release.set()
-    thread.join(10)
 
 
 def test_a_partial_over_its_budget_shows_its_error_and_fills_the_cache_later(

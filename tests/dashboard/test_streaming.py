@@ -7,7 +7,6 @@ import threading
 import pytest
 from starlette.testclient import TestClient
 
-from tests.dashboard.test_isolation import locked_services  # noqa: F401 - a fixture
 from tests.dashboard.test_shell import make_clients
 from tests.support import DataBuilder, OpenApp, soup
 from web.dashboard import CARDS
@@ -66,7 +65,7 @@ def test_a_failing_partial_streams_its_error_state_and_the_rest_loads(client: Te
 def test_a_partial_over_its_budget_delays_none_of_the_others(
     open_app: OpenApp,
     data: DataBuilder,
-    locked_services: threading.Event,  # noqa: F811
+    locked_services: threading.Event,
 ) -> None:
     make_clients(data, 2)
     with open_app(partial_budget_ms=300) as client:
