@@ -183,6 +183,7 @@ document.addEventListener("htmx:after:request", (event) => {
 // data-focus-instead the id to focus then; otherwise focus would fall to the page itself.
 let focusAwaited = null;
 let focusInstead = null;
+let focusNoted = null; // the element itself: a settle that did not replace it is about something else
 // A paging link that is not on the page it led to (Next, on the last page) hands focus to the other.
 const FOCUS_INSTEAD = { "list-next": "list-previous", "list-previous": "list-next" };
 
@@ -191,6 +192,7 @@ function noteFocus() {
   if (!active || active === document.body || !(active.id || active.dataset.focusInstead)) return;
   focusAwaited = active.id || null;
   focusInstead = active.dataset.focusInstead || null;
+  focusNoted = active;
 }
 document.addEventListener("htmx:before:swap", noteFocus);
 // Also when a request starts, for the button it comes from: the request disables it (a form's
@@ -205,6 +207,9 @@ document.addEventListener("htmx:after:settle", () => {
   if (!focusAwaited && !focusInstead) return;
   const active = document.activeElement;
   const lost = !active || active === document.body;
+  // Another swap settled first (the client select's services arriving while the form is sent):
+  // the control is still there, so its own answer is still to come.
+  if (focusNoted && focusNoted.isConnected && (lost || active === focusNoted)) return;
   if (!lost && active.id !== focusAwaited) {
     // Still on a control whose own removal comes with a later swap (the Delete's row is reloaded
     // after its message arrives), or on something else: the user is elsewhere now.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import type_entry, wait_until_loaded
 from tests.support import DataBuilder
@@ -60,6 +60,27 @@ def test_the_keyboard_stays_in_the_form_after_logging_and_deleting(
     page.keyboard.press("Enter")
     expect(page.locator("#week .actions button")).to_have_count(0)
     expect(page.locator("#entry-date")).to_be_focused()  # not lost with the row
+
+
+def test_the_form_takes_focus_to_its_error_when_another_answer_lands_first(
+    page: Page, live_url: str, data: DataBuilder
+) -> None:
+    # Choosing a client loads its services. When that answer lands while the form is being sent (a
+    # slow network, a quick typist), the form's own answer must still move focus to its error.
+    held: dict[str, Route] = {}
+    page.route("**/timesheet/services?*", lambda route: held.setdefault("services", route))
+    page.route("**/timesheet/entries", lambda route: held.setdefault("entry", route))
+    type_entry(page, live_url, data.client("Acme Studios"), "25:00")
+    page.focus("#entry-submit")
+    page.keyboard.press("Enter")
+    while len(held) < 2:
+        page.wait_for_timeout(10)  # lets Playwright deliver the two requests to the handlers above
+    page.evaluate("document.getElementById('entry-service').dataset.before = 'services'")
+    held["services"].continue_()
+    expect(page.locator("#entry-service[data-before]")).to_have_count(0)  # swapped and settled first
+    held["entry"].continue_()
+    expect(page.locator("#entry-error-duration")).to_be_visible()
+    expect(page.locator("#entry-duration")).to_be_focused()
 
 
 def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) -> None:
