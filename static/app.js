@@ -26,6 +26,14 @@ document.addEventListener("htmx:sse:close", (event) => {
   if (!(signal && signal.aborted)) loadUnfilled();
 });
 
+// A stale partial inside another stale one (the rows of a client list served from an expired cache
+// entry) does not ask for itself: the outer one's refresh brings it, with its rows in place
+// (web/streaming.py, with_parts_inline). One request, not one per row.
+document.addEventListener("htmx:before:request", (event) => {
+  const source = event.detail.ctx.sourceElement;
+  if (source.hasAttribute("data-stale") && source.parentElement.closest("[data-stale]")) event.preventDefault();
+});
+
 // htmx 4.0.1's SSE extension closes a stream by calling ctx.request.abort, which Back's history
 // restore does not set: it threw "abort is not a function" when that stream ended.
 document.addEventListener("htmx:sse:after:connection", (event) => {

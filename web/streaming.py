@@ -15,6 +15,10 @@ Two wire formats carry the same parts:
   stream: the page first, then each part as `<hx-partial hx-target="#ID">`, which htmx's SSE
   extension swaps in as it arrives; a newer request aborts it (hx-sync), and so does the server.
 
+A partial that htmx asks for itself (a stale list refreshing, a Retry, a reload after a write)
+comes with the partials it names already in place (`with_parts_inline`): loaded figures are
+replaced by loaded figures, never by a table of skeletons that then ask one by one.
+
 The placeholders of a streamed page wait for the stream (hx-trigger "billable:unfilled" instead
 of "load"); any that the stream did not fill (it was cut) ask for themselves afterwards, as in the
 per-request mode. Each part is timed and reported like a request of its own (logs, /ops,
@@ -122,6 +126,36 @@ async def _part(state: AppState, role: str, today: date, match: re.Match[str]) -
     client = QueryParams(query).get("client")
     label = name + (f" #{client}" if client else "")
     return Part(match["id"], waiting_for_stream(rendered.html), timing.server_timing(timing.elapsed_ms()), label)
+
+
+async def with_parts_inline(request: Request, fragment: str) -> str:
+    """`fragment` (a partial's HTML) with each partial it names computed, as the stream would, and
+    put in place of its loading state. Each is bounded by its own budget (a slow one arrives in its
+    error state), so the wait is too; meanwhile the browser keeps showing what it had."""
+    async with aclosing(parts(request, fragment)) as stream:
+        async for batch in stream:
+            for part in batch:
+                fragment = _replace_element(fragment, part.dom_id, part.html)
+    return fragment.replace(f'hx-trigger="{UNFILLED}"', 'hx-trigger="load"')  # none, unless refused
+
+
+def _replace_element(page: str, dom_id: str, new: str) -> str:
+    """`page` with the element of id `dom_id` (and all it contains) replaced by `new`. Our own
+    HTML only: the element is found by its id and ended by counting its tag's openings and closings."""
+    found = re.search(rf'\sid="{re.escape(dom_id)}"', page)
+    if found is None:
+        return page
+    start = page.rfind("<", 0, found.start())
+    tag = re.match(r"<([\w-]+)", page[start:])
+    if tag is None:
+        return page
+    depth = 0
+    for edge in re.finditer(rf"<(/?){tag[1]}[\s>]", page[start:]):
+        depth += -1 if edge[1] else 1
+        if depth == 0:
+            end = page.index(">", start + edge.start()) + 1
+            return page[:start] + new + page[end:]
+    return page
 
 
 def page_response(request: Request, page: str, *, events: bool = False) -> Response:

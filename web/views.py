@@ -13,6 +13,7 @@ from web.auth.guard import allows, current_user, refusal
 from web.responses import fragment
 from web.state import AppState
 from web.static_files import static_url
+from web.streaming import PLACEHOLDER, with_parts_inline
 
 
 async def partial(request: Request) -> Response:
@@ -33,7 +34,10 @@ async def partial(request: Request) -> Response:
     rendered = await state.registry.serve(declared, request.scope["query_string"], state.today(), user.role)
     if request_timing is not None:
         request_timing.cache = rendered.cache
-    return fragment(rendered.html, status_code=rendered.status)
+    html = rendered.html
+    if state.settings.partials_mode == "stream" and PLACEHOLDER.search(html):
+        html = await with_parts_inline(request, html)
+    return fragment(html, status_code=rendered.status)
 
 
 _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>

@@ -99,6 +99,19 @@ def test_each_streamed_part_is_reported_as_its_partial(client: TestClient, data:
     assert 'partial="dashboard/client-row"' in metrics
 
 
+def test_a_partial_asked_for_again_comes_with_its_rows_in_place(open_app: OpenApp, data: DataBuilder) -> None:
+    # A stale list refreshing itself (or a Retry) must not turn its rows back into skeletons.
+    make_clients(data, 4)
+    with open_app() as client:
+        list_url = soup(client.get("/?sort=revenue").text).select_one("#client-list")["hx-get"]
+        refreshed = soup(client.get(list_url, headers={"HX-Request": "true"}).text)
+    rows = refreshed.select("tr[id^=client-row-]")
+    assert len(rows) == 4 and not refreshed.select("[aria-busy]")
+    assert all(row.select_one("td.num") is not None for row in rows)  # loaded: figures, not skeletons
+    with open_app(partials_mode="requests") as client:
+        assert len(soup(client.get(list_url).text).select("tr[aria-busy=true][hx-trigger=load]")) == 4
+
+
 def test_the_per_request_mode_sends_the_shell_alone(open_app: OpenApp, data: DataBuilder) -> None:
     make_clients(data, 3)
     with open_app(partials_mode="requests") as client:
