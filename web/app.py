@@ -168,7 +168,7 @@ def create_app(
         max_size=settings.pool_max,
         timezone=settings.timezone,
     )
-    cache = make_cache(settings.cache_url)
+    cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000)
     versions = Versions(settings.database_url)
     registry = Registry(
         [*catalog.PARTIALS, *extra_partials],

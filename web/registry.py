@@ -19,12 +19,12 @@ from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
-from aiocache.base import BaseCache
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
 
 from web import timing
+from web.cache import GuardedCache
 from web.db import Database
 from web.db.versions import Versions
 
@@ -198,7 +198,7 @@ class Registry:
         *,
         env: Environment,
         db: Database,
-        cache: BaseCache,
+        cache: GuardedCache,
         ttls: Mapping[str, int],
         budget_s: float,
         versions: Versions,
@@ -364,11 +364,8 @@ class Registry:
         return CacheEntry(time.time() + self.ttls[partial.cache_kind], context)
 
     async def _cache_set(self, pairs: list[tuple[str, CacheEntry]], partial: Partial[Any, Any]) -> None:
-        try:
-            # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
-            await self.cache.multi_set(pairs, ttl=2 * self.ttls[partial.cache_kind])
-        except Exception:
-            log.exception("cache set failed for %s", ", ".join(key for key, _ in pairs))
+        # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
+        await self.cache.multi_set(pairs, ttl=2 * self.ttls[partial.cache_kind])
 
     # Prefill: the partials a result names, computed together before the browser asks for them
 
@@ -420,12 +417,7 @@ class Registry:
                 future.set_exception(exc)
 
     async def _cache_get(self, key: str) -> Any:
-        try:
-            return await self.cache.get(key)
-        except Exception:
-            # A cache outage costs speed, not answers.
-            log.exception("cache get failed for %s", key)
-            return None
+        return await self.cache.get(key)  # None when the cache is down: an outage costs speed, not answers
 
     def _forget(self, key: str, task: asyncio.Future[Any]) -> None:
         self._inflight.pop(key, None)

@@ -34,6 +34,11 @@ class Settings:
     cache_url: str = _setting(
         "BILLABLE_CACHE_URL", "memory://", "Partial cache: memory:// (per process) or redis://host:port/db."
     )
+    cache_timeout_ms: int = _setting(
+        "BILLABLE_CACHE_TIMEOUT_MS",
+        250,
+        "Longest wait for Redis, ms; past it (or on an error) the cache is skipped until it answers again.",
+    )
     data_dir: Path = _setting("BILLABLE_DATA_DIR", Path(".billable"), "Where the embedded PostgreSQL keeps its data.")
     timezone: str = _setting("BILLABLE_TIMEZONE", "UTC", "IANA zone that decides what 'today' is.")
     ttl_stats_s: int = _setting("BILLABLE_TTL_STATS", 300, "Cache TTL of stats cards, seconds.")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from aiocache.base import BaseCache
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from web.cache import GuardedCache
 from web.db import Database
 from web.ops.prometheus import PrometheusMetrics
 from web.ops.shared import SharedOps
@@ -25,7 +25,7 @@ from web.timing import Reporter
 class AppState:
     settings: Settings
     db: Database
-    cache: BaseCache
+    cache: GuardedCache
     env: Environment
     registry: Registry
     today: Callable[[], date]  # in BILLABLE_TIMEZONE; tests may fix it
