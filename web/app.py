@@ -23,7 +23,7 @@ from web.cache import make_cache
 from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
 from web.dashboard.warming import warm_dashboard
-from web.db import Database
+from web.db import Database, DatabaseUnavailable
 from web.db.migrate import pending
 from web.db.versions import Versions
 from web.dev import events as dev_events
@@ -167,6 +167,7 @@ def create_app(
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         timezone=settings.timezone,
+        wait_s=settings.db_wait_ms / 1000,
     )
     cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000)
     versions = Versions(settings.database_url)
@@ -234,7 +235,7 @@ def create_app(
     app = Starlette(
         routes=build_routes(dev=settings.dev, bench=settings.bench_routes),
         middleware=[
-            Middleware(TimingMiddleware, reporter=reporter),
+            Middleware(TimingMiddleware, reporter=reporter, budget_s=settings.request_budget_ms / 1000),
             Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,
@@ -244,7 +245,11 @@ def create_app(
                 same_site="lax",
             ),
         ],
-        exception_handlers={HTTPException: views.http_error, Exception: views.server_error},
+        exception_handlers={
+            HTTPException: views.http_error,
+            DatabaseUnavailable: views.database_unavailable,
+            Exception: views.server_error,
+        },
         lifespan=lifespan,
     )
     app.state.billable = state

@@ -25,12 +25,16 @@ from starlette.datastructures import QueryParams
 
 from web import timing
 from web.cache import GuardedCache
-from web.db import Database
+from web.db import Database, DatabaseUnavailable
 from web.db.versions import Versions
 
 log = logging.getLogger("billable.partials")
 
 STATES = ("loading", "loaded", "error")
+# A request gives up on a partial after its budget, but the computation goes on to fill the cache (the
+# Retry then finds it there), up to this many budgets: past that its queries are cancelled, so a
+# lock or a hung server cannot hold a connection for good (issue #18).
+WORK_BUDGET_FACTOR = 6
 
 
 class Params(Protocol):
@@ -275,6 +279,9 @@ class Registry:
         except TimeoutError:
             log.warning("partial %s exceeded its %.1fs budget", partial.name, self.budget_s)
             return self._error(asked, 504, "This is taking too long.", retry=True)
+        except DatabaseUnavailable as exc:
+            log.warning("partial %s: %s", partial.name, exc)
+            return self._error(asked, 503, "The database is not answering just now.", retry=True)
         except Exception:
             log.exception("partial %s failed", partial.name)
             return self._error(asked, 500, "This could not be loaded.", retry=True)
@@ -351,7 +358,8 @@ class Registry:
 
     async def _fill(self, asked: Asked[Any], today: date, key: str) -> CacheEntry:
         partial = asked.partial
-        context = await partial.load(self.db, asked.params, today)
+        with timing.within(self.budget_s * WORK_BUDGET_FACTOR, own=True):
+            context = await partial.load(self.db, asked.params, today)
         following = partial.follow(asked.params, context) if partial.follow else None
         if following is not None:
             self._prefill(following, today)
@@ -394,7 +402,8 @@ class Registry:
         self, prefill: Prefill[Any, Any], waiting: list[tuple[Asked[Any], str, asyncio.Future[CacheEntry]]], today: date
     ) -> None:
         try:
-            contexts = await prefill.load(self.db, [asked.params for asked, _, _ in waiting], today)
+            with timing.within(self.budget_s * WORK_BUDGET_FACTOR, own=True):
+                contexts = await prefill.load(self.db, [asked.params for asked, _, _ in waiting], today)
         except Exception as exc:  # every waiting request fails the same way and shows its error state
             for _, _, future in waiting:
                 future.set_exception(exc)

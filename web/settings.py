@@ -48,6 +48,14 @@ class Settings:
     partial_budget_ms: int = _setting(
         "BILLABLE_PARTIAL_BUDGET_MS", 5000, "A partial slower than this shows its error state, ms."
     )
+    request_budget_ms: int = _setting(
+        "BILLABLE_REQUEST_BUDGET_MS",
+        10000,
+        "A page's or a write's own database work (its queries and waits) ends within this, ms; else 503.",
+    )
+    db_wait_ms: int = _setting(
+        "BILLABLE_DB_WAIT_MS", 2000, "Longest wait for a free database connection, ms; past it a page answers 503."
+    )
     partials_mode: str = _setting(
         "BILLABLE_PARTIALS",
         "stream",

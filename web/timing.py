@@ -64,6 +64,31 @@ def current() -> RequestTiming | None:
     return _current.get()
 
 
+# Budgets: a deadline (time.monotonic()) that the database layer bounds every wait and query by.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+@contextmanager
+def within(seconds: float, *, own: bool = False) -> Iterator[None]:
+    """The database work inside ends within `seconds` from now: each wait for a connection and each
+    query gets what is left (web.db). Nested, the nearer deadline holds, unless `own`: work that
+    outlives the request that started it (a partial's computation, which fills the cache) has a
+    budget of its own."""
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if own or outer is None else min(deadline, outer))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def seconds_left() -> float | None:
+    """What is left of the current budget; None outside any."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 @contextmanager
 def measure_db(sql: str) -> Iterator[None]:
     """Count one query against the current request, if any, and the time the database was busy."""
@@ -157,9 +182,10 @@ class TimingMiddleware:
     """Adds X-Response-Time and Server-Timing to every HTTP response, then hands the timing to the
     reporter (web.timing.Reporter)."""
 
-    def __init__(self, app: ASGIApp, reporter: Reporter) -> None:
+    def __init__(self, app: ASGIApp, reporter: Reporter, budget_s: float) -> None:
         self.app = app
         self.reporter = reporter
+        self.budget_s = budget_s  # a request's own database work: its user check, a page, a write
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
@@ -181,7 +207,7 @@ class TimingMiddleware:
             await send(message)
 
         try:
-            with measuring(timing):
+            with measuring(timing), within(self.budget_s):
                 await self.app(scope, receive, send_with_timing)
         finally:
             self.reporter.report(

@@ -64,6 +64,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_page(exc.status_code, error_title(exc.status_code), str(exc.detail))
 
 
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down, overloaded or locked past the request's budget: say so at once, and
+    when to try again, rather than hold the request (issue #18)."""
+    response = error_page(503, "Busy", "The database did not answer in time. Please try again in a moment.")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     # The traceback goes to the log, never to the page.
     return error_page(500, "Something went wrong", "The error has been logged. Please try again.")

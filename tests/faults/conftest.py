@@ -10,11 +10,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import psutil
 import pytest
 import redis
+from anyio.from_thread import BlockingPortal
 
 from tests.conftest import require
-from tests.support import free_port
+from tests.support import PASSWORD, DataBuilder, free_port
+from web.db import Database
+from web.db.migrate import migrate
+from web.db.server import recreate_database, start_embedded
 
 
 @dataclass
@@ -56,3 +61,48 @@ def own_redis() -> Iterator[OwnRedis]:
         server.resume()
         process.kill()
     process.wait(10)
+
+
+@dataclass
+class OwnPostgres:
+    url: str  # a migrated database with one admin, ADMIN, who signs in with PASSWORD
+    postmaster: psutil.Process
+
+    def processes(self) -> list[psutil.Process]:
+        return [self.postmaster, *self.postmaster.children(recursive=True)]
+
+    def hang(self) -> None:
+        """SIGSTOP the server and every backend: connections stay open and nothing answers."""
+        for process in self.processes():
+            process.suspend()
+
+    def resume(self) -> None:
+        for process in self.processes():
+            process.resume()
+
+
+ADMIN = "ada@own.example"
+
+
+@pytest.fixture
+def own_postgres(tmp_path_factory: pytest.TempPathFactory, portal: BlockingPortal) -> Iterator[OwnPostgres]:
+    """An embedded PostgreSQL server of this test's own (not the one the other tests share)."""
+    data_dir = tmp_path_factory.mktemp("own")
+    server_url = start_embedded(data_dir)
+
+    async def prepare() -> str:
+        url = await recreate_database(server_url, "billable")
+        async with Database(url, min_size=1, max_size=2) as db:
+            await migrate(db)
+        return url
+
+    url = portal.call(prepare)
+    db = Database(url, min_size=1, max_size=1)
+    portal.call(db.connect)
+    DataBuilder(db, portal).user("Ada Admin", role="admin", email=ADMIN, password=PASSWORD)
+    portal.call(db.disconnect)
+    own = OwnPostgres(url, psutil.Process(int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])))
+    yield own
+    own.resume()
+    own.postmaster.terminate()  # PostgreSQL's "smart" shutdown: ours alone, nobody else connected
+    own.postmaster.wait(30)

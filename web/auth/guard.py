@@ -8,6 +8,7 @@ static/app.js adds to htmx requests, or a `csrf_token` form field); without it: 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -19,10 +20,12 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from web.db import Database, DatabaseUnavailable
 from web.forms import is_id
 from web.htmx import is_htmx, wants_fragment
 from web.queries.users import User, get_user
 from web.state import AppState
+from web.timing import within
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -31,7 +34,12 @@ PUBLIC = None  # the role of endpoints anyone may call
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+log = logging.getLogger("billable.auth")
 USER_RECHECK_S = 30.0  # a disabled account or changed role takes effect within this time
+# The re-check is one small query: when the database does not answer it this soon, the user as last
+# read stands (for another RECHECK_RETRY_S), so a cached partial is still served at once (issue #18).
+RECHECK_WAIT_S = 1.0
+RECHECK_RETRY_S = 5.0
 
 
 def allows(role: str, required: str | None) -> bool:
@@ -73,13 +81,26 @@ async def current_user(request: Request) -> User | None:
         if cached is not None and time.monotonic() - cached[0] < USER_RECHECK_S:
             user = cached[1]
         else:
-            user = await get_user(AppState.of(request).db, user_id)
-            cache[user_id] = (time.monotonic(), user)
+            cache[user_id] = await _recheck(AppState.of(request).db, user_id, cached)
+            user = cache[user_id][1]
         if user is None or user.disabled:
             session.clear()
             user = None
     request.state.user = user
     return user
+
+
+async def _recheck(db: Database, user_id: int, cached: tuple[float, User | None] | None) -> tuple[float, User | None]:
+    """(when, the user) as read now; or, when the database does not answer within RECHECK_WAIT_S,
+    the user as last read, to be checked again RECHECK_RETRY_S from now."""
+    if cached is None:
+        return time.monotonic(), await get_user(db, user_id)  # nothing to fall back on
+    try:
+        with within(RECHECK_WAIT_S):
+            return time.monotonic(), await get_user(db, user_id)
+    except DatabaseUnavailable as exc:
+        log.warning("user %s not re-checked (%s): kept as last read for %.0f s", user_id, exc, RECHECK_RETRY_S)
+        return time.monotonic() - USER_RECHECK_S + RECHECK_RETRY_S, cached[1]
 
 
 CSRF_REFUSED_HEADER = "X-Billable-CSRF-Refused"

@@ -14,6 +14,7 @@ Python per query on this machine, four times what asyncpg itself spends on a sma
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import databases
 
-from web.timing import measure_db
+from web.timing import measure_db, seconds_left
 
 Row = Mapping[str, Any]
 
@@ -69,6 +70,11 @@ class DatabaseUnavailable(Exception):
     """The server cannot be reached or refuses us (down, wrong host, password or database name)."""
 
 
+class DatabaseTimeout(DatabaseUnavailable):
+    """No connection came free, or a query did not answer, within the budget (web.timing.within):
+    the database is overloaded, locked or hung. Pages answer 503, partials their error state."""
+
+
 def _without_password(url: str) -> str:
     """The URL without user, password or options (a password may also be passed as ?password=)."""
     parts = urlsplit(url)
@@ -77,10 +83,18 @@ def _without_password(url: str) -> str:
 
 class Database:
     def __init__(
-        self, url: str, *, min_size: int = 2, max_size: int = 10, timezone: str = "UTC", custom_plans: bool = True
+        self,
+        url: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        timezone: str = "UTC",
+        custom_plans: bool = True,
+        wait_s: float = 2.0,
     ) -> None:
         self.url = url
         self.max_size = max_size
+        self.wait_s = wait_s  # longest wait for a free connection (less when the budget has less left)
         self.in_flight = 0
         self.queries = 0  # issued since start, all requests and background work together
         # The session time zone makes timestamp::date mean a date in BILLABLE_TIMEZONE. Custom plans
@@ -131,11 +145,43 @@ class Database:
         idle = pool.get_idle_size() if pool is not None else 0
         return PoolStats(size=size, in_use=size - idle, max_size=self.max_size, in_flight=self.in_flight)
 
+    def _wait_s(self) -> float:
+        left = seconds_left()
+        return self.wait_s if left is None else max(0.0, min(self.wait_s, left))
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[databases.core.Connection]:
+        """This task's connection (the one of its transaction, if any), waiting for one from the pool
+        no longer than the wait bound. Unbounded, a full pool made requests queue for 8-20 s."""
+        connection = self._db.connection()
+        wait = self._wait_s()
+        try:
+            async with asyncio.timeout(wait):
+                await connection.__aenter__()  # on cancellation it leaves the connection as it was
+        except TimeoutError:
+            raise DatabaseTimeout(f"no database connection came free within {wait:.1f} s") from None
+        try:
+            yield connection
+        finally:
+            await connection.__aexit__()
+
     async def _run(self, method: str, sql: str, params: Mapping[str, Any]) -> Any:
         query, names = _numbered(sql)
         with self._query(sql):
-            async with self._db.connection() as conn, conn._query_lock:
-                return await getattr(conn.raw_connection, method)(query, *(params[name] for name in names))
+            async with self._connection() as conn, conn._query_lock:
+                left = seconds_left()
+                if left is not None and left <= 0:
+                    raise DatabaseTimeout("no time was left in the budget for a query")
+                try:
+                    # asyncpg cancels the query on the server when its timeout passes.
+                    return await getattr(conn.raw_connection, method)(
+                        query, *(params[name] for name in names), timeout=left
+                    )
+                except TimeoutError:
+                    # Closed, not given back: the pool would wait for the query's cancellation,
+                    # which a hung server never confirms, and hold the request past its budget.
+                    conn.raw_connection.terminate()
+                    raise DatabaseTimeout(f"a query did not answer within its budget ({left:.1f} s)") from None
 
     async def fetch_all(self, sql: str, **params: Any) -> list[Row]:
         return cast(list[Row], await self._run("fetch", sql, params))
@@ -155,9 +201,17 @@ class Database:
         never survived (issue #18: ten aborted downloads took the whole pool)."""
         query, names = _numbered(sql)
         with self._query(sql):
-            async with self._pool().acquire() as conn, conn.transaction():
-                async for row in conn.cursor(query, *(params[name] for name in names), prefetch=500):
-                    yield row
+            pool = self._pool()
+            try:
+                conn = await pool.acquire(timeout=self._wait_s())
+            except TimeoutError:
+                raise DatabaseTimeout("no database connection came free in time") from None
+            try:
+                async with conn.transaction():
+                    async for row in conn.cursor(query, *(params[name] for name in names), prefetch=500):
+                        yield row
+            finally:
+                await pool.release(conn)
 
     async def execute(self, sql: str, **params: Any) -> Any:
         """Run a statement; its first value, if it returns rows (as `databases` did)."""
@@ -165,17 +219,17 @@ class Database:
 
     async def execute_script(self, sql: str) -> None:
         """Run several statements (a migration file) at once, without parameters."""
-        async with self._db.connection() as conn:
+        async with self._connection() as conn:
             with measure_db(sql):
                 await conn.raw_connection.execute(sql)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        async with self._db.transaction():
+        async with self._connection(), self._db.transaction():
             yield
 
     async def copy_records(self, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]) -> None:
         """Bulk load with COPY: about 60x faster than one INSERT per row."""
-        async with self._db.connection() as conn:
+        async with self._connection() as conn:
             with measure_db(f"COPY {table}"):
                 await conn.raw_connection.copy_records_to_table(table, records=records, columns=list(columns))
