@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx2
+import psutil
 import pytest
 
 from tests.support import DataBuilder, free_port, soup
@@ -225,3 +226,69 @@ def _wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
         except httpx2.TransportError:
             time.sleep(0.2)
     raise AssertionError("billable serve did not answer within 90 s")
+
+
+def _serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", *args],
+        env={**os.environ, "BILLABLE_WARM_ON_START": "false", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_serve_runs_several_workers_and_sigterm_stops_them_all(tmp_path: Path, database_url: str) -> None:
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "BILLABLE_DATA_DIR": str(tmp_path), "BILLABLE_POOL_MIN": "1"}
+    server = _serve(["--port", str(port), "--workers", "2"], env)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        supervisor = psutil.Process(server.pid)
+        deadline = time.monotonic() + 30
+        while len(workers := [p for p in supervisor.children() if "--multiprocessing-fork" in p.cmdline()]) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.1)
+        with httpx2.Client() as client:  # a new connection each time: the kernel spreads them
+            answers = [
+                client.get(f"http://127.0.0.1:{port}/readyz", headers={"Connection": "close"}) for _ in range(20)
+            ]
+        assert {(a.status_code, a.text) for a in answers} == {(200, "ready")}
+        # The default trusted proxy is this machine: its X-Forwarded-Proto makes the cookie Secure.
+        login = httpx2.get(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"})
+        assert "; secure" in login.headers["set-cookie"].lower()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "with 2 workers" in output
+    assert not any(worker.is_running() for worker in workers)
+
+
+def test_a_stream_still_open_does_not_hold_shutdown(tmp_path: Path, database_url: str) -> None:
+    """SIGTERM ends the process within BILLABLE_SHUTDOWN_S even with an endless stream open."""
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "BILLABLE_DATA_DIR": str(tmp_path),
+        "BILLABLE_SHUTDOWN_S": "1",
+        "BILLABLE_TRUSTED_PROXIES": "10.9.9.9",  # not us
+    }
+    server = _serve(["--port", str(port), "--dev"], env)  # --dev serves /dev/events, open until the page goes
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        # A proxy that is not trusted cannot claim HTTPS.
+        login = httpx2.get(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"})
+        assert "; secure" not in login.headers["set-cookie"].lower()
+        with httpx2.stream("GET", f"http://127.0.0.1:{port}/dev/events", timeout=10) as stream:
+            assert stream.status_code == 200
+            server.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            server.wait(timeout=20)
+            took = time.monotonic() - started
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.communicate(timeout=10)
+    assert server.returncode == 0
+    assert took < 1 + 2, f"exit took {took:.1f} s with a stream open (BILLABLE_SHUTDOWN_S=1)"

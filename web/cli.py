@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--reload", action="store_true", help="restart when Python files change")
     serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="processes sharing the port, restarted if one dies (default: 1; see docs/deploying.md)",
+    )
+    serve.add_argument(
         "--dev",
         action="store_true",
         help="development mode: --reload, templates reload on save, the browser refreshes itself, "
@@ -170,15 +176,19 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.workers > 1 and (args.reload or args.dev):
+        print("billable serve: --workers and --reload (or --dev) do not go together", file=sys.stderr)
+        return 2
     embedded = not settings.database_url
     url = settings.database_url or start_embedded(settings.data_dir)
     today = datetime.now(settings.tz).date()
     seeded = _run(url, settings, lambda db: _prepare(db, seed_demo=embedded, today=today))
     os.environ["DATABASE_URL"] = url  # the app (and --reload's worker) reads it from here
+    settings.session_secret()  # made once here, not by workers starting side by side
     if args.dev:
         os.environ["BILLABLE_DEV"] = "true"
     where = f"http://{args.host}:{args.port}/"
-    print(f"\nBillable is starting on {where}")
+    print(f"\nBillable is starting on {where}" + (f" with {args.workers} workers" if args.workers > 1 else ""))
     print(f"  database: {'embedded PostgreSQL in ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
     if embedded:
         print(f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}" + ("  (demo data seeded now)" if seeded else ""))
@@ -195,6 +205,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         reload=args.reload or args.dev,
+        workers=args.workers,
+        # X-Forwarded-For / -Proto are believed from these addresses only (docs/deploying.md).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+        # Requests and streams still open this long after SIGTERM are cancelled: one stuck stream
+        # must not keep a deploy waiting.
+        timeout_graceful_shutdown=settings.shutdown_s,
         log_level="info",
         access_log=False,  # the app logs every request itself, as JSON with its timings (web/timing.py)
     )
@@ -296,6 +313,15 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 # Helpers
 
 _RATE_HELP = "euros an hour, for billable time on clients and services without a rate of their own, e.g. 95 or 95.50"
+
+
+MAX_WORKERS = 64  # more is a typo: each opens BILLABLE_POOL_MAX database connections
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1 to {MAX_WORKERS}, not {text!r}")
+    return int(text)
 
 
 def _hourly_rate(text: str) -> int:

@@ -66,6 +66,14 @@ class Settings:
         "BILLABLE_POOL_MIN", 10, "Connections opened at start (at most BILLABLE_POOL_MAX when that is set alone)."
     )
     pool_max: int = _setting("BILLABLE_POOL_MAX", 10, "Largest database pool size.")
+    trusted_proxies: str = _setting(
+        "BILLABLE_TRUSTED_PROXIES",
+        "127.0.0.1",
+        "Addresses (comma-separated) whose X-Forwarded-For/-Proto are believed: your TLS proxy's.",
+    )
+    shutdown_s: int = _setting(
+        "BILLABLE_SHUTDOWN_S", 10, "On SIGTERM, how long requests and streams in flight may finish, seconds."
+    )
     secret_key: str = _setting(
         "BILLABLE_SECRET_KEY", "", "Signs session cookies. Unset: a random key kept in BILLABLE_DATA_DIR/secret_key."
     )
@@ -122,10 +130,12 @@ class Settings:
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
                 file.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # made before, or just now by another worker: theirs it is
         return path.read_text().strip()
 
     def replace(self, **changes: Any) -> Settings:
