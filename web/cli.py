@@ -126,6 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure in a real Chromium instead (Debian's chromium and Playwright, from the test extra)",
     )
+    bench.add_argument(
+        "--http2",
+        action="store_true",
+        help="with --browser: also through nginx terminating TLS, over HTTP/2 and over HTTP/1.1 (needs nginx)",
+    )
     bench.add_argument("--load-users", type=int, default=50, help="simulated users under load (default: 50)")
     bench.add_argument("--load-seconds", type=float, default=20.0, help="length of the load test (default: 20)")
     bench.set_defaults(handler=_bench)
@@ -304,7 +309,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             raise ValueError(
                 "--browser needs Playwright (pip install -e '.[test]') and chromium (apt-get install chromium)"
             )
-        run_browser(config, settings, args.json)
+        run_browser(config, settings, args.json, http2=args.http2)
         return 0
     run(config, settings, args.json, args.chart)
     return 0

@@ -54,6 +54,8 @@ PLACEHOLDER = re.compile(
     rf'\s+hx-trigger="(?:load|{UNFILLED})"'
 )
 PARTS_MARKER = "<!--billable:parts-->"  # where in layout.html a streamed page's parts go
+# A proxy that buffers (nginx by default, unless told so) or compresses would hold the parts back.
+STREAMED = {**PRIVATE, "Cache-Control": "private, no-cache, no-transform", "X-Accel-Buffering": "no"}
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Respon
                 )
         yield tail
 
-    return ClosingStreamingResponse(body(), media_type="text/html; charset=utf-8", headers=PRIVATE)
+    return ClosingStreamingResponse(body(), media_type="text/html; charset=utf-8", headers=STREAMED)
 
 
 def _event_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Response:
@@ -209,9 +211,7 @@ def _event_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Respo
                     )
                 )
 
-    # no-transform: a proxy that buffers or compresses would hold the parts back.
-    headers = {**PRIVATE, "Cache-Control": "private, no-cache, no-transform", "X-Accel-Buffering": "no"}
-    return ClosingStreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    return ClosingStreamingResponse(body(), media_type="text/event-stream", headers=STREAMED)
 
 
 def _event(data: str) -> str:

@@ -58,29 +58,16 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
     base = bases[MODES[0]]
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
     results: dict[str, Any] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-        context.add_init_script(_PROBE)
-        page = context.new_page()
-        page.goto(base + "/login")
-        page.fill("#login-email", email)
-        page.fill("#login-password", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
-        token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+        browser = _launch(playwright, CHROMIUM_ARGS)
+        page, token = _signed_in(browser, base, email, password)
 
         def load(url: str) -> dict[str, float]:
-            page.goto(url, wait_until="domcontentloaded")
-            page.locator('[aria-busy="true"]').first.wait_for(state="detached", timeout=60_000)
-            page.wait_for_function("() => window.__billable_probe.complete !== null", timeout=60_000)
-            measured: dict[str, float] = page.evaluate(_RESULT)
-            return measured
+            return _load(page, url)
 
         def clear(server: str) -> None:
-            context.request.post(server + "/bench/clear", headers={"X-CSRF-Token": token})
+            page.context.request.post(server + "/bench/clear", headers={"X-CSRF-Token": token})
 
         for rows in ROWS:
             for mode in MODES:
@@ -97,7 +84,9 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
             # The reference: the streamed page's final HTML, as one document from the same server.
             load(f"{base}/?per_page={rows}")
             final = re.sub(r'<script src="/static/stream\.js[^"]*"></script>', "", page.content())
-            context.request.post(f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final)
+            page.context.request.post(
+                f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final
+            )
             reference = [load(f"{base}/bench/reference?name={rows}") for _ in range(WARM_RUNS)]
             results[f"browser_reference_{rows}_ms"] = _median(reference, "complete")
             for mode in MODES:
@@ -114,6 +103,66 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
             results["browser_reference_cpu4x_50_ms"] = _median(slow_reference, "complete")
         browser.close()
     return results
+
+
+def measure_protocols(
+    bases: dict[tuple[str, str], str], email: str, password: str, out: Callable[[str], None]
+) -> dict[str, Any]:
+    """Warm dashboards through the TLS proxy (web/bench/proxy.py), each mode over HTTP/2 and over
+    HTTP/1.1: keys browser_[MODE_]PROTOCOL_complete_warm_ROWS_ms and ..._requests_ROWS."""
+    from playwright.sync_api import sync_playwright
+
+    from web.bench.proxy import PROTOCOLS
+
+    results: dict[str, Any] = {}
+    with sync_playwright() as playwright:
+        for protocol in PROTOCOLS:
+            # Chromium speaks HTTP/2 over TLS whenever the server offers it; the flag stops it.
+            only_http1 = ["--disable-http2"] if protocol == "http1" else []
+            browser = _launch(playwright, [*CHROMIUM_ARGS, "--ignore-certificate-errors", *only_http1])
+            for mode in MODES:
+                page, _ = _signed_in(browser, bases[mode, protocol], email, password)
+                spoken = page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
+                if spoken != {"h2": "h2", "http1": "http/1.1"}[protocol]:
+                    raise RuntimeError(f"asked for {protocol}, the browser spoke {spoken}")
+                for rows in ROWS:
+                    url = f"{bases[mode, protocol]}/?per_page={rows}"
+                    _load(page, url)
+                    warm = [_load(page, url) for _ in range(WARM_RUNS)]
+                    results[_key(mode, f"{protocol}_complete_warm_{rows}_ms")] = _median(warm, "complete")
+                    results[_key(mode, f"{protocol}_requests_{rows}")] = _median(warm, "requests")
+                    took = results[_key(mode, f"{protocol}_complete_warm_{rows}_ms")]
+                    out(f"bench --browser --http2: {rows} rows, {mode} over {protocol}: warm {took:.0f} ms")
+                page.context.close()
+            browser.close()
+    return results
+
+
+def _launch(playwright: Any, args: list[str]) -> Any:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    return playwright.chromium.launch(executable_path=chromium, args=args, headless=True)
+
+
+def _signed_in(browser: Any, base: str, email: str, password: str) -> tuple[Any, str]:
+    """A new tab, signed in at `base`, with the page probe installed; and its CSRF token."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.add_init_script(_PROBE)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return page, page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+
+
+def _load(page: Any, url: str) -> dict[str, float]:
+    """Navigate to `url` and wait until it is complete; what it cost the browser."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator('[aria-busy="true"]').first.wait_for(state="detached", timeout=60_000)
+    page.wait_for_function("() => window.__billable_probe.complete !== null", timeout=60_000)
+    measured: dict[str, float] = page.evaluate(_RESULT)
+    return measured
 
 
 def _key(mode: str, name: str) -> str:

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from bs4 import BeautifulSoup
 from web.bench import baselines
 from web.bench.chart import cold_vs_size_svg
 from web.bench.http import Pool, Reply
+from web.bench.proxy import free_port
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import SIZES, seed
@@ -94,6 +94,10 @@ class ServerProcess:
             self.peak_rss = max(self.peak_rss, proc.memory_info().rss / 2**20)
             await asyncio.sleep(0.05)
 
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
     def reset_peak(self) -> None:
         self.peak_rss = psutil.Process(self.process.pid).memory_info().rss / 2**20
 
@@ -147,9 +151,13 @@ def run(
     return results
 
 
-def run_browser(config: BenchConfig, settings: Settings, json_path: Path | None) -> dict[str, Any]:
-    """`billable bench --browser`: the dashboard in a real Chromium, per mode, beside its reference."""
-    from web.bench.browser import MODES, measure_browser
+def run_browser(
+    config: BenchConfig, settings: Settings, json_path: Path | None, *, http2: bool = False
+) -> dict[str, Any]:
+    """`billable bench --browser`: the dashboard in a real Chromium, per mode, beside its reference;
+    with `http2`, also through a TLS proxy over HTTP/2 and over HTTP/1.1 (web/bench/proxy.py)."""
+    from web.bench.browser import MODES, measure_browser, measure_protocols
+    from web.bench.proxy import tls_proxy
 
     started = time.monotonic()
     server_url = settings.database_url or start_embedded(settings.data_dir)
@@ -160,6 +168,9 @@ def run_browser(config: BenchConfig, settings: Settings, json_path: Path | None)
         results = measure_browser(
             {mode: server.base for mode, server in servers.items()}, BENCH_EMAIL, BENCH_PASSWORD, config.out
         )
+        if http2:
+            with tls_proxy({mode: server.port for mode, server in servers.items()}) as bases:
+                results |= measure_protocols(bases, BENCH_EMAIL, BENCH_PASSWORD, config.out)
     finally:
         for server in servers.values():
             server.process.send_signal(signal.SIGINT)
@@ -263,9 +274,7 @@ async def _data_stamp(db: Database) -> tuple[int, ...]:
 
 
 def _start_server(url: str, plain_url: str, *, partials: str = "requests", secret: str = "") -> ServerProcess:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
