@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.support import PASSWORD, TODAY, DataBuilder, free_port, sign_in
+from web import streaming
 from web.app import create_app
 from web.db import Database
 from web.db.migrate import migrate
@@ -174,6 +175,13 @@ def live_server(settings: Settings, data: DataBuilder, today: date) -> Iterator[
 @pytest.fixture
 def live_url(live_server: LiveServer) -> str:
     return live_server.url
+
+
+@pytest.fixture
+def parts_after_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every part of a streamed page sent after its shell, none put in place in it: the cold path,
+    made certain (the app and a live server run in this process)."""
+    monkeypatch.setattr(streaming, "SHELL_WAIT_S", 0)
 
 
 @pytest.fixture

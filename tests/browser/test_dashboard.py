@@ -216,7 +216,7 @@ def cut_after_the_shell(route: Route) -> None:
 
 
 def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
-    anonymous_page: Page, live_url: str, admin: str, data: DataBuilder
+    anonymous_page: Page, live_url: str, admin: str, data: DataBuilder, parts_after_the_shell: None
 ) -> None:
     page = anonymous_page
     acme = data.client("Acme Studios")  # before anything is cached

@@ -17,12 +17,18 @@ SSE_ACCEPT = {"Accept": "text/html, text/event-stream", "HX-Request": "true"}
 
 
 def fills(html: str) -> list[tuple[str, object]]:
-    """(id, the element that fills it) for each streamed part, in the order they came. (Parsed again:
-    BeautifulSoup leaves a template's text out of get_text.)"""
-    return [(t["data-fill"], soup(t.decode_contents()).find(True)) for t in soup(html).select("template[data-fill]")]
+    """(id, the element that fills it) for each part, in the order they came: those the server put
+    in place in the shell first (each names itself in an empty template), then each streamed one.
+    (Parsed again: BeautifulSoup leaves a template's text out of get_text.)"""
+    page = soup(html)
+    in_place = [(t["data-in-place"], page.find(id=t["data-in-place"])) for t in page.select("template[data-in-place]")]
+    streamed = [(t["data-fill"], soup(t.decode_contents()).find(True)) for t in page.select("template[data-fill]")]
+    return in_place + streamed
 
 
-def test_a_page_streams_each_partial_once_in_its_own_response(client: TestClient, data: DataBuilder) -> None:
+def test_a_page_streams_each_partial_once_in_its_own_response(
+    client: TestClient, data: DataBuilder, parts_after_the_shell: None
+) -> None:
     make_clients(data, 30)
     response = client.get("/?per_page=25")
     assert response.status_code == 200
@@ -39,6 +45,20 @@ def test_a_page_streams_each_partial_once_in_its_own_response(client: TestClient
     assert response.text.rstrip().endswith("</html>")
     timings = [t["data-server-timing"] for t in page.select("template[data-fill]")]
     assert all(t.startswith("total;dur=") and 'cache;desc="' in t for t in timings)
+
+
+def test_parts_done_with_the_shell_come_in_place_and_the_rest_after_it(client: TestClient, data: DataBuilder) -> None:
+    make_clients(data, 30)
+    client.get("/?per_page=25")  # warm
+    html = client.get("/?per_page=25").text
+    page = soup(html.split("<template", 1)[0])  # the shell, as flushed
+    in_place = [dom_id for dom_id, _ in fills(html)[: len(page.select("template[data-in-place]"))]]
+    # Warm, every card and row is done at once: the page comes whole, no skeleton to replace.
+    assert len(soup(html).select("template[data-in-place]")) == len(CARDS) + 25
+    assert not page.select("[aria-busy]") and not soup(html).select("template[data-fill]")
+    assert all(page.find(id=dom_id) is not None for dom_id in in_place)
+    timings = [t["data-server-timing"] for t in soup(html).select("template[data-in-place]")]
+    assert all(t.startswith("total;dur=") and 'cache;desc="hit"' in t for t in timings)
 
 
 def test_a_list_sorted_by_a_figure_streams_its_rows_after_it(client: TestClient, data: DataBuilder) -> None:
@@ -78,7 +98,9 @@ def test_a_partial_over_its_budget_delays_none_of_the_others(
     assert ids.index("card-clients") < ids.index("card-mrr")
 
 
-def test_htmx_gets_the_page_then_each_part_as_server_sent_events(client: TestClient, data: DataBuilder) -> None:
+def test_htmx_gets_the_page_then_each_part_as_server_sent_events(
+    client: TestClient, data: DataBuilder, parts_after_the_shell: None
+) -> None:
     make_clients(data, 3)
     response = client.get("/?status=active", headers=SSE_ACCEPT)
     assert response.headers["content-type"].startswith("text/event-stream")

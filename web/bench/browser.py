@@ -83,7 +83,7 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
                 out(f"bench --browser: {rows} rows, {mode}: warm {warm_ms:.0f} ms")
             # The reference: the streamed page's final HTML, as one document from the same server.
             load(f"{base}/?per_page={rows}")
-            final = re.sub(r'<script src="/static/stream\.js[^"]*"></script>', "", page.content())
+            final = re.sub(r'<script src="/static/stream\.js[^"]*" async=""></script>', "", page.content())
             page.context.request.post(
                 f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final
             )
