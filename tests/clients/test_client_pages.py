@@ -22,7 +22,9 @@ def acme(data: DataBuilder) -> dict[str, int]:
     return {"client": client_id, "retainer": retainer, "manager": manager, "sam": sam}
 
 
-def test_the_page_shell_has_a_placeholder_per_partial(client: TestClient, acme: dict[str, int]) -> None:
+def test_the_page_shell_has_a_placeholder_per_partial(
+    client: TestClient, acme: dict[str, int], parts_after_the_shell: None
+) -> None:
     page = soup(client.get(f"/clients/{acme['client']}").text)
     assert page.select_one("h1").text == "Acme"
     urls = [el["hx-get"] for el in page.select(".client-grid [aria-busy=true][hx-get]")]  # streamed after it

@@ -9,16 +9,15 @@ from starlette.testclient import TestClient
 
 from tests.support import PASSWORD, DataBuilder, OpenApp, sign_in, soup
 from web.dashboard import CARDS
-from web.streaming import UNFILLED
 
 
 def load_dashboard(client: TestClient) -> list[str]:
-    """What a browser does: the page, whose response streams every partial it names (each reported
-    as a request of its own). Returns the partial names."""
+    """What a browser does: the page, whose response carries every partial it names, in place in
+    the shell or streamed after it (each reported as a request of its own, and named by a
+    template). Returns the partial names."""
     page = soup(client.get("/").text)
-    placeholders = page.select(f'[hx-trigger="{UNFILLED}"]')
-    assert len(page.select("template[data-fill]")) == len(placeholders)
-    return [str(p["hx-get"]).split("?")[0].removeprefix("/partials/") for p in placeholders]
+    parts = page.select("template[data-fill], template[data-in-place]")
+    return [str(t["data-label"]).split(" #")[0] for t in parts]
 
 
 @pytest.fixture

@@ -190,7 +190,7 @@ def test_admins_see_and_change_anyone(client: TestClient, office: dict[str, int]
 
 
 def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(
-    client: TestClient, office: dict[str, int], data: DataBuilder
+    client: TestClient, office: dict[str, int], data: DataBuilder, parts_after_the_shell: None
 ) -> None:
     data.entry(office["acme"], office["sam"], date(2026, 11, 3), 120, 6_000)
     data.entry(office["bolt"], office["kim"], date(2026, 11, 4), 60, 7_000, billable=False)
