@@ -10,13 +10,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.guard import csrf_token, current_user, safe_next
-from web.queries.users import authenticate, recent_failures, record_attempt
+from web.queries.users import LoginLimits, authenticate, finish_attempt, reserve_attempt
 from web.responses import render_page
 from web.state import AppState
 
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+LIMITS = LoginLimits(window=timedelta(minutes=15), per_account=5, per_address=20)
 WRONG = "Email or password is incorrect."
 
 
@@ -49,11 +47,12 @@ async def login(request: Request) -> Response:
         return again("Enter your email and your password.", 400)
     if "\x00" in email or "\x00" in password:  # no account can have one; PostgreSQL text cannot hold it
         return again(WRONG, 401)
-    wait = await _throttled_for(request, email, address)
-    if wait is not None:
+    attempt = await reserve_attempt(db, email, address, LIMITS)
+    if isinstance(attempt, datetime):
+        wait = max(1, math.ceil((attempt - datetime.now(UTC)).total_seconds() / 60))
         return again(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait != 1 else ''}.", 429)
     user = await authenticate(db, email, password)
-    await record_attempt(db, email, address, succeeded=user is not None)
+    await finish_attempt(db, attempt, succeeded=user is not None)
     if user is None:
         return again(WRONG, 401)
     request.session.clear()  # a new session on sign-in: nothing from before carries over
@@ -65,17 +64,3 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
-
-
-async def _throttled_for(request: Request, email: str, address: str) -> int | None:
-    """Minutes until this account or address may try again, or None when it may now."""
-    failures = await recent_failures(AppState.of(request).db, email, address, WINDOW)
-    blocked_since = []
-    if failures.by_email >= MAX_FAILURES_PER_ACCOUNT and failures.oldest_email:
-        blocked_since.append(failures.oldest_email)
-    if failures.by_address >= MAX_FAILURES_PER_ADDRESS and failures.oldest_address:
-        blocked_since.append(failures.oldest_address)
-    if not blocked_since:
-        return None
-    remaining = max(since + WINDOW for since in blocked_since) - datetime.now(UTC)
-    return max(1, math.ceil(remaining.total_seconds() / 60))

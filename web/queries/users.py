@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +17,10 @@ MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
+# Argon2 runs here, off the event loop (argon2-cffi releases the GIL): on the loop, 23 failed
+# sign-ins in 8 s pushed every other request to 780 ms (issue #19). One worker, as one hash already
+# uses every core (parallelism 4): a flood of sign-ins queues here instead of starving the rest.
+_hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 
 
 class UserExists(ValueError):
@@ -68,13 +74,18 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
         f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower(:email)", email=email
     )
     stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    if not await asyncio.get_running_loop().run_in_executor(_hashing, _verifies, stored, password):
         return None
     if row is None or not row["password_hash"] or row["disabled"]:
         return None
     return User(**{k: row[k] for k in ("id", "name", "email", "role", "disabled")})
+
+
+def _verifies(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 async def add_user(db: Database, *, email: str, name: str, role: str, password: str, hourly_rate_cents: int = 0) -> int:
@@ -127,14 +138,45 @@ async def _set_by_email(db: Database, email: str, column: str, value: object) ->
 # Sign-in attempts
 
 
-async def record_attempt(db: Database, email: str, address: str, succeeded: bool) -> None:
-    await db.execute(
-        "INSERT INTO login_attempts (email, address, succeeded) VALUES (lower(:email), :address, :ok)",
-        email=email[:320],
-        address=address[:64],
-        ok=succeeded,
-    )
+async def reserve_attempt(db: Database, email: str, address: str, limits: LoginLimits) -> int | datetime:
+    """Record a sign-in attempt that is about to check its password, unless this account or this
+    address has failed `limits` times within the window since its last success: the attempt's id,
+    or when the lock ends. Decided under a lock per account and per address (held to the end of
+    the transaction, in every process), counting attempts still being checked as failures."""
+    email, address = email.lower()[:320], address[:64]
+    async with db.transaction():
+        # Account first, then address, in every transaction: no two can wait on each other.
+        await db.execute("SELECT pg_advisory_xact_lock(hashtext('sign-in:' || :email))", email=email)
+        await db.execute("SELECT pg_advisory_xact_lock(hashtext('sign-in from:' || :address))", address=address)
+        failures = await recent_failures(db, email, address, limits.window)
+        locked_since = [
+            since
+            for count, since, limit in (
+                (failures.by_email, failures.oldest_email, limits.per_account),
+                (failures.by_address, failures.oldest_address, limits.per_address),
+            )
+            if count >= limit and since is not None
+        ]
+        if locked_since:
+            return max(locked_since) + limits.window
+        attempt_id: int = await db.fetch_val(
+            "INSERT INTO login_attempts (email, address, succeeded) VALUES (:email, :address, NULL) RETURNING id",
+            email=email,
+            address=address,
+        )
+    return attempt_id
+
+
+async def finish_attempt(db: Database, attempt_id: int, succeeded: bool) -> None:
+    await db.execute("UPDATE login_attempts SET succeeded = :ok WHERE id = :id", ok=succeeded, id=attempt_id)
     await db.execute("DELETE FROM login_attempts WHERE at < now() - interval '1 day'")
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    window: timedelta
+    per_account: int
+    per_address: int
 
 
 @dataclass(frozen=True)
@@ -146,13 +188,14 @@ class RecentFailures:
 
 
 async def recent_failures(db: Database, email: str, address: str, window: timedelta) -> RecentFailures:
-    """Failed attempts within the window since the last success, per account and per address."""
+    """Failed attempts (and those still being checked) within the window since the last success,
+    per account and per address."""
     row = await db.fetch_one(
         "SELECT count(*) FILTER (WHERE email = lower(:email)) AS by_email,"
         " count(*) FILTER (WHERE address = :address) AS by_address,"
         " min(at) FILTER (WHERE email = lower(:email)) AS oldest_email,"
         " min(at) FILTER (WHERE address = :address) AS oldest_address"
-        " FROM login_attempts a WHERE NOT succeeded AND at > now() - CAST(:window AS interval)"
+        " FROM login_attempts a WHERE succeeded IS NOT TRUE AND at > now() - CAST(:window AS interval)"
         " AND (email = lower(:email) OR address = :address)"
         " AND at > COALESCE((SELECT max(at) FROM login_attempts s WHERE s.succeeded AND s.email = a.email),"
         " '-infinity')",
