@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from contextlib import aclosing
 from datetime import date
@@ -97,9 +98,16 @@ def _csv_response(filename: str, header: Sequence[str], rows: AsyncGenerator[Ite
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (CSV injection):
+    one starting with = + - @, a tab or a return, also after leading spaces, and in the full-width
+    forms (＝ ＋ － ＠) that spreadsheets in East Asian locales read the same way (NFKC folds them)."""
+    if isinstance(value, str) and (
+        value[:1] in ("\t", "\r") or unicodedata.normalize("NFKC", value.lstrip()[:1])[:1] in FORMULA_STARTS
+    ):
         return "'" + value
     if isinstance(value, date):
         return value.isoformat()

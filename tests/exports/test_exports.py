@@ -182,3 +182,18 @@ def test_a_bad_sort_is_said(client: TestClient, query: str, message: str) -> Non
     response = client.get(f"/export/clients.csv?period=this_month&{query}")
     assert response.status_code == 400
     assert message in soup(response.text).get_text()
+
+
+@pytest.mark.parametrize("name", ["＝1+1", "＠SUM(A1)", "  =1+1", "－2+3", "\t=1"])
+def test_formulas_in_any_form_are_escaped(client: TestClient, data: DataBuilder, name: str) -> None:
+    data.client(name)
+    assert [r["name"] for r in read(client.get("/export/clients.csv?period=this_month"))] == ["'" + name]
+
+
+def test_names_that_merely_contain_a_sign_are_left_alone(client: TestClient, data: DataBuilder) -> None:
+    data.client("Smith & Co = Partners")
+    data.client("A+ Studio")
+    assert sorted(r["name"] for r in read(client.get("/export/clients.csv?period=this_month"))) == [
+        "A+ Studio",
+        "Smith & Co = Partners",
+    ]
