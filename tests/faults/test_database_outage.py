@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.faults.conftest import ADMIN, OwnPostgres
-from tests.support import DataBuilder, OpenApp, server_timing, sign_in
+from tests.support import DataBuilder, OpenApp, server_timing, sign_in, soup
 from web.app import create_app
 from web.settings import Settings
 
@@ -86,3 +86,34 @@ def test_a_full_pool_answers_a_page_503_after_a_bounded_wait(
     assert (status, retry_after) == (503, "2")
     assert took < 1.0, f"a page waited {took:.2f} s for a connection (the bound is 0.3 s)"
     assert after == 200  # and once the connection is free again, pages are served
+
+
+def test_a_killed_database_is_a_fast_503_and_the_app_is_back_within_a_second_of_it(
+    client: TestClient, own_postgres: OwnPostgres
+) -> None:
+    assert client.get("/timesheet").status_code == 200
+    own_postgres.kill()
+    took, status, _ = timed(client, "/timesheet")
+    partial = timed(client, CARD.format("last_month"))
+    assert status == 503 and took < BUDGET_S + 1, (status, took)
+    assert partial[1] in (500, 503) and "Retry" in partial[2] and partial[0] < BUDGET_S + 1, partial[:2]
+    own_postgres.restart()
+    back = time.monotonic()
+    while client.get("/timesheet").status_code != 200:
+        assert time.monotonic() - back < 1.0, "pages failed for more than 1 s after the database was back"
+    assert client.get(CARD.format("last_month")).status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_cut_invalidation_listener_reconnects_and_misses_no_write(open_app: OpenApp, data: DataBuilder) -> None:
+    clients_card = "/partials/dashboard/clients?period=this_month"
+    with open_app() as writer, open_app() as reader:
+        assert soup(reader.get(clients_card).text).select_one(".figure").get_text() == "0"  # cached now
+        listener = reader.app.state.billable.registry.versions._connection.get_server_pid()
+        assert data.val("SELECT pg_terminate_backend(:pid)", pid=listener) is True
+        made = writer.post("/clients", data={"name": "Nova Labs", "status": "active"}, follow_redirects=False)
+        assert made.status_code == 303  # its NOTIFY went out while the reader was not listening
+        started = time.monotonic()
+        while soup(reader.get(clients_card).text).select_one(".figure").get_text() != "1":
+            assert time.monotonic() - started < 3, "the reader kept serving the figure from before the write"
+            time.sleep(0.05)

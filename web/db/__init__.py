@@ -70,6 +70,10 @@ class DatabaseUnavailable(Exception):
     """The server cannot be reached or refuses us (down, wrong host, password or database name)."""
 
 
+# The connection or the server failed, not the query: refused, reset, killed, shutting down.
+_CONNECTION_FAILED = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+
+
 class DatabaseTimeout(DatabaseUnavailable):
     """No connection came free, or a query did not answer, within the budget (web.timing.within):
     the database is overloaded, locked or hung. Pages answer 503, partials their error state."""
@@ -160,8 +164,12 @@ class Database:
                 await connection.__aenter__()  # on cancellation it leaves the connection as it was
         except TimeoutError:
             raise DatabaseTimeout(f"no database connection came free within {wait:.1f} s") from None
+        except _CONNECTION_FAILED as exc:
+            raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
         try:
             yield connection
+        except _CONNECTION_FAILED as exc:  # a page answers 503 for it, a partial its error state
+            raise DatabaseUnavailable(f"the database connection failed: {exc}") from exc
         finally:
             await connection.__aexit__()
 
@@ -206,6 +214,8 @@ class Database:
                 conn = await pool.acquire(timeout=self._wait_s())
             except TimeoutError:
                 raise DatabaseTimeout("no database connection came free in time") from None
+            except _CONNECTION_FAILED as exc:
+                raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
             try:
                 async with conn.transaction():
                     async for row in conn.cursor(query, *(params[name] for name in names), prefetch=500):
