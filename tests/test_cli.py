@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import httpx2
 import psutil
 import pytest
 
-from tests.support import DataBuilder, free_port, soup
+from tests.support import PASSWORD, DataBuilder, free_port, soup
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
@@ -294,3 +295,65 @@ def test_a_stream_still_open_does_not_hold_shutdown(tmp_path: Path, database_url
         server.communicate(timeout=10)
     assert server.returncode == 0
     assert took < 1 + 2, f"exit took {took:.1f} s with a stream open (BILLABLE_SHUTDOWN_S=1)"
+
+
+def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
+    tmp_path: Path, database_url: str, data: DataBuilder, admin: str
+) -> None:
+    acme = data.client("Acme")
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "BILLABLE_DATA_DIR": str(tmp_path), "BILLABLE_POOL_MIN": "1"}
+    server = _serve(["--port", str(port), "--workers", "2"], env)
+    base = f"http://127.0.0.1:{port}"
+    acknowledged: list[str] = []
+    lost: list[str] = []
+    try:
+        _wait_for(f"{base}/healthz", server)
+        login = httpx2.get(f"{base}/login")
+        form = {
+            "email": admin,
+            "password": PASSWORD,
+            "csrf_token": soup(login.text).select_one("[name=csrf_token]")["value"],
+        }
+        signed_in = httpx2.post(f"{base}/login", data=form, cookies=login.cookies)
+        cookies = dict(signed_in.cookies) or dict(login.cookies)
+        token = soup(httpx2.get(f"{base}/timesheet", cookies=cookies).text).select_one("meta[name=csrf-token]")[
+            "content"
+        ]
+        stop = threading.Event()
+
+        def write(writer: int) -> None:
+            n = 0
+            with httpx2.Client(base_url=base, cookies=cookies, headers={"X-CSRF-Token": token}) as client:
+                while not stop.is_set():
+                    n += 1
+                    text = f"w{writer}-{n}"
+                    entry = {"work_date": "2026-11-12", "client_id": str(acme), "duration": "0:30", "description": text}
+                    try:
+                        answer = client.post("/timesheet/entries", data=entry, timeout=10)
+                    except httpx2.TransportError:
+                        lost.append(text)
+                        continue  # the worker died with it: not acknowledged
+                    if answer.status_code == 200 and "Logged" in answer.text:
+                        acknowledged.append(text)
+
+        writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+        for thread in writers:
+            thread.start()
+        time.sleep(0.5)
+        worker = next(p for p in psutil.Process(server.pid).children() if "--multiprocessing-fork" in p.cmdline())
+        worker.kill()  # mid-burst: some writes were in flight on it
+        time.sleep(1.5)
+        stop.set()
+        for thread in writers:
+            thread.join(20)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    stored = data.rows("SELECT description, minutes, client_id FROM timesheet_entries")
+    assert len(acknowledged) > 10
+    # Every acknowledged write is there (those cut with the worker may or may not be).
+    assert set(acknowledged) <= {row["description"] for row in stored}, f"cut: {lost}"
+    assert all((row["minutes"], row["client_id"]) == (30, acme) for row in stored)  # none half-done
+    audited = data.val("SELECT count(*) FROM audit_log WHERE entity = 'entry'")
+    assert audited == len(stored)  # each entry with its audit row: written together or not at all
