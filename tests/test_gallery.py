@@ -30,6 +30,7 @@ def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
             "loaded: empty",
             "error",
             "stale (refreshing)",
+            "stale for 7 minutes (the refresh failing)",
             *for_admins,
         ]
         assert f"partials/{partial.template}" in entry.get_text()
@@ -37,7 +38,7 @@ def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
         assert entry.select_one(".gallery__states").has_attr("hx-ignore")  # previews fetch nothing
         assert entry.select_one("[aria-busy=true]") is not None
         assert entry.select_one("[role=alert]") is not None
-        assert "Updating" in entry.get_text()
+        assert "Updating" in entry.get_text() and "figures from 7 min ago" in entry.get_text()
 
 
 def test_the_gallery_shows_admin_controls_and_tables_full_width(client: TestClient) -> None:

@@ -34,6 +34,15 @@ def test_loaded_with_each_fixture(partial: Partial[Any, Any], fixture: str) -> N
 
 
 @pytest.mark.parametrize("partial", PARTIALS, ids=[p.name for p in PARTIALS])
+def test_stale_figures_say_how_old_they_are_after_a_minute(partial: Partial[Any, Any]) -> None:
+    typical = partial.fixtures["typical"]()
+    fresh_stale = soup(render_partial(ENV, partial, frame(partial, "loaded", stale=True), typical))
+    old_stale = soup(render_partial(ENV, partial, frame(partial, "loaded", stale=True, stale_minutes=7), typical))
+    assert fresh_stale.select_one(".badge").get_text() == "Updating…"
+    assert old_stale.select_one(".badge").get_text() == "Updating… figures from 7 min ago"
+
+
+@pytest.mark.parametrize("partial", PARTIALS, ids=[p.name for p in PARTIALS])
 def test_every_partial_has_the_three_fixtures(partial: Partial[Any, Any]) -> None:
     assert set(partial.fixtures) == {"typical", "extreme", "empty"}
 

@@ -52,6 +52,13 @@ def gallery_entry(state: AppState, partial: Partial[Any, Any]) -> GalleryEntry:
     source = (PARTIALS_DIR / partial.template).read_text()
     if "typical" in partial.fixtures:
         states.append(("stale (refreshing)", frame(state="loaded", stale=True), partial.fixtures["typical"]()))
+        states.append(
+            (
+                "stale for 7 minutes (the refresh failing)",
+                frame(state="loaded", stale=True, stale_minutes=7),
+                partial.fixtures["typical"](),
+            )
+        )
         if "viewer_role" in source:  # it offers admins more: their controls
             states.append(
                 (

@@ -71,6 +71,7 @@ class Frame:
     retry: bool = False
     label: str = ""  # what the placeholder can show before loading (a client's name)
     stale: bool = False  # loaded from an expired cache entry while a fresh one is computed
+    stale_minutes: int = 0  # how old those figures are, in whole minutes (a refresh that keeps failing)
     viewer_role: str = "staff"  # who is looking: templates may offer admins more (data is the same)
     refresh_on: str = ""  # an event (sent with HX-Trigger) on which a loaded partial reloads itself
 
@@ -286,6 +287,9 @@ class Registry:
             log.exception("partial %s failed", partial.name)
             return self._error(asked, 500, "This could not be loaded.", retry=True)
         frame = asked.loaded_frame(outcome == "stale", viewer_role)
+        if outcome == "stale":
+            computed_at = entry.fresh_until - self.ttls[partial.cache_kind]
+            frame = replace(frame, stale_minutes=int((time.time() - computed_at) // 60))
         html = self._rendered.get((key, entry.fresh_until, frame))
         if html is None:
             html = self.render_state(partial, frame, entry.context)
