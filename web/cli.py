@@ -135,6 +135,21 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--load-seconds", type=float, default=20.0, help="length of the load test (default: 20)")
     bench.set_defaults(handler=_bench)
 
+    load_cmd = commands.add_parser(
+        "load",
+        help="many staff on the app at once, on several workers: latencies, errors, lost writes, memory",
+        description="Seed (or reuse) database billable_load_SIZE, serve it with --workers processes, and "
+        "simulate --users staff for --seconds: dashboards, filter changes, client pages, CSV exports (some "
+        "cut mid-download) and time logged. Prints requests, p50/p95/p99 and errors per kind, writes "
+        "acknowledged against those stored, connections still busy, and each worker's memory early and late.",
+    )
+    load_cmd.add_argument("--users", type=_users, default=100, help="simulated staff (default: 100)")
+    load_cmd.add_argument("--seconds", type=float, default=120.0, help="how long (default: 120)")
+    load_cmd.add_argument("--workers", type=_workers, default=2, help="app processes (default: 2)")
+    load_cmd.add_argument("--size", choices=list(SIZES), default="s", help="dataset size (default: s)")
+    load_cmd.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    load_cmd.set_defaults(handler=_load)
+
     user = commands.add_parser(
         "user", help="manage staff accounts: add, passwd, rate, disable, enable", description="Manage staff accounts."
     )
@@ -293,6 +308,17 @@ def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    from web.bench.runner import BenchConfig, run_load
+
+    if args.seconds <= 0:
+        raise ValueError("--seconds must be positive")
+    results = run_load(
+        BenchConfig(args.size), settings, args.json, users=args.users, seconds=args.seconds, workers=args.workers
+    )
+    return 0 if results["writes_found"] >= results["writes_acknowledged"] else 1
+
+
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from web.bench.runner import BenchConfig, run, run_browser
 
@@ -321,6 +347,12 @@ _RATE_HELP = "euros an hour, for billable time on clients and services without a
 
 
 MAX_WORKERS = 64  # more is a typo: each opens BILLABLE_POOL_MAX database connections
+
+
+def _users(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1 to 10000, not {text!r}")
+    return int(text)
 
 
 def _workers(text: str) -> int:

@@ -195,11 +195,11 @@ async def _prepare_databases(config: BenchConfig, settings: Settings, server_url
 
 
 async def _prepare_database(
-    config: BenchConfig, settings: Settings, server_url: str
+    config: BenchConfig, settings: Settings, server_url: str, purpose: str = "bench"
 ) -> tuple[str, float, str, tuple[int, ...]]:
-    """The bench database, seeded: its URL, the seconds seeding took, PostgreSQL's major version and
-    the data's stamp."""
-    name = f"billable_bench_{config.size}"
+    """The bench (or load) database, seeded: its URL, the seconds seeding took, PostgreSQL's major
+    version and the data's stamp."""
+    name = f"billable_{purpose}_{config.size}"
     url = with_database(server_url, name)
     if not await database_exists(server_url, name):
         await recreate_database(server_url, name)
@@ -306,15 +306,8 @@ def _start_server(url: str, plain_url: str, *, partials: str = "requests", secre
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx2.get(base + "/healthz", timeout=1)
-            return ServerProcess(process, base)
-        except httpx2.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start for the benchmark") from None
-            time.sleep(0.1)
+    _wait_until_up(base, process)
+    return ServerProcess(process, base)
 
 
 async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]:
@@ -571,3 +564,68 @@ def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
         f"load ({b['load_users']} users, {b['load_seconds']} s): {b['rps']} rps, p50 {b['p50_ms']} ms, "
         f"p95 {b['p95_ms']} ms, p99 {b['p99_ms']} ms, {b['errors']} errors"
     )
+
+
+def run_load(
+    config: BenchConfig, settings: Settings, json_path: Path | None, *, users: int, seconds: float, workers: int
+) -> dict[str, Any]:
+    """`billable load`: see web/bench/load.py."""
+    from web.bench import load
+
+    server_url = settings.database_url or start_embedded(settings.data_dir)
+
+    async def prepare() -> tuple[str, load.Clients]:
+        url, *_ = await _prepare_database(config, settings, server_url, purpose="load")
+        async with Database(url, min_size=1, max_size=1) as db:
+            return url, await load.prepare_staff(db)
+
+    url, clients = asyncio.run(prepare())
+    port = free_port()
+    env = {**os.environ, "BILLABLE_SECRET_KEY": secrets.token_urlsafe(32), "BILLABLE_WARM_ON_START": "false"}
+    server = load.start_server(url, workers, port, env)
+    base = f"http://127.0.0.1:{port}"
+    run_id = secrets.token_hex(4)
+    try:
+        _wait_until_up(base, server)
+        config.out(f"load: {users} users for {seconds:.0f} s on {workers} worker(s), dataset {config.size}")
+
+        async def measure() -> tuple[load.Tally, load.MemorySampler, int, int]:
+            sampler = load.MemorySampler(server)
+            sampling = asyncio.create_task(sampler.run(time.monotonic()))
+            try:
+                tally = await load.run_users(base, users, seconds, clients, run_id)
+            finally:
+                sampling.cancel()
+            await asyncio.sleep(1.0)  # what the aborted downloads held is given back meanwhile
+            async with Database(url, min_size=1, max_size=1) as db:
+                found = await db.fetch_val(
+                    "SELECT count(*) FROM timesheet_entries WHERE description LIKE :run", run=f"{run_id}-%"
+                )
+                busy = await db.fetch_val(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state <> 'idle' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            return tally, sampler, int(found), int(busy)
+
+        tally, sampler, found, busy = asyncio.run(measure())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    results = load.report(tally, found, busy, sampler.growth(seconds), seconds)
+    load.print_report(results, config.out)
+    if json_path:
+        json_path.write_text(json.dumps(results, indent=2))
+        config.out(f"wrote {json_path}")
+    return results
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx2.get(base + "/healthz", timeout=1)
+            return
+        except httpx2.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start") from None
+            time.sleep(0.1)

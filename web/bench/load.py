@@ -1,0 +1,250 @@
+"""`billable load`: many staff on the app at once, for a while, over HTTP (issue #18).
+
+The app runs as `billable serve --workers N` on its own database (`billable_load_SIZE`, seeded once).
+Each simulated user repeats, with short pauses: the dashboard (one streamed response, read whole),
+a change of filter (the event stream htmx asks for), a client page, a CSV export (one in three cut
+after its first bytes, as a closed tab does), and logging time as one of several staff accounts.
+At the end: requests, latency percentiles and errors per kind, the writes acknowledged against
+those found in the database, database connections still busy, and each worker's memory in the
+first and the last part of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx2
+import psutil
+
+from web.db import Database
+from web.queries.users import UserExists, add_user, set_password
+
+STAFF = [f"load{n}@billable.test" for n in range(1, 5)]
+PASSWORD = secrets.token_urlsafe(12)
+KINDS = ("dashboard", "filter", "client", "export", "write")
+WEIGHTS = (30, 20, 25, 10, 15)
+THINK_S = (0.3, 1.5)  # between one answer and the next click: a brisk person
+PERIODS = ("this_month", "last_month", "this_quarter", "ytd", "last_12_months")
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    acknowledged: list[str] = field(default_factory=list)
+    refused_writes: list[str] = field(default_factory=list)  # answered, but not logged (a form error)
+    aborted_exports: int = 0
+
+
+@dataclass(frozen=True)
+class Clients:
+    visited: list[int]  # any client: their pages
+    worked_for: list[int]  # active clients: time can be logged for them
+
+
+async def prepare_staff(db: Database) -> Clients:
+    """The load's staff accounts (signed in by the users), and the clients they visit and log time for."""
+    for email in STAFF:
+        try:
+            await add_user(db, email=email, name=email.split("@")[0], role="staff", password=PASSWORD)
+        except UserExists:
+            await set_password(db, email, PASSWORD)
+    rows = await db.fetch_all("SELECT id, status FROM clients ORDER BY id LIMIT 200")
+    return Clients([row["id"] for row in rows], [row["id"] for row in rows if row["status"] == "active"])
+
+
+async def run_users(base: str, users: int, seconds: float, clients: Clients, run_id: str) -> Tally:
+    tally = Tally()
+    sessions = [await _sign_in(base, email) for email in STAFF]
+    deadline = time.monotonic() + seconds
+    limits = httpx2.Limits(max_connections=users)
+    async with httpx2.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        await asyncio.gather(
+            *(
+                _user(client, sessions[n % len(sessions)], clients, deadline, tally, f"{run_id}-{n}")
+                for n in range(users)
+            )
+        )
+    return tally
+
+
+async def _sign_in(base: str, email: str) -> tuple[dict[str, str], str]:
+    async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        login = await client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token is not None, "no sign-in form"
+        answer = await client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token[1]})
+        page = await client.get("/timesheet")
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        if answer.status_code >= 400 or csrf is None:
+            raise RuntimeError(f"{email} could not sign in ({answer.status_code})")
+        return dict(client.cookies), csrf[1]
+
+
+async def _user(
+    client: httpx2.AsyncClient,
+    session: tuple[dict[str, str], str],
+    clients: Clients,
+    deadline: float,
+    tally: Tally,
+    name: str,
+) -> None:
+    cookies, csrf = session
+    rng = random.Random(name)
+    n = 0
+    while time.monotonic() < deadline:
+        kind = rng.choices(KINDS, WEIGHTS)[0]
+        n += 1
+        started = time.perf_counter()
+        try:
+            status = await _one(client, kind, cookies, csrf, rng, clients, f"{name}-{n}", tally)
+        except httpx2.TransportError as exc:
+            tally.errors[kind].append(f"{type(exc).__name__}")
+            continue
+        tally.latencies[kind].append((time.perf_counter() - started) * 1000)
+        if status >= 500:
+            tally.errors[kind].append(str(status))
+        await asyncio.sleep(rng.uniform(*THINK_S))  # a person reads before the next click
+
+
+async def _one(
+    client: httpx2.AsyncClient,
+    kind: str,
+    cookies: dict[str, str],
+    csrf: str,
+    rng: random.Random,
+    clients: Clients,
+    label: str,
+    tally: Tally,
+) -> int:
+    period = rng.choice(PERIODS)
+    if kind == "dashboard":
+        answer = await client.get("/", cookies=cookies)
+    elif kind == "filter":
+        headers = {"HX-Request": "true", "Accept": "text/html, text/event-stream"}
+        answer = await client.get(f"/?period={period}&status=active", cookies=cookies, headers=headers)
+    elif kind == "client":
+        answer = await client.get(f"/clients/{rng.choice(clients.visited)}?period={period}", cookies=cookies)
+    elif kind == "export":
+        url = f"/export/entries.csv?period={period}" if rng.random() < 0.5 else f"/export/clients.csv?period={period}"
+        async with client.stream("GET", url, cookies=cookies) as streamed:
+            if rng.random() < 1 / 3:  # the tab closed mid-download
+                async for _ in streamed.aiter_bytes():
+                    break
+                tally.aborted_exports += 1
+                return streamed.status_code
+            await streamed.aread()
+            return streamed.status_code
+    else:
+        # Spread over the last two months: four people's 15 minutes at a time fill no day's 24 hours.
+        day = date.today() - timedelta(days=rng.randrange(60))
+        entry = {
+            "work_date": day.isoformat(),
+            "client_id": str(rng.choice(clients.worked_for)),
+            "duration": "0:15",
+        }
+        answer = await client.post(
+            "/timesheet/entries", data={**entry, "description": label}, cookies=cookies, headers={"X-CSRF-Token": csrf}
+        )
+        if answer.status_code == 200 and "Logged" in answer.text:
+            tally.acknowledged.append(label)
+        else:
+            errors = re.findall(r'class="field-error">([^<]+)<', answer.text)
+            tally.refused_writes.append(f"{answer.status_code} {'; '.join(errors) or answer.text[:80]}")
+    return answer.status_code
+
+
+class MemorySampler:
+    """Each worker's resident memory (MiB) over the run, sampled every half second."""
+
+    def __init__(self, supervisor: subprocess.Popen[bytes]) -> None:
+        self.supervisor = psutil.Process(supervisor.pid)
+        self.samples: list[tuple[float, int, float]] = []  # (seconds since start, pid, MiB)
+
+    async def run(self, started: float) -> None:
+        while True:
+            for worker in self.supervisor.children():
+                if "--multiprocessing-fork" in " ".join(worker.cmdline()):
+                    self.samples.append((time.monotonic() - started, worker.pid, worker.memory_info().rss / 2**20))
+            await asyncio.sleep(0.5)
+
+    def growth(self, seconds: float) -> dict[str, Any]:
+        """Per worker: median memory in the first and last quarter of the run (at most 30 s each)."""
+        span = min(30.0, seconds / 4)
+        result = {}
+        for pid in sorted({pid for _, pid, _ in self.samples}):
+            first = [mib for at, p, mib in self.samples if p == pid and at <= span]
+            last = [mib for at, p, mib in self.samples if p == pid and at >= seconds - span]
+            if first and last:
+                early, late = statistics.median(first), statistics.median(last)
+                result[str(pid)] = {"first_mib": early, "last_mib": late, "growth": late / early - 1}
+        return result
+
+
+def report(tally: Tally, found: int, busy_connections: int, memory: dict[str, Any], seconds: float) -> dict[str, Any]:
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    kinds = {
+        kind: {
+            "requests": len(tally.latencies[kind]),
+            "p50_ms": pct(tally.latencies[kind], 0.50),
+            "p95_ms": pct(tally.latencies[kind], 0.95),
+            "p99_ms": pct(tally.latencies[kind], 0.99),
+            "errors": len(tally.errors[kind]),
+        }
+        for kind in KINDS
+    }
+    return {
+        "seconds": seconds,
+        "requests": sum(k["requests"] for k in kinds.values()),
+        "kinds": kinds,
+        "error_samples": {kind: errors[:5] for kind, errors in tally.errors.items() if errors},
+        "aborted_exports": tally.aborted_exports,
+        "writes_acknowledged": len(tally.acknowledged),
+        "writes_refused": len(tally.refused_writes),
+        "writes_refused_samples": sorted(set(tally.refused_writes))[:5],
+        "writes_found": found,
+        "connections_busy_at_end": busy_connections,
+        "memory": memory,
+    }
+
+
+def print_report(results: dict[str, Any], out: Any) -> None:
+    out(f"load: {results['requests']:,} requests in {results['seconds']:.0f} s")
+    out(f"{'kind':<10} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for kind, row in results["kinds"].items():
+        out(
+            f"{kind:<10} {row['requests']:>9,} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}"
+            f" {row['p99_ms']:>8.1f} {row['errors']:>7}"
+        )
+    out(f"exports cut mid-download: {results['aborted_exports']}")
+    out(f"writes acknowledged: {results['writes_acknowledged']}, found in the database: {results['writes_found']}")
+    if results["writes_refused"]:
+        out(f"writes refused by the form: {results['writes_refused']} ({'; '.join(results['writes_refused_samples'])})")
+    out(f"database connections still busy at the end: {results['connections_busy_at_end']}")
+    for pid, memory in results["memory"].items():
+        out(
+            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['last_mib']:.0f} MiB late"
+            f" ({memory['growth'] * 100:+.1f} %)"
+        )
+
+
+def start_server(url: str, workers: int, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", "--port", str(port), "--workers", str(workers)],
+        env={**env, "DATABASE_URL": url, "BILLABLE_SLOW_MS": "60000"},
+        stdout=subprocess.DEVNULL,
+    )
