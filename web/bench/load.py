@@ -174,9 +174,9 @@ class MemorySampler:
 
     async def run(self, started: float) -> None:
         while True:
-            for worker in self.supervisor.children():
-                if "--multiprocessing-fork" in " ".join(worker.cmdline()):
-                    self.samples.append((time.monotonic() - started, worker.pid, worker.memory_info().rss / 2**20))
+            forked = [w for w in self.supervisor.children() if "--multiprocessing-fork" in " ".join(w.cmdline())]
+            for worker in forked or [self.supervisor]:  # one worker: the server process serves itself
+                self.samples.append((time.monotonic() - started, worker.pid, worker.memory_info().rss / 2**20))
             await asyncio.sleep(0.5)
 
     def growth(self, seconds: float) -> dict[str, Any]:
