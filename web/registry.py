@@ -339,8 +339,10 @@ class Registry:
             return key, entry, "stale"
         task = self._computation(asked, today, key)
         # shield: a request that gives up (budget, disconnect) leaves the work to finish and
-        # fill the cache, so a retry finds it there.
-        async with asyncio.timeout(self.budget_s):
+        # fill the cache, so a retry finds it there. The wait counts against the request's own
+        # budget too: a user check that waited for a connection leaves the partial less.
+        left = timing.seconds_left()
+        async with asyncio.timeout(self.budget_s if left is None else max(0.0, min(self.budget_s, left))):
             return key, await asyncio.shield(task), "miss"
 
     def _fresh_here(self, key: str, now: float) -> CacheEntry | None:
