@@ -69,7 +69,6 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
     # server, which adds about a second to the slowest of them here.
     assert slowest_seen < BUDGET_S + 2, f"a request took {slowest_seen:.2f} s behind the lock"
     assert statuses <= {200, 503, 504}, statuses  # refused or served, never a 500
-    assert 200 in statuses  # what did not need the table was served
     released = time.monotonic()
     while httpx2.get(live_url + urls[0], cookies=cookies).status_code != 200:
         assert time.monotonic() - released < 1.0, "not back within 1 s of the lock's release"
