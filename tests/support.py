@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import IO, Any
 
+import httpx2
 from anyio.from_thread import BlockingPortal
 from bs4 import BeautifulSoup
 from itsdangerous import TimestampSigner
@@ -187,3 +192,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve(
+    args: list[str], env: dict[str, str], *, unset: tuple[str, ...] = (), output: int | IO[str] = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """`billable serve` in a process of its own (no cache warming on start): `env` added to this
+    process's environment, `unset` taken from it; its output (a line per request: read it, or send it
+    elsewhere, or a full pipe stops the server) to `output`."""
+    inherited = {name: value for name, value in os.environ.items() if name not in unset}
+    return subprocess.Popen(
+        [sys.executable, "-m", "web", "serve", *args],
+        env={**inherited, "BILLABLE_WARM_ON_START": "false", **env},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
+    """The first answer from `url` of a server starting up; fails if it exits first or takes 90 s."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"billable serve exited early:\n{server.stdout.read() if server.stdout else ''}")
+        try:
+            return httpx2.get(url, timeout=2)
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("billable serve did not answer within 90 s")

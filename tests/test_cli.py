@@ -14,7 +14,7 @@ import httpx2
 import psutil
 import pytest
 
-from tests.support import PASSWORD, DataBuilder, free_port, soup
+from tests.support import PASSWORD, DataBuilder, free_port, serve, soup, wait_for
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
@@ -155,19 +155,12 @@ def _read_until(server: subprocess.Popen[str], text: str, seen: list[str]) -> st
 def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> None:
     """What `make run` does on a fresh machine: embedded PostgreSQL, migrated, seeded, served."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["BILLABLE_DATA_DIR"] = str(tmp_path / "data")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = {"BILLABLE_DATA_DIR": str(tmp_path / "data"), "BILLABLE_WARM_ON_START": "true"}
+    server = serve(["--port", str(port)], env, unset=("DATABASE_URL",))
     base = f"http://127.0.0.1:{port}"
     seen: list[str] = []
     try:
-        assert _wait_for(f"{base}/healthz", server).text == "ok"
+        assert wait_for(f"{base}/healthz", server).text == "ok"
         with httpx2.Client(base_url=base) as browser:
             assert browser.get("/").headers["location"].startswith("/login")
             token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
@@ -199,18 +192,10 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
 
 def test_serve_stopped_by_a_service_manager_stops_its_database(tmp_path: Path) -> None:
     """systemd and docker stop with SIGTERM: the embedded PostgreSQL must stop with the app."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["BILLABLE_DATA_DIR"] = str(tmp_path / "data")
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = serve(["--port", str(port)], {"BILLABLE_DATA_DIR": str(tmp_path / "data")}, unset=("DATABASE_URL",))
     try:
-        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server).text == "ok"
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", server).text == "ok"
         assert (tmp_path / "data" / "pg" / "postmaster.pid").exists()
     finally:
         server.send_signal(signal.SIGTERM)
@@ -219,34 +204,12 @@ def test_serve_stopped_by_a_service_manager_stops_its_database(tmp_path: Path) -
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()
 
 
-def _wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"billable serve exited early:\n{server.stdout.read() if server.stdout else ''}")
-        try:
-            return httpx2.get(url, timeout=2)
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    raise AssertionError("billable serve did not answer within 90 s")
-
-
-def _serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "web", "serve", *args],
-        env={**os.environ, "BILLABLE_WARM_ON_START": "false", **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def test_serve_runs_several_workers_and_sigterm_stops_them_all(tmp_path: Path, database_url: str) -> None:
     port = free_port()
     env = {"DATABASE_URL": database_url, "BILLABLE_DATA_DIR": str(tmp_path), "BILLABLE_POOL_MIN": "1"}
-    server = _serve(["--port", str(port), "--workers", "2"], env)
+    server = serve(["--port", str(port), "--workers", "2"], env)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
         supervisor = psutil.Process(server.pid)
         deadline = time.monotonic() + 30
         while len(workers := [p for p in supervisor.children() if "--multiprocessing-fork" in p.cmdline()]) < 2:
@@ -277,9 +240,9 @@ def test_a_stream_still_open_does_not_hold_shutdown(tmp_path: Path, database_url
         "BILLABLE_SHUTDOWN_S": "1",
         "BILLABLE_TRUSTED_PROXIES": "10.9.9.9",  # not us
     }
-    server = _serve(["--port", str(port), "--dev"], env)  # --dev serves /dev/events, open until the page goes
+    server = serve(["--port", str(port), "--dev"], env)  # --dev serves /dev/events, open until the page goes
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
         # A proxy that is not trusted cannot claim HTTPS.
         login = httpx2.get(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"})
         assert "; secure" not in login.headers["set-cookie"].lower()
@@ -303,12 +266,12 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
     acme = data.client("Acme")
     port = free_port()
     env = {"DATABASE_URL": database_url, "BILLABLE_DATA_DIR": str(tmp_path), "BILLABLE_POOL_MIN": "1"}
-    server = _serve(["--port", str(port), "--workers", "2"], env)
+    server = serve(["--port", str(port), "--workers", "2"], env)
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[str] = []
     lost: list[str] = []
     try:
-        _wait_for(f"{base}/healthz", server)
+        wait_for(f"{base}/healthz", server)
         login = httpx2.get(f"{base}/login")
         form = {
             "email": admin,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, free_port, server_timing, soup
+from tests.support import PASSWORD, DataBuilder, free_port, serve, server_timing, soup, wait_for
 
 # November 2026 by name: the second process runs on the real clock, this one on TODAY's.
 REVENUE = "/partials/dashboard/revenue?period=custom&from=2026-11-01&to=2026-11-30"
@@ -61,26 +60,14 @@ def test_a_write_refreshes_what_it_changes_and_nothing_else(client: TestClient, 
 def second_process(database_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """Another `billable serve` process on the same database (and the same Redis when asked)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "BILLABLE_SECRET_KEY": "test-secret"}
+    env = {"DATABASE_URL": database_url, "BILLABLE_SECRET_KEY": "test-secret", "BILLABLE_WARM_ON_START": "true"}
     env["BILLABLE_CACHE_URL"] = getattr(request, "param", "memory://")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve(["--port", str(port)], env, output=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx2.get(base + "/healthz", timeout=1)
-            break
-        except httpx2.TransportError:
-            assert time.monotonic() < deadline and server.poll() is None, "second process did not start"
-            time.sleep(0.1)
+    wait_for(base + "/healthz", server)
     yield base
     server.send_signal(signal.SIGINT)
-    server.wait(20)
+    server.communicate(timeout=20)
 
 
 @contextmanager
@@ -122,3 +109,4 @@ def test_a_write_in_one_process_reaches_another_through_redis(
     with open_app(cache_url=redis_url) as client:
         client.portal.call(client.app.state.billable.cache.clear)
         write_in_one_process_and_read_in_another(client, second_process, two_clients)
+
