@@ -14,11 +14,13 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
+from cachetools import LRUCache
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
@@ -35,6 +37,10 @@ STATES = ("loading", "loaded", "error")
 # Retry then finds it there), up to this many budgets: past that its queries are cancelled, so a
 # lock or a hung server cannot hold a connection for good (issue #18).
 WORK_BUDGET_FACTOR = 6
+# What a process remembers besides the cache itself, each bounded (least recently used goes first):
+# under steady writes and many filters these grew by megabytes a minute (issue #18's soak).
+MEMO_ENTRIES = 4_096  # parsed inputs, fresh entries, loading states
+MEMO_RENDERED_CHARS = 16 * 2**20  # rendered HTML, in characters
 
 
 class Params(Protocol):
@@ -187,6 +193,15 @@ class Asked(Generic[P]):
 class CacheEntry:
     fresh_until: float  # epoch seconds; after it the entry is served stale while it is refreshed
     context: Any
+    versions: tuple[int, ...]  # of the partial's scopes when its computation started
+
+    def current(self, versions: tuple[int, ...]) -> bool:
+        """Computed after every write that `versions` reflects (another process may be ahead)."""
+        return all(have >= want for have, want in zip(self.versions, versions, strict=True))
+
+
+# An input being prefilled: what was asked, its cache key and versions, and the future its requests wait on.
+_Waiting = tuple[Asked[Any], str, tuple[int, ...], "asyncio.Future[CacheEntry]"]
 
 
 @dataclass(frozen=True)
@@ -212,19 +227,20 @@ class Registry:
         self.partials = {p.name: p for p in partials}
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
         self.versions, self.dev = versions, dev
-        self._inflight: dict[str, asyncio.Future[CacheEntry]] = {}
+        # Computations running, by (cache key, versions): one per key and state of the data.
+        self._inflight: dict[tuple[str, tuple[int, ...]], asyncio.Future[CacheEntry]] = {}
         self._prefilling: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
-        self._placeholders: dict[Frame, Markup] = {}
+        self._placeholders: LRUCache[Frame, Markup] = LRUCache(MEMO_ENTRIES)
         # Rendered loaded partials by (cache key, entry, frame): a cache hit is served without
         # rendering again. An entry is identified by its fresh_until, which a recomputation changes.
-        self._rendered: dict[tuple[str, float, Frame], str] = {}
+        self._rendered: LRUCache[tuple[str, float, Frame], str] = LRUCache(MEMO_RENDERED_CHARS, getsizeof=len)
         # What each (partial, query string, today) asks for, parsed once (inputs that parse only).
-        self._asked: dict[tuple[str, bytes, date], Asked[Any]] = {}
+        self._asked: LRUCache[tuple[str, bytes, date], Asked[Any]] = LRUCache(MEMO_ENTRIES)
         # Fresh entries this process has read or computed, by cache key: a hit is then served
-        # without asking the cache (aiocache's call, or a round trip to Redis). Every write moves
-        # the versions in the key, so nothing here outlives the figures it holds; an entry past
-        # fresh_until is looked up in the cache again, which another process may have refreshed.
-        self._fresh: dict[str, CacheEntry] = {}
+        # without asking the cache (aiocache's call, or a round trip to Redis). Each is served only
+        # while its versions are current, so nothing here outlives the figures it holds; an entry
+        # past fresh_until is looked up in the cache again, which another process may have refreshed.
+        self._fresh: LRUCache[str, CacheEntry] = LRUCache(MEMO_ENTRIES)
 
     def __getitem__(self, name: str) -> Partial[Any, Any]:
         return self.partials[name]
@@ -247,12 +263,11 @@ class Registry:
             self._remember(self._placeholders, frame, html)
         return html
 
-    def _remember(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
+    def _remember(self, memo: LRUCache[Any, Any], key: Any, value: Any) -> None:
         if self.dev:  # in development templates and code change under us: nothing is kept
             return
-        if len(memo) >= 20_000:
-            memo.clear()
-        memo[key] = value
+        with suppress(ValueError):  # larger than the whole memo: not kept
+            memo[key] = value
 
     async def serve(self, partial: Partial[Any, Any], query: bytes, today: date, viewer_role: str) -> Rendered:
         """GET /partials/<name>?<query>: the partial for that query string, or, when the input is
@@ -325,19 +340,19 @@ class Registry:
     async def _load_cached(self, asked: Asked[Any], today: date) -> tuple[str, CacheEntry, str]:
         """The cache key and the entry holding the context: from the cache ("hit"), an expired entry
         while it is refreshed in the background ("stale"), or computed now ("miss")."""
-        key = self._key(asked, today)
+        key, versions = self._key(asked, today), self.versions.of(asked.scopes)
         now = time.time()
-        entry = self._fresh_here(key, now)
+        entry = self._fresh_here(key, versions, now)
         if entry is not None:
             return key, entry, "hit"
         entry = await self._cache_get(key)
-        if isinstance(entry, CacheEntry):
+        if isinstance(entry, CacheEntry) and entry.current(versions):
             if now < entry.fresh_until:
-                self._remember(self._fresh, key, entry)
+                self._keep_fresh(key, entry)
                 return key, entry, "hit"
-            self._computation(asked, today, key)  # refresh; this request does not wait
+            self._computation(asked, today, key, versions)  # refresh; this request does not wait
             return key, entry, "stale"
-        task = self._computation(asked, today, key)
+        task = self._computation(asked, today, key, versions)
         # shield: a request that gives up (budget, disconnect) leaves the work to finish and
         # fill the cache, so a retry finds it there. The wait counts against the request's own
         # budget too: a user check that waited for a connection leaves the partial less.
@@ -345,37 +360,46 @@ class Registry:
         async with asyncio.timeout(self.budget_s if left is None else max(0.0, min(self.budget_s, left))):
             return key, await asyncio.shield(task), "miss"
 
-    def _fresh_here(self, key: str, now: float) -> CacheEntry | None:
-        """The entry this process holds for `key`, while it is fresh."""
+    def _fresh_here(self, key: str, versions: tuple[int, ...], now: float) -> CacheEntry | None:
+        """The entry this process holds for `key`, while it is fresh and current."""
         entry = self._fresh.get(key)
-        return entry if entry is not None and now < entry.fresh_until else None
+        return entry if entry is not None and now < entry.fresh_until and entry.current(versions) else None
+
+    def _keep_fresh(self, key: str, entry: CacheEntry) -> None:
+        held = self._fresh.get(key)
+        if held is None or entry.current(held.versions):  # a late old computation replaces nothing newer
+            self._remember(self._fresh, key, entry)
 
     def _key(self, asked: Asked[Any], today: date) -> str:
-        # Today, for figures such as MRR; the versions, so that no write leaves an old figure behind.
-        return f"{asked.partial.name}:{today}:{self.versions.key(asked.scopes)}:{asked.key}"
+        # Today, for figures such as MRR. The versions are in the entry, not the key: a write then
+        # replaces an entry instead of leaving every old one behind until it expires.
+        return f"{asked.partial.name}:{today}:{asked.key}"
 
-    def _computation(self, asked: Asked[Any], today: date, key: str) -> asyncio.Future[CacheEntry]:
-        """The one computation of this key in this process (single flight): joined if running."""
-        task = self._inflight.get(key)
+    def _computation(
+        self, asked: Asked[Any], today: date, key: str, versions: tuple[int, ...]
+    ) -> asyncio.Future[CacheEntry]:
+        """The one computation of this key and versions in this process (single flight): joined if running."""
+        flight = (key, versions)
+        task = self._inflight.get(flight)
         if task is None:
-            task = self._inflight[key] = asyncio.ensure_future(self._fill(asked, today, key))
-            task.add_done_callback(lambda done: self._forget(key, done))
+            task = self._inflight[flight] = asyncio.ensure_future(self._fill(asked, today, key, versions))
+            task.add_done_callback(lambda done: self._forget(flight, done))
         return task
 
-    async def _fill(self, asked: Asked[Any], today: date, key: str) -> CacheEntry:
+    async def _fill(self, asked: Asked[Any], today: date, key: str, versions: tuple[int, ...]) -> CacheEntry:
         partial = asked.partial
         with timing.within(self.budget_s * WORK_BUDGET_FACTOR, own=True):
             context = await partial.load(self.db, asked.params, today)
         following = partial.follow(asked.params, context) if partial.follow else None
         if following is not None:
             self._prefill(following, today)
-        entry = self._entry(partial, context)
-        self._remember(self._fresh, key, entry)
+        entry = self._entry(partial, context, versions)
+        self._keep_fresh(key, entry)
         await self._cache_set([(key, entry)], partial)
         return entry
 
-    def _entry(self, partial: Partial[Any, Any], context: Any) -> CacheEntry:
-        return CacheEntry(time.time() + self.ttls[partial.cache_kind], context)
+    def _entry(self, partial: Partial[Any, Any], context: Any, versions: tuple[int, ...]) -> CacheEntry:
+        return CacheEntry(time.time() + self.ttls[partial.cache_kind], context, versions)
 
     async def _cache_set(self, pairs: list[tuple[str, CacheEntry]], partial: Partial[Any, Any]) -> None:
         # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
@@ -389,55 +413,54 @@ class Registry:
         done, the request finds it fresh in the cache. Keys are taken now, before the batch reads
         anything: a write during the batch moves them, and what it read is never served after."""
         loop = asyncio.get_running_loop()
-        waiting: list[tuple[Asked[Any], str, asyncio.Future[CacheEntry]]] = []
+        waiting: list[_Waiting] = []
         now = time.time()
         for params in prefill.params:
             asked = Asked.of(prefill.partial, params)
-            key = self._key(asked, today)
-            if key in self._inflight or self._fresh_here(key, now) is not None:
+            key, versions = self._key(asked, today), self.versions.of(asked.scopes)
+            flight = (key, versions)
+            if flight in self._inflight or self._fresh_here(key, versions, now) is not None:
                 continue
-            future = self._inflight[key] = loop.create_future()
-            future.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
-            waiting.append((asked, key, future))
+            future = self._inflight[flight] = loop.create_future()
+            future.add_done_callback(lambda done, flight=flight: self._forget(flight, done))  # type: ignore[misc]
+            waiting.append((asked, key, versions, future))
         if waiting:
             task = asyncio.ensure_future(self._fill_together(prefill, waiting, today))
             self._prefilling.add(task)
             task.add_done_callback(self._prefilling.discard)
 
-    async def _fill_together(
-        self, prefill: Prefill[Any, Any], waiting: list[tuple[Asked[Any], str, asyncio.Future[CacheEntry]]], today: date
-    ) -> None:
+    async def _fill_together(self, prefill: Prefill[Any, Any], waiting: list[_Waiting], today: date) -> None:
         try:
             with timing.within(self.budget_s * WORK_BUDGET_FACTOR, own=True):
-                contexts = await prefill.load(self.db, [asked.params for asked, _, _ in waiting], today)
+                contexts = await prefill.load(self.db, [asked.params for asked, *_ in waiting], today)
         except Exception as exc:  # every waiting request fails the same way and shows its error state
-            for _, _, future in waiting:
+            for *_, future in waiting:
                 future.set_exception(exc)
             return
         filled, missing = [], []
-        for (asked, key, future), context in zip(waiting, contexts, strict=True):
+        for (asked, key, versions, future), context in zip(waiting, contexts, strict=True):
             if context is None:
-                missing.append((asked, key, future))
+                missing.append((asked, key, versions, future))
                 continue
-            entry = self._entry(prefill.partial, context)
-            self._remember(self._fresh, key, entry)
+            entry = self._entry(prefill.partial, context, versions)
+            self._keep_fresh(key, entry)
             future.set_result(entry)
             filled.append((key, entry))
         if filled:
             await self._cache_set(filled, prefill.partial)
-        for asked, key, future in missing:  # gone since it was named: its own load says what is missing
+        for asked, key, versions, future in missing:  # gone since it was named: its own load says what is missing
             try:
-                future.set_result(await self._fill(asked, today, key))
+                future.set_result(await self._fill(asked, today, key, versions))
             except Exception as exc:
                 future.set_exception(exc)
 
     async def _cache_get(self, key: str) -> Any:
         return await self.cache.get(key)  # None when the cache is down: an outage costs speed, not answers
 
-    def _forget(self, key: str, task: asyncio.Future[Any]) -> None:
-        self._inflight.pop(key, None)
+    def _forget(self, flight: tuple[str, tuple[int, ...]], task: asyncio.Future[Any]) -> None:
+        self._inflight.pop(flight, None)
         # Retrieved here so asyncio does not complain; a waiting request logs it, and a background
         # refresh has nobody waiting, so say it here. NotFound is an answer (a 404), not a failure.
         error = None if task.cancelled() else task.exception()
         if error is not None and not isinstance(error, NotFound):
-            log.warning("computing %s failed: %r", key, error)
+            log.warning("computing %s failed: %r", flight[0], error)

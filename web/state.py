@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cachetools import LRUCache
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +20,12 @@ from web.queries.users import User
 from web.registry import Registry
 from web.settings import Settings
 from web.timing import Reporter
+
+MEMO_CHARS = 8 * 2**20  # rendered pages by the million characters; a few thousand sessions' worth
+
+
+def _chars(value: Any) -> int:
+    return len(value) if isinstance(value, str) else 1
 
 
 @dataclass
@@ -34,7 +41,7 @@ class AppState:
     reporter: Reporter  # where request timings go, and those of partials streamed within a page
     # small per-process results that change only with the cache versions (the managers list, the
     # dashboard shell's content); keyed by anything hashable that includes the versions
-    memo: dict[object, Any] = field(default_factory=dict)
+    memo: LRUCache[object, Any] = field(default_factory=lambda: LRUCache(MEMO_CHARS, getsizeof=_chars))
     # user id -> (when read, the user or None): see web.auth.guard.current_user
     user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
 

@@ -110,3 +110,28 @@ def test_a_write_in_one_process_reaches_another_through_redis(
         client.portal.call(client.app.state.billable.cache.clear)
         write_in_one_process_and_read_in_another(client, second_process, two_clients)
 
+
+def test_a_write_replaces_the_entries_it_changes_instead_of_adding_to_them(
+    open_app,
+    redis_url: str,
+    two_clients: dict[str, int],  # type: ignore[no-untyped-def]
+) -> None:
+    # Versions in the keys left each superseded entry in the cache until it expired: a worker under
+    # steady writes grew by megabytes a minute (issue #18's soak).
+    import redis
+
+    acme_row = f"/partials/dashboard/client-row?client={two_clients['acme']}&period=this_month"
+    with open_app(cache_url=redis_url) as client, redis.Redis.from_url(redis_url) as server:
+        client.portal.call(client.app.state.billable.cache.clear)
+
+        def entries() -> int:
+            return sum(1 for _ in server.scan_iter(match="billable:*dashboard/*"))
+
+        for _ in range(3):
+            for url in (REVENUE, acme_row):
+                assert outcome(client.get(url)) == "miss"
+            assert entries() == 2
+            log_hour(client, two_clients["acme"])
+        assert figure(client.get(REVENUE)) == "€1,300"
+        assert entries() == 2
+        client.portal.call(client.app.state.billable.cache.clear)

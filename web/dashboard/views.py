@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -102,7 +103,7 @@ async def dashboard(request: Request) -> Response:
 
 
 def _remember(state: AppState, key: object, value: T) -> T:
-    if len(state.memo) < 2_000:  # the filters people use are few; typed searches are many
+    with suppress(ValueError):  # larger than the whole memo: not kept
         state.memo[key] = value
     return value
 

@@ -63,6 +63,9 @@ class Versions:
     def get(self, scope: str) -> int:
         return self.values.get(scope, 0)
 
+    def of(self, scopes: Iterable[str]) -> tuple[int, ...]:
+        return tuple(self.get(scope) for scope in scopes)
+
     def key(self, scopes: Iterable[str]) -> str:
         return ",".join(f"{scope}={self.get(scope)}" for scope in scopes)
 
@@ -106,11 +109,13 @@ class Versions:
                 if self._connection is not None and not self._connection.is_closed():
                     await asyncio.wait_for(self._connection.fetchval("SELECT 1"), timeout=5)
                     continue
-            except Exception:
-                log.warning("cache-version listener stopped answering; reconnecting", exc_info=True)
+            except Exception as exc:
+                log.warning("cache-version listener stopped answering (%r); reconnecting", exc)
                 if self._connection is not None:
                     self._connection.terminate()
             try:
                 await self._listen()
+            except (OSError, asyncpg.PostgresError) as exc:  # the server is down or starting: said in a line
+                log.error("cache-version listener could not reconnect (%r); trying again", exc)
             except Exception:
                 log.exception("cache-version listener could not reconnect; trying again")
