@@ -33,6 +33,7 @@ from web.ops.metrics import OpsMetrics
 from web.ops.prometheus import PrometheusMetrics
 from web.ops.shared import SharedOps
 from web.registry import Partial, Registry
+from web.responses import quiet_stream_cuts
 from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError
 from web.state import AppState
@@ -168,7 +169,9 @@ def create_app(
         max_size=settings.pool_max,
         timezone=settings.timezone,
         wait_s=settings.db_wait_ms / 1000,
+        batch_s=settings.request_budget_ms / 1000,
     )
+    logging.getLogger("uvicorn.error").addFilter(quiet_stream_cuts)  # once: a filter is added only once
     cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000)
     versions = Versions(settings.database_url)
     registry = Registry(

@@ -15,6 +15,7 @@ Python per query on this machine, four times what asyncpg itself spends on a sma
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -74,6 +75,32 @@ class DatabaseUnavailable(Exception):
 _CONNECTION_FAILED = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 
 
+def _raise_if_lost(exc: Exception, conn: asyncpg.Connection) -> None:
+    """DatabaseUnavailable for a connection that failed or was closed under us (ending a
+    transaction on it then fails with an InterfaceError, not a connection error)."""
+    if isinstance(exc, _CONNECTION_FAILED) or (isinstance(exc, asyncpg.InterfaceError) and _closed(conn)):
+        raise DatabaseUnavailable(f"the database connection failed: {exc}") from exc
+
+
+def _closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:  # a pool's proxy, already detached: its pool saw the connection die
+        return True
+
+
+def _one_line_when_unreachable(record: logging.LogRecord) -> bool:
+    """asyncpg's pool logs each failed attempt to reconnect with a traceback, every second while the
+    server is down; one line says all of it (issue #18: a fault costs no tracebacks)."""
+    if record.exc_info and isinstance(record.exc_info[1], _CONNECTION_FAILED):
+        record.msg, record.args = f"{record.getMessage()}: {record.exc_info[1]!r}", ()
+        record.exc_info = None
+    return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_one_line_when_unreachable)
+
+
 class DatabaseTimeout(DatabaseUnavailable):
     """No connection came free, or a query did not answer, within the budget (web.timing.within):
     the database is overloaded, locked or hung. Pages answer 503, partials their error state."""
@@ -95,9 +122,11 @@ class Database:
         timezone: str = "UTC",
         custom_plans: bool = True,
         wait_s: float = 2.0,
+        batch_s: float = 10.0,
     ) -> None:
         self.url = url
         self.max_size = max_size
+        self.batch_s = batch_s  # longest wait for one batch of a cursor's rows (an export's)
         self.wait_s = wait_s  # longest wait for a free connection (less when the budget has less left)
         self.in_flight = 0
         self.queries = 0  # issued since start, all requests and background work together
@@ -168,8 +197,9 @@ class Database:
             raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
         try:
             yield connection
-        except _CONNECTION_FAILED as exc:  # a page answers 503 for it, a partial its error state
-            raise DatabaseUnavailable(f"the database connection failed: {exc}") from exc
+        except Exception as exc:  # a lost connection: a page answers 503 for it, a partial its error state
+            _raise_if_lost(exc, connection.raw_connection)
+            raise
         finally:
             await connection.__aexit__()
 
@@ -218,8 +248,16 @@ class Database:
                 raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
             try:
                 async with conn.transaction():
-                    async for row in conn.cursor(query, *(params[name] for name in names), prefetch=500):
+                    # Each batch is bounded, not the whole: a download runs as long as its reader.
+                    rows = conn.cursor(query, *(params[name] for name in names), prefetch=500, timeout=self.batch_s)
+                    async for row in rows:
                         yield row
+            except TimeoutError:
+                conn.terminate()  # as in _run: a hung server never confirms a cancellation
+                raise DatabaseTimeout(f"a batch of rows did not come within {self.batch_s:.1f} s") from None
+            except Exception as exc:
+                _raise_if_lost(exc, conn)
+                raise
             finally:
                 await pool.release(conn)
 
