@@ -221,3 +221,15 @@ def wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:
         except httpx2.TransportError:
             time.sleep(0.1)
     raise AssertionError("billable serve did not answer within 90 s")
+
+
+def billable(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`billable ARGS` run as a command, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "web", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )

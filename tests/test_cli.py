@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,23 +12,12 @@ import httpx2
 import psutil
 import pytest
 
-from tests.support import PASSWORD, DataBuilder, free_port, serve, soup, wait_for
+from tests.support import PASSWORD, DataBuilder, billable, free_port, serve, soup, wait_for
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
 from web.settings import Settings, SettingsError
 from web.streaming import UNFILLED
-
-
-def billable(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "web", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_help_explains_commands_and_settings() -> None:
@@ -102,6 +89,20 @@ def test_bad_setting_is_a_clear_error() -> None:
     result = billable("migrate", env={"BILLABLE_POOL_MAX": "lots", "DATABASE_URL": "postgresql://unused/x"})
     assert result.returncode == 2
     assert "BILLABLE_POOL_MAX: expected a whole number, got 'lots'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("BILLABLE_PARTIAL_BUDGET_MS", "0"), ("BILLABLE_TTL_STATS", "-5"), ("BILLABLE_SHUTDOWN_S", "-1")],
+)
+def test_a_number_out_of_range_is_a_clear_error(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name}: must be at least"):
+        Settings.from_env({name: value})
+
+
+def test_zero_is_allowed_where_it_means_something() -> None:
+    settings = Settings.from_env({"BILLABLE_SLOW_MS": "0", "BILLABLE_SHUTDOWN_S": "0"})
+    assert (settings.slow_request_ms, settings.shutdown_s) == (0, 0)  # log every request; stop at once
 
 
 def test_a_database_that_cannot_be_used_is_one_clear_line(database_url: str) -> None:

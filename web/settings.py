@@ -22,8 +22,9 @@ class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
 
 
-def _setting(env: str, default: Any, help: str) -> Any:
-    return field(default=default, metadata={"env": env, "help": help})
+def _setting(env: str, default: Any, help: str, *, minimum: int = 1) -> Any:
+    """A setting read from `env`; a whole number must be at least `minimum`."""
+    return field(default=default, metadata={"env": env, "help": help, "minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Settings:
         "stream",
         "How pages get their partials: stream (in the page's own response) or requests (one each).",
     )
-    slow_request_ms: int = _setting("BILLABLE_SLOW_MS", 500, "Requests slower than this are logged, ms.")
+    slow_request_ms: int = _setting("BILLABLE_SLOW_MS", 500, "Requests slower than this are logged, ms.", minimum=0)
     pool_min: int = _setting(
         "BILLABLE_POOL_MIN", 10, "Connections opened at start (at most BILLABLE_POOL_MAX when that is set alone)."
     )
@@ -72,7 +73,10 @@ class Settings:
         "Addresses (comma-separated) whose X-Forwarded-For/-Proto are believed: your TLS proxy's.",
     )
     shutdown_s: int = _setting(
-        "BILLABLE_SHUTDOWN_S", 10, "On SIGTERM, how long requests and streams in flight may finish, seconds."
+        "BILLABLE_SHUTDOWN_S",
+        10,
+        "On SIGTERM, how long requests and streams in flight may finish, seconds.",
+        minimum=0,
     )
     secret_key: str = _setting(
         "BILLABLE_SECRET_KEY", "", "Signs session cookies. Unset: a random key kept in BILLABLE_DATA_DIR/secret_key."
@@ -113,6 +117,10 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if type(value) is int and value < f.metadata["minimum"]:
+                raise SettingsError(f"{f.metadata['env']}: must be at least {f.metadata['minimum']}, got {value}")
         try:
             self.tz  # noqa: B018 - raises on an unknown zone
         except (ZoneInfoNotFoundError, ValueError) as exc:
