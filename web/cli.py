@@ -8,6 +8,7 @@ import getpass
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -22,15 +23,18 @@ from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, SeedError, seed
 from web.db.server import start_embedded
 from web.forms import MAX_RATE_CENTS, FormReader
 from web.money import format_money
+from web.queries.sessions import SessionInfo, active_sessions, end_sessions
 from web.queries.users import (
     ROLES,
     UnknownUser,
     UserExists,
     add_user,
     check_password_rules,
+    find_user,
     set_disabled,
     set_hourly_rate,
     set_password,
+    set_role,
 )
 from web.settings import Settings, SettingsError, settings_help
 
@@ -151,7 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.set_defaults(handler=_load)
 
     user = commands.add_parser(
-        "user", help="manage staff accounts: add, passwd, rate, disable, enable", description="Manage staff accounts."
+        "user",
+        help="manage staff accounts: add, passwd, rate, role, disable, enable, sessions",
+        description="Manage staff accounts.",
     )
     user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
     user_add = user_commands.add_parser(
@@ -180,8 +186,25 @@ def _parser() -> argparse.ArgumentParser:
     user_rate.add_argument("email")
     user_rate.add_argument("rate", type=_hourly_rate, help=_RATE_HELP)
     user_rate.set_defaults(handler=_user_rate)
+    user_role = user_commands.add_parser(
+        "role",
+        help="set an account's role",
+        description="Set an account's role (staff or admin). Its sessions end: the role applies from the next sign-in.",
+    )
+    user_role.add_argument("email")
+    user_role.add_argument("role", choices=ROLES)
+    user_role.set_defaults(handler=_user_role)
+    user_sessions = user_commands.add_parser(
+        "sessions",
+        help="list (or end) an account's active sessions",
+        description="List an account's active sessions: when each began and was last used, from where, with what"
+        " browser. With --end, end them all (or the one whose id is given) at once, in every app process.",
+    )
+    user_sessions.add_argument("email")
+    user_sessions.add_argument("--end", nargs="?", const="all", metavar="ID", help="end them all, or session ID")
+    user_sessions.set_defaults(handler=_user_sessions)
     for action, disabled, text in (
-        ("disable", True, "stop an account from signing in"),
+        ("disable", True, "stop an account from signing in (and end its sessions)"),
         ("enable", False, "let a disabled account sign in again"),
     ):
         command = user_commands.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
@@ -299,6 +322,38 @@ def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
     password = _read_password()
     _run(_database_url(settings), settings, lambda db: set_password(db, args.email, password))
     print(f"password changed for {args.email}")
+    return 0
+
+
+def _user_role(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_database_url(settings), settings, lambda db: set_role(db, args.email, args.role))
+    print(f"{args.email} is now {args.role}; their sessions have ended")
+    return 0
+
+
+def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
+    if args.end not in (None, "all") and not re.fullmatch(r"[0-9a-f]{6,64}", args.end):
+        raise ValueError(f"--end {args.end}: give a session id as listed (six or more of its hex digits), or no id")
+
+    async def work(db: Database) -> tuple[list[SessionInfo], int | None]:
+        user = await find_user(db, args.email)
+        active = await active_sessions(db, user.id, settings.session_lifetime)
+        if args.end is None:
+            return active, None
+        async with db.transaction():
+            return active, await end_sessions(db, user.id, prefix=None if args.end == "all" else args.end)
+
+    active, ended = _run(_database_url(settings), settings, work)
+    if ended is not None:
+        print(f"ended {ended} session{'s' if ended != 1 else ''} of {args.email}")
+        return 0 if ended or args.end == "all" else 1
+    if not active:
+        print(f"{args.email} has no active session")
+    for info in active:
+        print(
+            f"{info.id}  since {info.created_at:%Y-%m-%d %H:%M} UTC, last used {info.last_seen_at:%Y-%m-%d %H:%M},"
+            f" from {info.address or '?'}, {info.user_agent or 'unknown browser'}"
+        )
     return 0
 
 

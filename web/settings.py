@@ -11,9 +11,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from web.queries.sessions import Lifetime
 
 PARTIALS_MODES = ("stream", "requests")
 
@@ -81,7 +84,10 @@ class Settings:
     secret_key: str = _setting(
         "BILLABLE_SECRET_KEY", "", "Signs session cookies. Unset: a random key kept in BILLABLE_DATA_DIR/secret_key."
     )
-    session_hours: int = _setting("BILLABLE_SESSION_HOURS", 12, "How long a sign-in lasts, hours.")
+    session_hours: int = _setting("BILLABLE_SESSION_HOURS", 12, "How long a sign-in lasts at most, hours.")
+    session_idle_minutes: int = _setting(
+        "BILLABLE_SESSION_IDLE_MINUTES", 240, "A sign-in unused this long ends (checked every half minute), minutes."
+    )
     dev: bool = _setting("BILLABLE_DEV", False, "Development mode: reload templates, name them in HTML.")
     warm_on_start: bool = _setting(
         "BILLABLE_WARM_ON_START", True, "Compute the default dashboard into the cache when the app starts."
@@ -131,6 +137,10 @@ class Settings:
             raise SettingsError(f"BILLABLE_PARTIALS: use {' or '.join(PARTIALS_MODES)}, got {self.partials_mode!r}")
         if not 1 <= self.pool_min <= self.pool_max:
             raise SettingsError("BILLABLE_POOL_MIN/MAX: need 1 <= min <= max")
+
+    @property
+    def session_lifetime(self) -> Lifetime:
+        return Lifetime(idle=timedelta(minutes=self.session_idle_minutes), absolute=timedelta(hours=self.session_hours))
 
     def session_secret(self) -> str:
         """BILLABLE_SECRET_KEY, or a random key created once in the data directory and reused, so that

@@ -16,11 +16,11 @@ from web.cache import GuardedCache
 from web.db import Database
 from web.ops.prometheus import PrometheusMetrics
 from web.ops.shared import SharedOps
-from web.queries.users import User
 from web.registry import Registry
 from web.settings import Settings
 from web.timing import Reporter
 
+SESSIONS_REMEMBERED = 10_000  # sessions checked recently; one forgotten is checked again
 MEMO_CHARS = 8 * 2**20  # rendered pages by the million characters; a few thousand sessions' worth
 
 
@@ -42,8 +42,8 @@ class AppState:
     # small per-process results that change only with the cache versions (the managers list, the
     # dashboard shell's content); keyed by anything hashable that includes the versions
     memo: LRUCache[object, Any] = field(default_factory=lambda: LRUCache(MEMO_CHARS, getsizeof=_chars))
-    # user id -> (when read, the user or None): see web.auth.guard.current_user
-    user_cache: dict[int, tuple[float, User | None]] = field(default_factory=dict)
+    # session token -> its last check (web.auth.guard.SessionCheck): see web.auth.guard.current_user
+    session_checks: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(SESSIONS_REMEMBERED))
 
     @staticmethod
     def of(request: Request) -> AppState:

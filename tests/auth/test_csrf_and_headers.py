@@ -16,7 +16,7 @@ def test_post_without_a_token_is_refused_and_changes_nothing(
     assert response.status_code == 403
     assert "did not come from Billable" in response.text
     assert data.val("SELECT count(*) FROM login_attempts") == 0
-    assert "user_id" not in session_of(anonymous)
+    assert "sid" not in session_of(anonymous)
 
 
 def test_wrong_token_is_refused(client: TestClient) -> None:

@@ -95,7 +95,7 @@ def test_a_disabled_account_loses_access(open_app: OpenApp, data: DataBuilder) -
     with open_app() as app_client:
         assert app_client.get("/").status_code == 200
         data.val("UPDATE users SET disabled = true WHERE email = 'ada@test.example'")
-        app_client.app.state.billable.user_cache.clear()  # as if USER_RECHECK_S had passed
+        app_client.app.state.billable.session_checks.clear()  # as if USER_RECHECK_S had passed
         response = app_client.get("/", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
 

@@ -47,13 +47,15 @@ def test_failures_get_one_generic_message(anonymous: TestClient, admin: str, dat
         assert soup(response.text).select_one("#login-email")["value"] == email  # kept for correcting
 
 
-def test_session_rotates_on_sign_in(anonymous: TestClient, admin: str) -> None:
+def test_session_rotates_on_sign_in(anonymous: TestClient, admin: str, data: DataBuilder) -> None:
     anonymous.get("/login")
     before = session_of(anonymous)["csrf"]
     login(anonymous, admin, PASSWORD)
     after = session_of(anonymous)
     assert after["csrf"] != before
-    assert after["user_id"] == 1
+    started = data.rows("SELECT user_id, ended_at FROM sessions")
+    assert started == [{"user_id": 1, "ended_at": None}]  # one session, on the server
+    assert after["sid"] and after["sid"] not in str(data.rows("SELECT id FROM sessions"))  # stored hashed
 
 
 def test_next_is_only_ever_a_local_path(anonymous: TestClient, admin: str) -> None:
@@ -69,7 +71,7 @@ def test_repeated_failures_are_throttled_per_account(anonymous: TestClient, admi
     refused = login(anonymous, admin, PASSWORD)  # even the right password, for now
     assert refused.status_code == 429
     assert "Too many failed sign-ins. Try again in 15 minutes." in soup(refused.text).select_one(LOGIN_ERROR).text
-    assert "user_id" not in session_of(anonymous)
+    assert "sid" not in session_of(anonymous)
     # Another account from the same address is not locked by these five.
     data.user("Bo Other", email="bo@test.example", password=PASSWORD)
     assert login(anonymous, "bo@test.example", PASSWORD).status_code == 303

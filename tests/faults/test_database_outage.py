@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -41,7 +42,8 @@ def test_a_hung_database_costs_each_request_its_budget_at_most(client: TestClien
     time.sleep(2.1)  # ... and expired (its TTL is 2 s here, kept 4): served stale while it is refreshed
     state = client.app.state.billable
     # The periodic re-check of the signed-in user is due: it must not hold a cached figure back.
-    state.user_cache.update({uid: (at - 60, user) for uid, (at, user) in state.user_cache.items()})
+    for token, check in list(state.session_checks.items()):
+        state.session_checks[token] = replace(check, at=check.at - 60)
     own_postgres.hang()
     try:
         cached = client.get(CARD.format("this_month"))

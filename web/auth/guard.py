@@ -12,6 +12,8 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,10 +22,12 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from web.db import Database, DatabaseUnavailable
+from web.db import DatabaseUnavailable
+from web.db.versions import Versions, generation
 from web.forms import is_id
 from web.htmx import is_htmx, wants_fragment
-from web.queries.users import User, get_user
+from web.queries import sessions
+from web.queries.users import User, get_user, user_of_session
 from web.state import AppState
 from web.timing import within
 
@@ -35,7 +39,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 log = logging.getLogger("billable.auth")
-USER_RECHECK_S = 30.0  # a disabled account or changed role takes effect within this time
+SESSION_KEY = "sid"  # the session cookie's token, of a row in the sessions table (web/queries/sessions.py)
+USER_RECHECK_S = 30.0  # how often a session is checked (and marked used) while nothing else says to
 # The re-check is one small query: when the database does not answer it this soon, the user as last
 # read stands (for another RECHECK_RETRY_S), so a cached partial is still served at once (issue #18).
 RECHECK_WAIT_S = 1.0
@@ -69,38 +74,56 @@ def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
 
 
 async def current_user(request: Request) -> User | None:
-    """The signed-in, enabled user, re-read from the database at most every USER_RECHECK_S."""
+    """The signed-in, enabled user of this request's session. Checked against the database (which
+    also marks the session used) at most every USER_RECHECK_S, and at once after any of the person's
+    sessions ended in any process (a new version of their sessions scope, pushed by NOTIFY)."""
     if "user" in request.scope.get("state", {}):
         return request.state.user  # type: ignore[no-any-return]
-    session = request.session
-    user_id = session.get("user_id")
+    token = request.session.get(SESSION_KEY)
     user = None
-    if isinstance(user_id, int):
-        cache = AppState.of(request).user_cache
-        cached = cache.get(user_id)
-        if cached is not None and time.monotonic() - cached[0] < USER_RECHECK_S:
-            user = cached[1]
-        else:
-            cache[user_id] = await _recheck(AppState.of(request).db, user_id, cached)
-            user = cache[user_id][1]
-        if user is None or user.disabled:
-            session.clear()
-            user = None
+    if isinstance(token, str):
+        state = AppState.of(request)
+        check = state.session_checks.get(token)
+        if check is None or not check.holds(state.registry.versions):
+            check = state.session_checks[token] = await _recheck(state, token, check)
+        user = check.user
+        if user is None:
+            request.session.clear()
     request.state.user = user
     return user
 
 
-async def _recheck(db: Database, user_id: int, cached: tuple[float, User | None] | None) -> tuple[float, User | None]:
-    """(when, the user) as read now; or, when the database does not answer within RECHECK_WAIT_S,
-    the user as last read, to be checked again RECHECK_RETRY_S from now."""
-    if cached is None:
-        return time.monotonic(), await get_user(db, user_id)  # nothing to fall back on
+@dataclass(frozen=True)
+class SessionCheck:
+    """A session as last checked: when (time.monotonic()), its person's sessions version then, and
+    its user (None: ended or expired)."""
+
+    at: float
+    version: int
+    user: User | None
+
+    def holds(self, versions: Versions) -> bool:
+        if time.monotonic() - self.at >= USER_RECHECK_S:
+            return False
+        return self.user is None or versions.get(sessions.scope(self.user.id)) == self.version
+
+
+async def _recheck(state: AppState, token: str, last: SessionCheck | None) -> SessionCheck:
+    """The session as read now; or, when the database does not answer within RECHECK_WAIT_S, as last
+    read, to be checked again RECHECK_RETRY_S from now."""
+    versions = state.registry.versions
+    moved = generation()
     try:
-        with within(RECHECK_WAIT_S):
-            return time.monotonic(), await get_user(db, user_id)
+        with within(RECHECK_WAIT_S) if last is not None else nullcontext():
+            user = await user_of_session(state.db, token, state.settings.session_lifetime)
     except DatabaseUnavailable as exc:
-        log.warning("user %s not re-checked (%s): kept as last read for %.0f s", user_id, exc, RECHECK_RETRY_S)
-        return time.monotonic() - USER_RECHECK_S + RECHECK_RETRY_S, cached[1]
+        if last is None:
+            raise  # nothing to fall back on
+        log.warning("session not re-checked (%s): kept as last read for %.0f s", exc, RECHECK_RETRY_S)
+        return replace(last, at=time.monotonic() - USER_RECHECK_S + RECHECK_RETRY_S)
+    # A session ended while it was read is read again on the next request.
+    at = time.monotonic() if generation() == moved else 0.0
+    return SessionCheck(at, versions.get(sessions.scope(user.id)) if user else 0, user)
 
 
 CSRF_REFUSED_HEADER = "X-Billable-CSRF-Refused"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth.guard import csrf_token, current_user, safe_next
+from web.auth.guard import SESSION_KEY, csrf_token, current_user, safe_next
+from web.queries.sessions import end_session, start_session
 from web.queries.users import LoginLimits, authenticate, finish_attempt, reserve_attempt
 from web.responses import render_page
 from web.state import AppState
@@ -55,12 +56,20 @@ async def login(request: Request) -> Response:
     await finish_attempt(db, attempt, succeeded=user is not None)
     if user is None:
         return again(WRONG, 401)
+    token = await start_session(db, user.id, address, request.headers.get("user-agent", ""))
     request.session.clear()  # a new session on sign-in: nothing from before carries over
-    request.session.update({"user_id": user.id, "signed_in": datetime.now(UTC).isoformat()})
+    request.session[SESSION_KEY] = token
     csrf_token(request)
     return RedirectResponse(next_url, status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    """Ends the session on the server, in every app process at once: a copy of the cookie taken
+    before opens nothing after."""
+    token = request.session.get(SESSION_KEY)
+    if isinstance(token, str):
+        state = AppState.of(request)
+        await end_session(state.db, state.registry.versions, token)
+        state.session_checks.pop(token, None)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

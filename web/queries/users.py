@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from web.db import Database
+from web.queries.sessions import Lifetime, digest, end_sessions
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD = 8
@@ -111,9 +112,27 @@ async def add_user(db: Database, *, email: str, name: str, role: str, password: 
     return int(user_id)
 
 
-async def set_password(db: Database, email: str, password: str) -> None:
+async def user_of_session(db: Database, token: str, lifetime: Lifetime) -> User | None:
+    """The enabled user of a live session, marking it used now; None when it has ended or expired."""
+    row = await db.fetch_one(
+        "UPDATE sessions s SET last_seen_at = now() FROM users u"
+        " WHERE s.id = :id AND u.id = s.user_id AND s.ended_at IS NULL AND NOT u.disabled"
+        " AND s.last_seen_at > now() - CAST(:idle AS interval) AND s.created_at > now() - CAST(:absolute AS interval)"
+        " RETURNING u.id, u.name, u.email, u.role, u.disabled",
+        id=digest(token),
+        idle=lifetime.idle,
+        absolute=lifetime.absolute,
+    )
+    return None if row is None else User(**row)
+
+
+async def set_password(db: Database, email: str, password: str, *, keep_session: str | None = None) -> None:
+    """A new password; every session of the account ends but `keep_session` (the person's own, when
+    they change it themselves): whoever knew the old password is signed out."""
     check_password_rules(password)
-    await _set_by_email(db, email, "password_hash", hash_password(password))
+    async with db.transaction():
+        user_id = await _set_by_email(db, email, "password_hash", hash_password(password))
+        await end_sessions(db, user_id, keep=keep_session)
 
 
 async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
@@ -123,16 +142,37 @@ async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
 
 
 async def set_disabled(db: Database, email: str, disabled: bool) -> None:
-    await _set_by_email(db, email, "disabled", disabled)
+    """Disabling also ends every session of the account, in every app process at once."""
+    async with db.transaction():
+        user_id = await _set_by_email(db, email, "disabled", disabled)
+        if disabled:
+            await end_sessions(db, user_id)
 
 
-async def _set_by_email(db: Database, email: str, column: str, value: object) -> None:
-    """One column of the account with this email (in any case); `column` is ours, never typed."""
+async def set_role(db: Database, email: str, role: str) -> None:
+    """A new role ends the account's sessions: it takes effect on the next sign-in, everywhere."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    async with db.transaction():
+        await end_sessions(db, await _set_by_email(db, email, "role", role))
+
+
+async def find_user(db: Database, email: str) -> User:
+    row = await db.fetch_one(f"SELECT {_USER_COLUMNS} FROM users WHERE lower(email) = lower(:email)", email=email)
+    if row is None:
+        raise UnknownUser(f"there is no user with email {email}")
+    return User(**row)
+
+
+async def _set_by_email(db: Database, email: str, column: str, value: object) -> int:
+    """One column of the account with this email (in any case); `column` is ours, never typed.
+    Returns the account's id."""
     updated = await db.fetch_val(
         f"UPDATE users SET {column} = :value WHERE lower(email) = lower(:email) RETURNING id", email=email, value=value
     )
     if updated is None:
         raise UnknownUser(f"there is no user with email {email}")
+    return int(updated)
 
 
 # Sign-in attempts
