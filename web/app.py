@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from web import catalog, exports, views
+from web.auth import people
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.auth.sessions import SessionMiddleware
@@ -57,6 +58,13 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
         Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
         Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
         Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
+        Route("/people", guarded(people.people_page, "admin"), name="people"),
+        Route(
+            "/people/{user_id:int}/sessions/end",
+            guarded(people.end_person_sessions, "admin"),
+            methods=["POST"],
+            name="people_end_sessions",
+        ),
         Route("/timesheet", guarded(timesheet.timesheet_page, "staff"), name="timesheet"),
         Route("/timesheet/week", guarded(timesheet.week_fragment, "staff"), name="timesheet_week"),
         Route("/timesheet/services", guarded(timesheet.services_options, "staff"), name="timesheet_services"),

@@ -341,7 +341,8 @@ def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
         if args.end is None:
             return active, None
         async with db.transaction():
-            return active, await end_sessions(db, user.id, prefix=None if args.end == "all" else args.end)
+            ended, _ = await end_sessions(db, user.id, prefix=None if args.end == "all" else args.end)
+        return active, ended
 
     active, ended = _run(_database_url(settings), settings, work)
     if ended is not None:

@@ -22,7 +22,7 @@ ROUTE_CASES = [
 
 def path_of(route: Route) -> str:
     path = route.path.replace("{name:path}", PARTIALS[0].name)
-    for name in ("entry_id", "client_id", "service_id"):
+    for name in ("entry_id", "client_id", "service_id", "user_id"):
         path = path.replace(f"{{{name}:int}}", "1")
     return path
 

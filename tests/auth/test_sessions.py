@@ -8,7 +8,7 @@ import time
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, billable, session_of, sign_in
+from tests.support import PASSWORD, DataBuilder, OpenApp, billable, session_of, sign_in, soup
 from web.db import Database
 from web.queries.users import hash_password, set_disabled, set_password, set_role
 
@@ -119,3 +119,26 @@ def test_admins_list_and_end_a_persons_sessions_from_the_command_line(
         assert "has no active session" in billable("user", "sessions", "ada@test.example", env=env).stdout
         bad = billable("user", "sessions", "ada@test.example", "--end", "x%", env=env)
         assert bad.returncode == 2 and "give a session id as listed" in bad.stderr
+
+
+def test_admins_see_where_people_are_signed_in_and_end_a_session(
+    open_app: OpenApp, data: DataBuilder, anonymous: TestClient
+) -> None:
+    data.user("Sam Staff", email="sam@test.example", password=PASSWORD)
+    anonymous.headers["user-agent"] = "Sam's Browser"
+    sign_in(anonymous, "sam@test.example")
+    sam = anonymous
+    assert sam.get("/people", follow_redirects=False).status_code == 403  # admins only
+    with open_app() as admin:
+        page = soup(admin.get("/people").text)
+        row = next(r for r in page.select("tbody tr") if "Sam Staff" in r.get_text())
+        assert "Sam's Browser" in row.get_text() and "from testclient" in row.get_text()
+        ending = row.select_one("form")
+        fields = {i["name"]: i["value"] for i in ending.select("input[type=hidden]")}
+        ended = admin.post(ending["action"], data=fields)
+        assert "The session has ended." in soup(ended.text).select_one("[role=status]").get_text()
+        assert signed_out(sam)  # at once
+        row = next(r for r in soup(ended.text).select("tbody tr") if "Sam Staff" in r.get_text())
+        assert "Not signed in" in row.get_text()
+        refused = admin.post(ending["action"], data={**fields, "session": "' OR 1=1 --"}, follow_redirects=False)
+        assert refused.status_code == 400 and "not a session id" in refused.text

@@ -60,6 +60,7 @@ AXE_PAGES = {
     "login": "/login",
     "timesheet": "/timesheet",
     "client": "/clients/1",
+    "people": "/people",
 }
 
 
@@ -88,7 +89,7 @@ def test_no_serious_accessibility_violations(
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-@pytest.mark.parametrize("name", ["dashboard", "gallery", "timesheet", "client"])
+@pytest.mark.parametrize("name", ["dashboard", "gallery", "timesheet", "client", "people"])
 def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     open_page(page, live_url + AXE_PAGES[name])

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from web.db import Database
 from web.db import versions as cache_versions
@@ -56,17 +58,54 @@ async def start_session(db: Database, user_id: int, address: str, user_agent: st
     return token
 
 
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    email: str
+    role: str
+    disabled: bool
+    sessions: list[SessionInfo]  # active, newest first
+
+
+_ACTIVE = (
+    "s.ended_at IS NULL AND s.last_seen_at > now() - CAST(:idle AS interval)"
+    " AND s.created_at > now() - CAST(:absolute AS interval)"
+)
+_INFO = "left(s.id, 12) AS sid, s.created_at, s.last_seen_at, s.address, s.user_agent"
+
+
 async def active_sessions(db: Database, user_id: int, lifetime: Lifetime) -> list[SessionInfo]:
     rows = await db.fetch_all(
-        "SELECT left(id, 12) AS id, created_at, last_seen_at, address, user_agent FROM sessions"
-        " WHERE user_id = :user_id AND ended_at IS NULL"
-        " AND last_seen_at > now() - CAST(:idle AS interval) AND created_at > now() - CAST(:absolute AS interval)"
-        " ORDER BY created_at DESC",
+        f"SELECT {_INFO} FROM sessions s WHERE s.user_id = :user_id AND {_ACTIVE} ORDER BY s.created_at DESC",
         user_id=user_id,
         idle=lifetime.idle,
         absolute=lifetime.absolute,
     )
-    return [SessionInfo(**row) for row in rows]
+    return [_info(row) for row in rows]
+
+
+async def people(db: Database, lifetime: Lifetime) -> list[Person]:
+    """Every account, by name, with its active sessions."""
+    rows = await db.fetch_all(
+        f"SELECT u.id, u.name, u.email, u.role, u.disabled, {_INFO} FROM users u"
+        f" LEFT JOIN sessions s ON s.user_id = u.id AND {_ACTIVE} ORDER BY lower(u.name), u.id, s.created_at DESC",
+        idle=lifetime.idle,
+        absolute=lifetime.absolute,
+    )
+    found: dict[int, Person] = {}
+    for row in rows:
+        person = found.get(row["id"])
+        if person is None:
+            fields = {key: row[key] for key in ("id", "name", "email", "role", "disabled")}
+            person = found[row["id"]] = Person(**fields, sessions=[])
+        if row["sid"] is not None:
+            person.sessions.append(_info(row))
+    return list(found.values())
+
+
+def _info(row: Mapping[str, Any]) -> SessionInfo:
+    return SessionInfo(row["sid"], row["created_at"], row["last_seen_at"], row["address"], row["user_agent"])
 
 
 async def end_session(db: Database, versions: Versions | None, token: str) -> None:
@@ -81,10 +120,12 @@ async def end_session(db: Database, versions: Versions | None, token: str) -> No
         versions.apply(bumped)
 
 
-async def end_sessions(db: Database, user_id: int, *, keep: str | None = None, prefix: str | None = None) -> int:
+async def end_sessions(
+    db: Database, user_id: int, *, keep: str | None = None, prefix: str | None = None
+) -> tuple[int, dict[str, int]]:
     """End the person's sessions (all, or the one whose id starts with `prefix`), except the one of
-    token `keep`; returns how many ended. Call it inside the transaction of the change that causes it:
-    the other app processes hear of it when that commits."""
+    token `keep`: how many ended, and the versions bumped (for Versions.apply once committed). Call it
+    inside the transaction of the change that causes it: other processes hear of it when that commits."""
     ended = await db.fetch_val(
         "WITH ended AS (UPDATE sessions SET ended_at = now() WHERE user_id = :user_id AND ended_at IS NULL"
         " AND id <> :keep AND (CAST(:prefix AS text) IS NULL OR id LIKE :prefix || '%') RETURNING 1)"
@@ -93,5 +134,4 @@ async def end_sessions(db: Database, user_id: int, *, keep: str | None = None, p
         keep=digest(keep) if keep else "",
         prefix=prefix,
     )
-    await cache_versions.bump(db, [scope(user_id)])
-    return int(ended)
+    return int(ended), await cache_versions.bump(db, [scope(user_id)])
