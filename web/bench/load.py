@@ -180,15 +180,26 @@ class MemorySampler:
             await asyncio.sleep(0.5)
 
     def growth(self, seconds: float) -> dict[str, Any]:
-        """Per worker: median memory in the first and last quarter of the run (at most 30 s each)."""
+        """Per worker: median memory in the first, middle and last quarter of the run (at most 30 s
+        each). Early to late is the issue's figure; mid-run to late tells caches still filling (a
+        curve that flattens) from a leak (one that does not)."""
         span = min(30.0, seconds / 4)
         result = {}
         for pid in sorted({pid for _, pid, _ in self.samples}):
-            first = [mib for at, p, mib in self.samples if p == pid and at <= span]
-            last = [mib for at, p, mib in self.samples if p == pid and at >= seconds - span]
-            if first and last:
-                early, late = statistics.median(first), statistics.median(last)
-                result[str(pid)] = {"first_mib": early, "last_mib": late, "growth": late / early - 1}
+
+            def median_within(start: float, pid: int = pid) -> float | None:
+                window = [mib for at, p, mib in self.samples if p == pid and start <= at <= start + span]
+                return statistics.median(window) if window else None
+
+            early, middle, late = (median_within(at) for at in (0.0, (seconds - span) / 2, seconds - span))
+            if early and middle and late:
+                result[str(pid)] = {
+                    "first_mib": early,
+                    "mid_mib": middle,
+                    "last_mib": late,
+                    "growth": late / early - 1,
+                    "growth_second_half": late / middle - 1,
+                }
         return result
 
 
@@ -237,8 +248,9 @@ def print_report(results: dict[str, Any], out: Any) -> None:
     out(f"database connections still busy at the end: {results['connections_busy_at_end']}")
     for pid, memory in results["memory"].items():
         out(
-            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['last_mib']:.0f} MiB late"
-            f" ({memory['growth'] * 100:+.1f} %)"
+            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['mid_mib']:.0f} mid-run,"
+            f" {memory['last_mib']:.0f} late ({memory['growth'] * 100:+.1f} % in all,"
+            f" {memory['growth_second_half'] * 100:+.1f} % from mid-run)"
         )
 
 
