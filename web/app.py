@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from web import catalog, exports, views
-from web.auth import people
+from web.auth import account, people
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.auth.sessions import SessionMiddleware
@@ -58,6 +58,14 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
         Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
         Route("/login", guarded(auth_views.login, PUBLIC), methods=["POST"], name="login"),
         Route("/logout", guarded(auth_views.logout, PUBLIC), methods=["POST"], name="logout"),
+        Route("/account", guarded(account.account_page, "staff"), name="account"),
+        Route("/account/password", guarded(account.change_password, "staff"), methods=["POST"], name="password"),
+        Route(
+            "/account/sessions/end-others",
+            guarded(account.end_other_sessions, "staff"),
+            methods=["POST"],
+            name="account_end_others",
+        ),
         Route("/people", guarded(people.people_page, "admin"), name="people"),
         Route(
             "/people/{user_id:int}/sessions/end",

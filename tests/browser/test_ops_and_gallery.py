@@ -61,6 +61,7 @@ AXE_PAGES = {
     "timesheet": "/timesheet",
     "client": "/clients/1",
     "people": "/people",
+    "account": "/account",
 }
 
 
