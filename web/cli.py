@@ -385,7 +385,9 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         if path is not None and not path.resolve().parent.is_dir():
             raise ValueError(f"{option} {path}: there is no folder {path.resolve().parent}")
     quick = args.load_seconds < 5  # a smoke run (the test's): fewer and shorter measurements
-    config = BenchConfig(args.size, args.load_users, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5)
+    config = BenchConfig(
+        args.size, args.load_users, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5, 6 if quick else 30
+    )
     if args.browser:
         if importlib.util.find_spec("playwright") is None or not shutil.which("chromium"):
             raise ValueError(

@@ -29,6 +29,9 @@ BILLABLE_KEYS = {
     "p95_ms",
     "p99_ms",
     "errors",
+    "sign_in_burst_p99_quiet_ms",
+    "sign_in_burst_p99_ms",
+    "sign_in_burst_p99_ratio",
 }
 
 
@@ -64,6 +67,7 @@ def test_bench_tiny_writes_every_figure(server_url: str, tmp_path: Path) -> None
         assert figures[mode]["cold_all_partials_ms"] > 0
     assert set(figures["billable"]) >= BILLABLE_KEYS
     assert figures["billable"]["errors"] == 0
+    assert figures["billable"]["sign_in_burst"] == 6  # a smoke run's burst (30 in a real one)
     assert figures["naive"]["queries_cold"] > figures["billable"]["queries_cold"] > 0
     # both copies of the baselines ask the same queries, each of its own database, and time them
     assert figures["naive"]["queries_cold"] == figures["naive_billable_indexes"]["queries_cold"]

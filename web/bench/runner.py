@@ -78,6 +78,7 @@ class BenchConfig:
     load_seconds: float = 20.0
     throughput_seconds: float = 3.0
     passes: int = 5  # cold-then-warm passes per mode
+    sign_ins: int = 30  # at once, while cached partials are timed (issue #19)
     out: Callable[[str], None] = print
 
 
@@ -366,6 +367,7 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
         crowd = Pool(host, int(port), config.load_users, headers)
         load = await _load(crowd, partial_urls, config.load_users, config.load_seconds)
         await crowd.close()
+        burst = await _sign_in_burst(server.base, pool, partial_urls, config.throughput_seconds, config.sign_ins)
     finally:
         server._sampler.cancel()
         await pool.close()
@@ -382,6 +384,7 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
         rps_shell=round(rps["shell"]),
         rps_cached_partial=round(rps["cached_partial"]),
         **load,
+        **burst,
     )
     return modes
 
@@ -495,6 +498,57 @@ async def _cached_server_p50(pool: Pool, urls: list[str]) -> float:
     return round(statistics.median(totals), 3) if totals else -1.0
 
 
+async def _sign_in_burst(base: str, pool: Pool, urls: list[str], quiet_seconds: float, sign_ins: int) -> dict[str, Any]:
+    """Cached partials' p99, paced as people click, while sign-ins run at once, against the same
+    requests without them just before. Each sign-in is a wrong password for an account of its own,
+    from an address of its own (X-Forwarded-For; the bench server trusts 127.0.0.1), so none is
+    refused by a limit before its password is checked."""
+    quiet = await _paced_latencies(pool, urls, asyncio.sleep(quiet_seconds))
+    async with httpx2.AsyncClient(base_url=base, timeout=120) as client:
+        token = _attributes((await client.get("/login")).text, "input[name=csrf_token]", "value")[0]
+
+        async def wrong(n: int) -> int:
+            form = {"email": f"burst{n}@bench.invalid", "password": "not it", "csrf_token": token}
+            headers = {"X-Forwarded-For": f"198.51.100.{n + 1}"}
+            return (await client.post("/login", data=form, headers=headers)).status_code
+
+        burst = asyncio.gather(*(wrong(n) for n in range(sign_ins)))
+        during = await _paced_latencies(pool, urls, burst)
+        statuses = burst.result()
+    if set(statuses) != {401}:
+        raise RuntimeError(f"the sign-in burst was not checked as expected: {sorted(set(statuses))}")
+    p99_quiet, p99_burst = _p99(quiet), _p99(during)
+    return {
+        "sign_in_burst": sign_ins,
+        "sign_in_burst_p99_quiet_ms": p99_quiet,
+        "sign_in_burst_p99_ms": p99_burst,
+        "sign_in_burst_p99_ratio": round(p99_burst / p99_quiet, 2),
+    }
+
+
+async def _paced_latencies(pool: Pool, urls: list[str], until: Awaitable[Any]) -> list[float]:
+    """Latencies of cached partials asked for by four people, one every 20 ms each, until `until` ends."""
+    done = asyncio.ensure_future(until)
+    latencies: list[float] = []
+
+    async def person(offset: int) -> None:
+        index = offset
+        while not done.done():
+            started = time.perf_counter()
+            _checked(await pool.get(urls[index % len(urls)]), "paced partials")
+            latencies.append((time.perf_counter() - started) * 1000)
+            index += 5
+            await asyncio.sleep(0.02)
+
+    await asyncio.gather(done, *(person(n) for n in range(4)))
+    return latencies
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2)
+
+
 async def _load(pool: Pool, urls: list[str], users: int, seconds: float) -> dict[str, Any]:
     """`users` simulated users, each requesting partials one after another, for `seconds`."""
     latencies: list[float] = []
@@ -563,6 +617,10 @@ def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
     out(
         f"load ({b['load_users']} users, {b['load_seconds']} s): {b['rps']} rps, p50 {b['p50_ms']} ms, "
         f"p95 {b['p95_ms']} ms, p99 {b['p99_ms']} ms, {b['errors']} errors"
+    )
+    out(
+        f"{b['sign_in_burst']} sign-ins at once: cached partials' p99 {b['sign_in_burst_p99_ms']} ms against"
+        f" {b['sign_in_burst_p99_quiet_ms']} ms without them ({b['sign_in_burst_p99_ratio']}x; target 2x)"
     )
 
 
