@@ -73,7 +73,7 @@ class Settings:
     trusted_proxies: str = _setting(
         "BILLABLE_TRUSTED_PROXIES",
         "127.0.0.1",
-        "Addresses (comma-separated) whose X-Forwarded-For/-Proto are believed: your TLS proxy's.",
+        "Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto are believed: your TLS proxy's.",
     )
     shutdown_s: int = _setting(
         "BILLABLE_SHUTDOWN_S",
