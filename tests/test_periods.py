@@ -50,3 +50,42 @@ def test_trailing_months_cross_years() -> None:
 def test_unknown_period_name() -> None:
     with pytest.raises(KeyError):
         named_period("fortnight", date(2024, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "today", "start", "end"),
+    [
+        # In progress: the same days of the period before (issue #20: not all of November).
+        ("this_month", date(2026, 12, 3), date(2026, 11, 1), date(2026, 11, 3)),
+        ("this_month", date(2024, 3, 30), date(2024, 2, 1), date(2024, 2, 29)),  # no 30 February
+        ("this_quarter", date(2026, 12, 3), date(2026, 7, 1), date(2026, 9, 3)),
+        ("last_12_months", date(2026, 12, 3), date(2025, 1, 1), date(2025, 12, 3)),
+        # Over, or ending today: the whole period before.
+        ("this_month", date(2026, 11, 30), date(2026, 10, 1), date(2026, 10, 31)),
+        ("last_month", date(2026, 12, 3), date(2026, 10, 1), date(2026, 10, 31)),
+        ("ytd", date(2026, 12, 3), date(2025, 1, 1), date(2025, 12, 3)),
+    ],
+)
+def test_a_period_in_progress_is_compared_like_for_like(name: str, today: date, start: date, end: date) -> None:
+    compared = named_period(name, today).compared_with(today)
+    assert (compared.start, compared.end) == (start, end)
+
+
+def test_a_custom_range_in_progress_is_compared_with_as_many_days_before() -> None:
+    period = Period("custom", date(2026, 11, 20), date(2026, 12, 10))  # 21 days, 14 gone on 3 December
+    compared = period.compared_with(date(2026, 12, 3))
+    assert (compared.start, compared.end) == (date(2026, 10, 30), date(2026, 11, 12))
+    assert period.so_far(date(2026, 12, 3)).span_label == "20 Nov – 3 Dec 2026"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(2026, 11, 1), date(2026, 11, 3), "1–3 Nov 2026"),
+        (date(2026, 11, 3), date(2026, 11, 3), "3 Nov 2026"),
+        (date(2026, 7, 1), date(2026, 9, 3), "1 Jul – 3 Sep 2026"),
+        (date(2025, 12, 1), date(2026, 1, 3), "1 Dec 2025 – 3 Jan 2026"),
+    ],
+)
+def test_span_labels(start: date, end: date, label: str) -> None:
+    assert Period("custom", start, end).span_label == label

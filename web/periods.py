@@ -98,8 +98,43 @@ class Period:
         end = self.start - timedelta(days=1)
         return Period("previous", end - timedelta(days=self.days - 1), end)
 
+    def in_progress(self, today: date) -> bool:
+        """Today falls within the period, before its last day: part of it is still to come."""
+        return self.start <= today < self.end
+
+    def so_far(self, today: date) -> Period:
+        """The part up to and including today (the whole period once it is over)."""
+        return Period("so_far", self.start, today) if self.in_progress(today) else self
+
+    def compared_with(self, today: date) -> Period:
+        """What the period is compared with on `today`: the previous period (see previous()); while
+        this one is in progress, only the same span of it, so that 1-3 December is compared with
+        1-3 November (not all of November), this quarter to date with the same days of the last."""
+        whole = self.previous()
+        if not self.in_progress(today):
+            return whole
+        months = self.whole_months
+        end = _months_earlier(today, months) if months is not None else whole.start + (today - self.start)
+        return Period("previous", whole.start, min(end, whole.end))
+
+    @property
+    def span_label(self) -> str:
+        """The days it covers, as short as is clear: "1–3 Nov 2026", "1 Jul – 3 Sep 2026"."""
+        first, last = self.start, self.end
+        if (first.year, first.month) == (last.year, last.month):
+            days = f"{first.day}" if first == last else f"{first.day}–{last.day}"
+            return f"{days} {_MONTH_ABBR[first.month]} {first.year}"
+        since = f"{first.day} {_MONTH_ABBR[first.month]}" + (f" {first.year}" if first.year != last.year else "")
+        return f"{since} – {last.day} {_MONTH_ABBR[last.month]} {last.year}"
+
     def key(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def _months_earlier(day: date, months: int) -> date:
+    """The same day `months` months earlier, or that month's last day when it is shorter."""
+    month = Month.of(day).plus(-months)
+    return month.first_day.replace(day=min(day.day, month.last_day.day))
 
 
 def _year_earlier(day: date) -> date:

@@ -37,12 +37,21 @@ def card(client: TestClient, name: str, query: str = "period=this_month"):  # ty
 
 
 def test_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
-    _, html = card(client, "revenue")
-    # November: 2,000 + 500 + 120 + 120; October: 2,000 + 1,000 + 120.
-    assert html.select_one(".figure").get_text() == "€2,740"
-    assert "−12.2%" in html.select_one(".card__note").get_text()
-    assert "€3,120" in html.select_one(".card__note").get_text()
+    _, html = card(client, "revenue", "period=last_month")
+    # October: 2,000 + 1,000 + 120; September: 2,000 + 1,000.
+    assert html.select_one(".figure").get_text() == "€3,120"
+    assert "+4.0% vs €3,000 the period before" in " ".join(html.select_one(".card__note").get_text().split())
     assert "Retainers count in full" not in html.get_text()  # whole months
+
+
+def test_a_period_in_progress_is_compared_like_for_like(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "revenue")  # November, on the 15th
+    # All of November: 2,000 + 500 (booked for the 20th) + 120 + 120. So far: 2,240. October 1-15:
+    # 2,000 + 1,000 (retainers count their whole month) + 120, which is all of October too.
+    assert html.select_one(".figure").get_text() == "€2,740"
+    notes = [" ".join(p.get_text().split()) for p in html.select(".card__note")]
+    assert notes[0] == "−28.2% 1–15 Nov 2026 (€2,240) against €3,120 on 1–15 Oct 2026"
+    assert notes[1] == "The whole period before: €3,120"
 
 
 def test_revenue_over_part_of_a_month_says_that_retainers_count_whole_months(
@@ -165,6 +174,7 @@ def test_slow_requests_are_logged_as_warnings_with_their_slowest_query(
     open_app: OpenApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     with open_app(slow_request_ms=0) as slow_client:
+        slow_client.get("/timesheet")  # the session is checked (an UPDATE marks it used) before the partial
         slow_client.get("/partials/dashboard/mrr?period=this_month")
     records = [r for r in caplog.records if r.name == "billable.requests"]
     record = next(r for r in records if json.loads(r.getMessage())["partial"] == "dashboard/mrr")

@@ -200,7 +200,7 @@ async def _cards(db: Database, together: Together, period: Period, today: date, 
     read_trend = _trend_in_one_scan if trend == "one_scan" else _trend_per_month
     revenue, previous, active_revenue, mrr, active, new, trend_cents = await together(
         _revenue(db, together, EVERYONE, period.start, period.end),
-        _revenue(db, together, EVERYONE, period.previous().start, period.previous().end),
+        _revenue(db, together, EVERYONE, period.compared_with(today).start, period.compared_with(today).end),
         _revenue(db, together, ACTIVE, period.start, period.end),
         db.fetch_one(_MRR.format(who=EVERYONE), today=today),
         db.fetch_val("SELECT count(*) FROM clients WHERE status = 'active'"),

@@ -22,11 +22,18 @@ from web.registry import Partial
 class RevenueCard:
     period_label: str
     revenue_cents: int
-    previous_cents: int
-    change_percent: Decimal | None  # None when the previous period earned nothing
+    previous_cents: int  # of the span compared with (like for like while the period is in progress)
+    change_percent: Decimal | None  # None when the span compared with earned nothing
     # The period cuts a month (a custom range, year to date): a retainer still counts its whole
     # month, which reads as too much over a fortnight unless the card says so.
     cuts_months: bool = False
+    # While the period is in progress (issue #20): the days so far and the same days of the period
+    # before, the revenue so far when the period holds more (one-offs booked ahead), and the whole
+    # period before, shown beside. A half-gone month against a whole one read as a collapse.
+    so_far_label: str | None = None
+    compared_label: str | None = None
+    so_far_cents: int | None = None
+    previous_whole_cents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,14 +75,31 @@ class TrendCard:
 
 
 async def load_revenue(db: Database, f: DashboardFilters, today: date) -> RevenueCard:
-    # Together: on the status totals both periods share one read of them.
-    current, previous = await asyncio.gather(
-        figures.scope_totals(db, f.scope, f.period, today),
-        figures.scope_totals(db, f.scope, f.period.previous(), today),
+    cuts_months = f.period.whole_months is None
+    if not f.period.in_progress(today):
+        # Together: on the status totals both periods share one read of them.
+        current, previous = await asyncio.gather(
+            figures.scope_totals(db, f.scope, f.period, today),
+            figures.scope_totals(db, f.scope, f.period.previous(), today),
+        )
+        now, before = current.figures.revenue_cents, previous.figures.revenue_cents
+        return RevenueCard(f.period.label, now, before, percent_change(now, before), cuts_months=cuts_months)
+    so_far, compared = f.period.so_far(today), f.period.compared_with(today)
+    current, current_so_far, previous, previous_whole = await asyncio.gather(
+        *(figures.scope_totals(db, f.scope, p, today) for p in (f.period, so_far, compared, f.period.previous()))
     )
-    now, before = current.figures.revenue_cents, previous.figures.revenue_cents
+    now, now_so_far = current.figures.revenue_cents, current_so_far.figures.revenue_cents
+    before = previous.figures.revenue_cents
     return RevenueCard(
-        f.period.label, now, before, percent_change(now, before), cuts_months=f.period.whole_months is None
+        f.period.label,
+        now,
+        before,
+        percent_change(now_so_far, before),
+        cuts_months=cuts_months,
+        so_far_label=so_far.span_label,
+        compared_label=compared.span_label,
+        so_far_cents=now_so_far if now_so_far != now else None,
+        previous_whole_cents=previous_whole.figures.revenue_cents,
     )
 
 
@@ -149,7 +173,16 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         "revenue",
         load_revenue,
         {
-            "typical": lambda: RevenueCard("This month", 12_345_600, 11_000_000, Decimal("12.2")),
+            "typical": lambda: RevenueCard(  # on 3 December: this month so far against 1-3 November
+                "This month",
+                4_120_000,
+                3_985_000,
+                Decimal("-2.1"),
+                so_far_label="1–3 Dec 2026",
+                compared_label="1–3 Nov 2026",
+                so_far_cents=3_900_000,
+                previous_whole_cents=13_860_000,
+            ),
             "extreme": lambda: RevenueCard(
                 "2025-06-30 – 2026-07-15", 98_765_432_100, 99_999_999_999, Decimal("-1.2"), cuts_months=True
             ),
