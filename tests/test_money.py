@@ -57,6 +57,9 @@ def test_formats() -> None:
     assert format_compact(123_456_789) == "€1.2M"
     assert format_compact(3_500_000) == "€35k"
     assert format_hours(90) == "1.5 h"
+    assert format_hours(435) == "7.3 h"  # 7.25 rounds half up, as money does (a float said 7.2)
+    assert format_hours(3) == "0.1 h" and format_hours(2) == "0.0 h"  # 0.05 up, 0.033 down
+    assert format_hours(60_000 * 60) == "60,000.0 h"
     assert format_duration(105) == "1:45 h"  # logged time as typed; format_hours would say 1.8 h
     assert format_duration(0) == "0:00 h"
     assert format_duration(60_005) == "1,000:05 h"

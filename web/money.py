@@ -37,8 +37,10 @@ def format_compact(cents: int) -> str:
 
 
 def format_hours(minutes: int) -> str:
-    """90 -> '1.5 h'; hours with one decimal, thousands separated. For figures: totals and averages."""
-    return f"{minutes / 60:,.1f} h"
+    """90 -> '1.5 h'; hours with one decimal, half up (435 -> '7.3 h', where a float's format gave
+    7.2 beside the CSV's 7.25), thousands separated. For figures: totals and averages."""
+    hours = (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{hours:,.1f} h"
 
 
 def format_duration(minutes: int, *, unit: bool = True) -> str:
