@@ -177,7 +177,7 @@ def create_app(
     settings = settings or Settings.from_env()
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`billable serve` starts an embedded PostgreSQL for you)")
-    env = make_env(dev=settings.dev)
+    env = make_env(dev=settings.dev, tz=settings.tz)
     env.globals.update(htmx_file=HTMX_FILE, sse_file=SSE_FILE, static=static_url, dev=settings.dev)
     db = Database(
         settings.database_url,

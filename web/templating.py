@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,8 +20,9 @@ STATIC_DIR = ROOT / "static"
 STATES = "_frames/states.html"  # the macros every frame shares, a global of every template
 
 
-def make_env(*, dev: bool = False) -> Environment:
-    """Pages live in web/templates, partials in partials/<area>/<name>.html.
+def make_env(*, dev: bool = False, tz: tzinfo = UTC) -> Environment:
+    """Pages live in web/templates, partials in partials/<area>/<name>.html. `tz` is the zone the
+    `local` filter shows moments in (BILLABLE_TIMEZONE): "client since", history, sessions.
 
     StrictUndefined turns a typo in a template into an error instead of an empty figure.
     """
@@ -41,6 +43,7 @@ def make_env(*, dev: bool = False) -> Environment:
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
         signed_percent=_signed_percent,
         percent=_percent,
+        local=lambda moment: moment.astimezone(tz),
     )
     # placeholder(frame): a partial's loading state, for a template listing partials to load (the
     # client list's rows). The app's registry replaces it with one that renders each frame once.

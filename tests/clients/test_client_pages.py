@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, server_timing, sign_in, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, sign_in, soup
 from web.clients.partials import PARTIALS
 
 
@@ -368,3 +369,15 @@ def test_a_conflict_names_only_what_was_changed_in_the_refused_form(client: Test
     assert late.status_code == 409
     alert = " ".join(soup(late.text).select_one("[role=alert]").text.split())
     assert alert.endswith("Yours, not saved: name “Support”.")
+
+
+def test_dates_and_times_are_shown_in_the_apps_time_zone(open_app: OpenApp, data: DataBuilder) -> None:
+    acme = data.client("Acme")  # created 2024-01-01 12:00 UTC
+    data.val("UPDATE clients SET created_at = '2026-11-14 02:30+00' WHERE id = :id", id=acme)
+    with open_app(timezone="America/Los_Angeles") as client:  # UTC-8: still the 13th there
+        client.post(f"/clients/{acme}", data={"name": "Acme Inc", "status": "active", "version": "1"})
+        page = soup(client.get(f"/clients/{acme}").text)
+    assert "client since 2026-11-13" in page.get_text()
+    shown = page.select_one(".history time")
+    written = datetime.fromisoformat(shown["datetime"])
+    assert shown.get_text() == written.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M")

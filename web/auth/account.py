@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -35,7 +35,6 @@ class AccountPage:
     user: User
     sessions: list[SessionInfo]  # active, newest first
     this_session: str  # its id as listed
-    tz: tzinfo
     said: str | None = None
     errors: dict[str, str] = field(default_factory=dict)  # the password form's, by field
     min_password: int = MIN_PASSWORD
@@ -98,5 +97,5 @@ async def _page(
     state = AppState.of(request)
     sessions = await active_sessions(state.db, user.id, state.settings.session_lifetime)
     this = digest(request.session[SESSION_KEY])[:12]
-    page = AccountPage(user, sessions, this, state.settings.tz, said, errors or {})
+    page = AccountPage(user, sessions, this, said, errors or {})
     return render_page(request, "account.html", page, status_code=status_code)

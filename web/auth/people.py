@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import tzinfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,7 +22,6 @@ SESSION_ID = re.compile(r"[0-9a-f]{12}")  # as listed: the first 12 hex digits o
 class PeoplePage:
     people: list[Person]
     ended: str | None  # what was just ended, said at the top
-    tz: tzinfo  # times are shown in BILLABLE_TIMEZONE
 
 
 async def people_page(request: Request) -> Response:
@@ -31,7 +29,7 @@ async def people_page(request: Request) -> Response:
     ended = request.query_params.get("ended")
     said = {"one": "The session has ended.", "all": "Every session of that person has ended."}.get(ended or "")
     everyone = await people(state.db, state.settings.session_lifetime)
-    return render_page(request, "people.html", PeoplePage(everyone, said, state.settings.tz))
+    return render_page(request, "people.html", PeoplePage(everyone, said))
 
 
 async def end_person_sessions(request: Request) -> Response:
