@@ -381,3 +381,14 @@ def test_dates_and_times_are_shown_in_the_apps_time_zone(open_app: OpenApp, data
     shown = page.select_one(".history time")
     written = datetime.fromisoformat(shown["datetime"])
     assert shown.get_text() == written.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_time_entries_follow_the_pages_period(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    data.entry(acme["client"], acme["sam"], date(2026, 10, 30), 45, 10_000)  # October
+    base = f"/partials/clients/entries?client={acme['client']}"
+    november = soup(client.get(base + "&period=this_month").text)
+    assert "25 entries" in november.select_one(".pager").text  # not October's
+    october = soup(client.get(base + "&period=last_month").text)
+    assert [td.text for td in october.select("tbody tr td:first-child")] == ["2026-10-30"]
+    none = soup(client.get(base + "&period=custom&from=2025-01-01&to=2025-01-31").text)
+    assert none.select_one(".card__note").text == "No time logged in 2025-01-01 – 2025-01-31."

@@ -125,6 +125,7 @@ def client_services_context(client_id: int, services: list[Service], today: date
 
 @dataclass(frozen=True)
 class ClientEntries:
+    period_label: str  # entries are those of the page's period
     entries: list[ClientEntry]
     total: int
     page: int
@@ -136,7 +137,7 @@ class ClientEntries:
 async def load_entries(db: Database, p: ClientParams, today: date) -> ClientEntries:
     await _existing(db, p.client_id)
     rows, total = await clients.client_entries(
-        db, p.client_id, limit=ENTRIES_PER_PAGE, offset=(p.page - 1) * ENTRIES_PER_PAGE
+        db, p.client_id, p.period, limit=ENTRIES_PER_PAGE, offset=(p.page - 1) * ENTRIES_PER_PAGE
     )
     return client_entries_context(p, rows, total)
 
@@ -148,7 +149,13 @@ def client_entries_context(p: ClientParams, rows: list[ClientEntry], total: int)
         return "/partials/clients/entries?" + urlencode({**p.query(), "page": str(page)})
 
     return ClientEntries(
-        rows, total, p.page, pages, url(p.page - 1) if p.page > 1 else None, url(p.page + 1) if p.page < pages else None
+        p.period.label,
+        rows,
+        total,
+        p.page,
+        pages,
+        url(p.page - 1) if p.page > 1 else None,
+        url(p.page + 1) if p.page < pages else None,
     )
 
 

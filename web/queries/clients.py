@@ -308,21 +308,25 @@ class ClientEntry:
     description: str
 
 
-async def client_entries(db: Database, client_id: int, *, limit: int, offset: int) -> tuple[list[ClientEntry], int]:
-    """One page of a client's time entries, newest first, and how many there are."""
+async def client_entries(
+    db: Database, client_id: int, period: Period, *, limit: int, offset: int
+) -> tuple[list[ClientEntry], int]:
+    """One page of a client's time entries in the period, newest first, and how many there are."""
+    in_period = "e.client_id = :client AND e.work_date BETWEEN :start AND :end"
+    dates = {"client": client_id, "start": period.start, "end": period.end}
     rows = await db.fetch_all(
         "SELECT e.id, e.work_date, u.name AS person, s.name AS service, e.minutes, e.billable, e.amount_cents,"
         " e.description, count(*) OVER () AS total FROM timesheet_entries e JOIN users u ON u.id = e.user_id"
-        " LEFT JOIN services s ON s.id = e.service_id WHERE e.client_id = :client"
+        f" LEFT JOIN services s ON s.id = e.service_id WHERE {in_period}"
         " ORDER BY e.work_date DESC, e.id DESC LIMIT :limit OFFSET :offset",
-        client=client_id,
         limit=limit,
         offset=offset,
+        **dates,
     )
     total = (
         int(rows[0]["total"])
         if rows
-        else int(await db.fetch_val("SELECT count(*) FROM timesheet_entries WHERE client_id = :c", c=client_id))
+        else int(await db.fetch_val(f"SELECT count(*) FROM timesheet_entries e WHERE {in_period}", **dates))
     )
     return [ClientEntry(**{k: r[k] for k in ClientEntry.__dataclass_fields__}) for r in rows], total
 
