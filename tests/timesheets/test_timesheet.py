@@ -435,3 +435,18 @@ def test_a_conflict_names_only_what_was_changed_in_the_refused_form(
     assert late.status_code == 409
     alert = " ".join(soup(late.text).select_one("[role=alert]").text.split())
     assert alert.endswith("Yours, not saved: description “mine”.")
+
+
+def test_moving_an_entry_says_it_is_priced_at_the_new_clients_rate(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), duration="1:00")  # Acme's rate: €90
+    entry_id = data.val("SELECT id FROM timesheet_entries")
+    fields = {"work_date": "2026-11-12", "client_id": str(office["acme"]), "duration": "2:00", "version": "1"}
+    kept = soup(sam.post(f"/timesheet/entries/{entry_id}", data=fields).text)
+    assert kept.select_one("[role=status]").get_text(strip=True) == "Entry saved."  # same client: same rate
+    moved = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "client_id": str(office["bolt"]), "version": "2"})
+    said = soup(moved.text).select_one("[role=status]").get_text(" ", strip=True)
+    # Bolt has no rate of its own: Sam's €60 applies, and the form says so where the change was made.
+    assert "priced at that one's rate: €60.00 an hour (was €90.00)" in said
+    assert data.val("SELECT rate_cents FROM timesheet_entries") == 6_000

@@ -223,7 +223,8 @@ async def create_entry(db: Database, changes: ChangeSet, entry: EntryInput) -> i
     return int(row["id"])
 
 
-async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version: int, entry: EntryInput) -> None:
+async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version: int, entry: EntryInput) -> int:
+    """Change the entry; returns its hourly rate, kept unless it moved to another client or service."""
     before = await _locked(db, entry_id)
     rate = before["rate_cents"]
     if (entry.client_id, entry.service_id) != (before["client_id"], before["service_id"]):
@@ -248,6 +249,7 @@ async def update_entry(db: Database, changes: ChangeSet, entry_id: int, version:
         after=_audited(row),
         scopes=(f"client:{before['client_id']}", f"user:{before['user_id']}"),
     )
+    return int(rate)
 
 
 async def delete_entry(db: Database, changes: ChangeSet, entry_id: int, version: int) -> None:

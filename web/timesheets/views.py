@@ -13,7 +13,7 @@ from starlette.responses import Response
 from web.auth.guard import current_user, person_for, refusal
 from web.forms import FormReader, not_saved
 from web.htmx import ENTRIES_CHANGED
-from web.money import format_duration
+from web.money import format_duration, format_money
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
@@ -197,13 +197,19 @@ async def update(request: Request) -> Response:
     assert viewer is not None
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
-            await entries.update_entry(state.db, changes, entry.id, typed.version, parsed)
+            rate = await entries.update_entry(state.db, changes, entry.id, typed.version, parsed)
     except InvalidEntry as exc:
         return form_response(request, await _with_error(state, typed, exc), status_code=422)
     except Conflict as exc:
         return await _conflict(request, entry.id, str(exc), yours=(parsed, typed.touched))
     blank = await blank_form(state, entry.user_id, default_day=parsed.work_date)
-    return form_response(request, replace(blank, message="Entry saved."), changed=True)
+    said = "Entry saved."
+    if rate != entry.rate_cents:  # issue #20: a move re-prices the entry, and people must see it
+        said += (
+            f" On another client or service it is priced at that one's rate: {format_money(rate)} an hour"
+            f" (was {format_money(entry.rate_cents)})."
+        )
+    return form_response(request, replace(blank, message=said), changed=True)
 
 
 async def delete(request: Request) -> Response:
