@@ -135,3 +135,21 @@ def test_dev_mode_reloads_the_page_when_a_file_changes(dev_url: str, anonymous_p
     finally:
         os.utime(touched, (stat.st_atime, stat.st_mtime))
     expect(page.locator("h1")).to_have_text("Partial gallery")
+
+
+def test_the_top_bar_folds_into_a_menu_on_a_phone(page: Page, live_url: str, seeded: None) -> None:
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(live_url + "/timesheet")
+    expect(page.locator(".topbar__nav")).to_be_hidden()
+    menu = page.get_by_text("Menu", exact=True)
+    box = menu.bounding_box()
+    assert box is not None and box["height"] >= 44  # a full tap target
+    menu.focus()
+    page.keyboard.press("Enter")  # a disclosure: the keyboard opens it too
+    people = page.locator(".topbar__menu").get_by_role("link", name="People")
+    expect(people).to_be_visible()
+    people.click()
+    expect(page).to_have_url(live_url + "/people")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator(".topbar__menu")).to_be_hidden()
+    expect(page.locator(".topbar__nav").get_by_role("link", name="People")).to_be_visible()
