@@ -181,3 +181,8 @@ def test_slow_requests_are_logged_as_warnings_with_their_slowest_query(
     line = json.loads(record.getMessage())
     assert record.levelname == "WARNING" and line["slow"] is True
     assert line["slowest_query"].startswith("SELECT") and line["slowest_query_ms"] > 0
+
+
+def test_the_dashboard_has_one_heading_of_its_own(client: TestClient) -> None:
+    page = soup(client.get("/").text)
+    assert [h.get_text() for h in page.select("h1")] == ["Dashboard"]
