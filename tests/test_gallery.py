@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from jinja2 import DictLoader
@@ -81,3 +82,12 @@ def test_a_syntax_error_is_explained_too() -> None:
     mrr = replace(next(card for card in CARDS if card.name == "dashboard/mrr"))
     html = render_or_explain(env, mrr, Frame(mrr.name, "card-mrr", ""), dev=True)
     assert "partials/dashboard/mrr.html, line 1" in html
+
+
+def test_every_id_on_the_gallery_is_unique_and_every_reference_finds_one(client: TestClient) -> None:
+    page = soup(client.get("/gallery").text)
+    ids = Counter(element["id"] for element in page.select("[id]"))
+    assert [name for name, count in ids.items() if count > 1] == []
+    for attribute in ("aria-labelledby", "aria-describedby", "for"):
+        for element in page.select(f"[{attribute}]"):
+            assert all(name in ids for name in element[attribute].split()), (attribute, element[attribute])

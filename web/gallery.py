@@ -7,6 +7,7 @@ error state and stale. Previews are inert (`hx-ignore`): nothing is fetched.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +69,32 @@ def gallery_entry(state: AppState, partial: Partial[Any, Any]) -> GalleryEntry:
                 )
             )
     rendered = []
-    for name, state_frame, context in states:
-        html = render_or_explain(state.env, partial, state_frame, context, dev=True)
+    for number, (name, state_frame, context) in enumerate(states, start=1):
+        html = _own_ids(render_or_explain(state.env, partial, state_frame, context, dev=True), f"--{number}")
         rendered.append(GalleryState(name, Markup(html), html.lstrip().startswith("<tr")))
     contract = source[: source.find("#}") + 2] if source.startswith("{#") else "(no context comment)"
     wide = any(s.in_table or "<table" in s.html for s in rendered)
     return GalleryEntry(partial.name, f"partials/{partial.template}", contract, rendered, wide)
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'\b(id|for|aria-labelledby|aria-describedby|aria-controls|href|hx-target)="([^"]*)"')
+
+
+def _own_ids(html: str, suffix: str) -> str:
+    """The page shows every partial in several states at once, where the app shows one: each state's
+    ids (and what refers to them: labels, ARIA, #fragment links and targets) get `suffix`, so that
+    none repeats and every reference still finds its element."""
+    ids = set(_ID.findall(html))
+
+    def renamed(match: re.Match[str]) -> str:
+        attribute, value = match[1], match[2]
+        if attribute in ("href", "hx-target"):
+            return match[0] if value[1:] not in ids or not value.startswith("#") else f'{attribute}="{value}{suffix}"'
+        words = [word + suffix if word in ids else word for word in value.split(" ")]
+        return f'{attribute}="{" ".join(words)}"'
+
+    return _REFERENCE.sub(renamed, html) if ids else html
 
 
 async def gallery(request: Request) -> Response:
