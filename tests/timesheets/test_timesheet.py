@@ -445,7 +445,9 @@ def test_moving_an_entry_says_it_is_priced_at_the_new_clients_rate(
     fields = {"work_date": "2026-11-12", "client_id": str(office["acme"]), "duration": "2:00", "version": "1"}
     kept = soup(sam.post(f"/timesheet/entries/{entry_id}", data=fields).text)
     assert kept.select_one("[role=status]").get_text(strip=True) == "Entry saved."  # same client: same rate
-    moved = sam.post(f"/timesheet/entries/{entry_id}", data={**fields, "client_id": str(office["bolt"]), "version": "2"})
+    moved = sam.post(
+        f"/timesheet/entries/{entry_id}", data={**fields, "client_id": str(office["bolt"]), "version": "2"}
+    )
     said = soup(moved.text).select_one("[role=status]").get_text(" ", strip=True)
     # Bolt has no rate of its own: Sam's €60 applies, and the form says so where the change was made.
     assert "priced at that one's rate: €60.00 an hour (was €90.00)" in said
