@@ -55,7 +55,7 @@ def test_migrate_seed_and_user_add(database_url: str, data: DataBuilder) -> None
     assert duplicate.returncode == 2
     assert "already exists" in duplicate.stderr
     short = billable("user", "add", "new@example.com", env=env, stdin="short\n")
-    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
     before = data.val("SELECT password_hash FROM users WHERE email = 'Zoe@Example.com'")
     assert billable("user", "passwd", "zoe@example.com", env=env, stdin="a new password\n").returncode == 0
     assert data.val("SELECT password_hash FROM users WHERE email = 'Zoe@Example.com'") != before
