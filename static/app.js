@@ -14,12 +14,24 @@ document.addEventListener("htmx:config:request", (event) => {
 // A filter change, paging, sorting or Back is streamed as server-sent events through htmx's SSE
 // extension; a page load, by stream.js.
 const UNFILLED = "billable:unfilled";
+const requested = new WeakSet(); // elements that have started a request: they heard their trigger
+document.addEventListener("htmx:before:request", (event) => requested.add(event.target));
 function loadUnfilled() {
-  for (const placeholder of document.querySelectorAll(`[hx-trigger="${UNFILLED}"]`)) {
-    placeholder.dispatchEvent(new CustomEvent(UNFILLED));
-  }
+  // htmx may not be listening yet: a stream cut right after its shell can end (and stream.js, an
+  // async script, run) before htmx has set the page up, and an event nobody hears is lost. So those
+  // that have not started their request are asked again, every 100 ms for up to 2 s.
+  const pending = [...document.querySelectorAll(`[hx-trigger="${UNFILLED}"]`)];
+  let tries = 0;
+  const ask = () => {
+    const unheard = pending.filter((el) => el.isConnected && !requested.has(el));
+    for (const placeholder of unheard) placeholder.dispatchEvent(new CustomEvent(UNFILLED));
+    if (unheard.length && ++tries < 20) setTimeout(ask, 100);
+  };
+  ask();
 }
-document.addEventListener("billable:stream:end", loadUnfilled);
+// stream.js marks the page when its stream has ended, as it may end before this script runs.
+if (document.documentElement.hasAttribute("data-stream-ended")) loadUnfilled();
+else document.addEventListener("billable:stream:end", loadUnfilled, { once: true });
 document.addEventListener("htmx:sse:close", (event) => {
   // Not for a stream aborted by a newer change of filter: what is unfilled now is the newer one's.
   const signal = event.detail.connection && event.detail.connection.abortController.signal;

@@ -60,6 +60,7 @@
     // the stream did not fill, because it was cut, ask for its partial itself.
     setTimeout(() => {
       htmxStarted = true;
+      document.documentElement.setAttribute("data-stream-ended", "");  // for static/app.js, if it runs later
       document.dispatchEvent(new CustomEvent("billable:stream:end"));
     }, 0);
   }
