@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.guard import SESSION_KEY, current_user
-from web.auth.views import LIMITS
+from web.auth.views import LIMITS, try_again_at
 from web.queries.sessions import SessionInfo, active_sessions, digest, end_sessions
 from web.queries.users import (
     MIN_PASSWORD,
@@ -68,8 +67,7 @@ async def change_password(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     attempt = await reserve_attempt(state.db, user.email, address, LIMITS)
     if isinstance(attempt, datetime):
-        wait = max(1, math.ceil((attempt - datetime.now(UTC)).total_seconds() / 60))
-        message = f"Too many wrong passwords. Try again in {wait} minute{'s' if wait != 1 else ''}."
+        message = f"Too many wrong passwords. {try_again_at(attempt)}"
         return await _page(request, errors={"current": message}, status_code=429)
     checked = await authenticate(state.db, user.email, current)
     await finish_attempt(state.db, attempt, succeeded=checked is not None)

@@ -26,6 +26,12 @@ class LoginPage:
     error: str | None
 
 
+def try_again_at(unlocked: datetime) -> str:
+    """When a lock ends, as people read it: "Try again in 15 minutes." """
+    wait = max(1, math.ceil((unlocked - datetime.now(UTC)).total_seconds() / 60))
+    return f"Try again in {wait} minute{'s' if wait != 1 else ''}."
+
+
 async def login_page(request: Request) -> Response:
     if await current_user(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -50,8 +56,7 @@ async def login(request: Request) -> Response:
         return again(WRONG, 401)
     attempt = await reserve_attempt(db, email, address, LIMITS)
     if isinstance(attempt, datetime):
-        wait = max(1, math.ceil((attempt - datetime.now(UTC)).total_seconds() / 60))
-        return again(f"Too many failed sign-ins. Try again in {wait} minute{'s' if wait != 1 else ''}.", 429)
+        return again(f"Too many failed sign-ins. {try_again_at(attempt)}", 429)
     user = await authenticate(db, email, password)
     await finish_attempt(db, attempt, succeeded=user is not None)
     if user is None:

@@ -132,7 +132,7 @@ async def user_of_session(db: Database, token: str, lifetime: Lifetime) -> User 
         "UPDATE sessions s SET last_seen_at = now() FROM users u"
         " WHERE s.id = :id AND u.id = s.user_id AND s.ended_at IS NULL AND NOT u.disabled"
         " AND s.last_seen_at > now() - CAST(:idle AS interval) AND s.created_at > now() - CAST(:absolute AS interval)"
-        " RETURNING u.id, u.name, u.email, u.role, u.disabled",
+        " RETURNING " + ", ".join(f"u.{column}" for column in _USER_COLUMNS.split(", ")),
         id=digest(token),
         idle=lifetime.idle,
         absolute=lifetime.absolute,
