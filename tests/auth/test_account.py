@@ -28,6 +28,8 @@ def test_a_new_password_is_checked_and_each_mistake_said_in_place(client: TestCl
     assert errors(change(client, PASSWORD, NEW, "something else")) == {"again": "The two new passwords differ."}
     assert errors(change(client, "", NEW)) == {"current": "Enter your current password."}
     assert errors(change(client, PASSWORD, PASSWORD)) == {"new": "The new password is the one you have now."}
+    nul = change(client, PASSWORD, "\x00" * 12)  # sign-in refuses a NUL: it would lock its owner out
+    assert errors(nul) == {"new": "The new password cannot contain a NUL character."}
     wrong = change(client, "not my password", NEW)
     assert wrong.status_code == 400 and errors(wrong) == {"current": "That is not your current password."}
 

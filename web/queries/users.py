@@ -64,6 +64,8 @@ def check_password_rules(password: str) -> None:
         raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
     if len(password) > 1024:
         raise ValueError("the password is too long (1024 characters at most)")
+    if "\x00" in password:  # sign-in refuses it (PostgreSQL text cannot hold one): it could never be used
+        raise ValueError("the password cannot contain a NUL character")
 
 
 _USER_COLUMNS = "id, name, email, role, disabled"
