@@ -90,10 +90,30 @@ class ClosingStreamingResponse(StreamingResponse):
 
     CLOSE_WITHIN_S = 5.0
 
+    async def stream_response(self, send: Send) -> None:
+        # The headers go with the first chunk, not before it: a browser commits to a page when its
+        # headers arrive, and one whose body then keeps it waiting renders an empty frame and lays
+        # the page out in pieces (issue #17); and a body that fails before its first chunk still
+        # gets an error status instead of a cut stream.
+        chunks = aiter(self.body_iterator)
+        first = await anext(chunks, b"")
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        self.started = True
+        await send({"type": "http.response.body", "body": self._bytes(first), "more_body": True})
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": self._bytes(chunk), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _bytes(self, chunk: str | bytes | memoryview) -> bytes | memoryview:
+        return chunk if isinstance(chunk, bytes | memoryview) else chunk.encode(self.charset)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.started = False
         try:
             await super().__call__(scope, receive, send)
-        except DatabaseUnavailable as exc:  # the headers are gone: no error page can follow them
+        except DatabaseUnavailable as exc:
+            if not self.started:  # nothing sent yet: the app's handler answers 503
+                raise
             log.warning("%s cut mid-body: %s", scope["path"], exc)
             raise StreamCut(str(exc)) from None
         finally:
