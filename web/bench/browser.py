@@ -19,7 +19,7 @@ from typing import Any
 
 ROWS = (50, 200)
 MODES = ("stream", "requests")  # BILLABLE_PARTIALS; the first is the default
-WARM_RUNS, COLD_RUNS, SLOW_RUNS = 7, 5, 3
+WARM_RUNS, COLD_RUNS, SLOW_RUNS = 11, 5, 3
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 # Installed before any of the page's scripts: when the page is complete, what it cost the browser.
@@ -69,38 +69,41 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
         def clear(server: str) -> None:
             page.context.request.post(server + "/bench/clear", headers={"X-CSRF-Token": token})
 
-        for rows in ROWS:
-            for mode in MODES:
-                url = f"{bases[mode]}/?per_page={rows}"
-                load(url)  # fills the caches (and the browser's for the static files)
-                warm = [load(url) for _ in range(WARM_RUNS)]
-                cold = []
-                for _ in range(COLD_RUNS):
-                    clear(bases[mode])
-                    cold.append(load(url))
-                _record(results, mode, rows, warm, cold)
-                warm_ms = results[_key(mode, f"complete_warm_{rows}_ms")]
-                out(f"bench --browser: {rows} rows, {mode}: warm {warm_ms:.0f} ms")
-            # The reference: the streamed page's final HTML, as one document from the same server.
+        def reference_of(rows: int) -> str:
+            """The streamed page's final HTML, posted to be served back as one document: its URL."""
             load(f"{base}/?per_page={rows}")
             final = re.sub(r'<script src="/static/stream\.js[^"]*" async=""></script>', "", page.content())
             page.context.request.post(
                 f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final
             )
-            reference = [load(f"{base}/bench/reference?name={rows}") for _ in range(WARM_RUNS)]
-            results[f"browser_reference_{rows}_ms"] = _median(reference, "complete")
+            return f"{base}/bench/reference?name={rows}"
+
+        for rows in ROWS:
+            urls = {mode: f"{bases[mode]}/?per_page={rows}" for mode in MODES}
+            urls["reference"] = reference_of(rows)
+            # Load by load in turn, so that the machine's drift (2x within minutes here) falls on
+            # every mode and the reference alike, and the ratios compare like with like.
+            warm = _in_turn(load, urls, WARM_RUNS)
+            results[f"browser_reference_{rows}_ms"] = _median(warm["reference"], "complete")
             for mode in MODES:
+                cold = []
+                for _ in range(COLD_RUNS):
+                    clear(bases[mode])
+                    cold.append(load(urls[mode]))
+                _record(results, mode, rows, warm[mode], cold)
                 ratio = results[_key(mode, f"complete_warm_{rows}_ms")] / results[f"browser_reference_{rows}_ms"]
                 results[_key(mode, f"complete_vs_reference_{rows}")] = ratio
+                warm_ms = results[_key(mode, f"complete_warm_{rows}_ms")]
+                out(f"bench --browser: {rows} rows, {mode}: warm {warm_ms:.0f} ms ({ratio:.2f}x the reference)")
         with _cpu_slowdown(page, 4):
+            urls = {mode: f"{bases[mode]}/?per_page=50" for mode in MODES} | {
+                "reference": f"{base}/bench/reference?name=50"
+            }
+            slow = _in_turn(load, urls, SLOW_RUNS)
             for mode in MODES:
-                url = f"{bases[mode]}/?per_page=50"
-                load(url)
-                slow = [load(url) for _ in range(SLOW_RUNS)]
-                results[_key(mode, "complete_cpu4x_50_ms")] = _median(slow, "complete")
-                results[_key(mode, "tbt_cpu4x_ms")] = _median(slow, "tbt")
-            slow_reference = [load(f"{base}/bench/reference?name=50") for _ in range(SLOW_RUNS)]
-            results["browser_reference_cpu4x_50_ms"] = _median(slow_reference, "complete")
+                results[_key(mode, "complete_cpu4x_50_ms")] = _median(slow[mode], "complete")
+                results[_key(mode, "tbt_cpu4x_ms")] = _median(slow[mode], "tbt")
+            results["browser_reference_cpu4x_50_ms"] = _median(slow["reference"], "complete")
         browser.close()
     return results
 
@@ -162,6 +165,20 @@ def _load(page: Any, url: str) -> dict[str, float]:
     page.locator('[aria-busy="true"]').first.wait_for(state="detached", timeout=60_000)
     page.wait_for_function("() => window.__billable_probe.complete !== null", timeout=60_000)
     measured: dict[str, float] = page.evaluate(_RESULT)
+    return measured
+
+
+def _in_turn(
+    load: Callable[[str], dict[str, float]], urls: dict[str, str], runs: int
+) -> dict[str, list[dict[str, float]]]:
+    """`runs` loads of each URL, one of each in turn, after one unmeasured load of each (it fills
+    the server's caches and the browser's for the static files)."""
+    for url in urls.values():
+        load(url)
+    measured: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
+    for _ in range(runs):
+        for name, url in urls.items():
+            measured[name].append(load(url))
     return measured
 
 
