@@ -35,6 +35,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -77,6 +78,41 @@ def waiting_for_stream(page: str) -> str:
     return PLACEHOLDER.sub(lambda m: m[0][: m[0].rindex('"', 0, -1) + 1] + f'{UNFILLED}"', page)
 
 
+@dataclass(frozen=True)
+class Placeholder:
+    """A partial that a piece of HTML names, in its loading state."""
+
+    dom_id: str
+    name: str
+    query: str
+    label: str  # the partial's name, and the client a row is of: as the page waterfall lists it
+
+
+def placeholders_in(html_text: str) -> tuple[Placeholder, ...]:
+    if _BUSY not in html_text:
+        return ()
+    return tuple(_placeholder(*match.group("id", "name", "query")) for match in PLACEHOLDER.finditer(html_text))
+
+
+@lru_cache(maxsize=4096)  # a page names the same rows request after request: read each once
+def _placeholder(dom_id: str, name: str, escaped_query: str | None) -> Placeholder:
+    query = html.unescape(escaped_query or "")
+    client = QueryParams(query).get("client")
+    return Placeholder(dom_id, name, query, name + (f" #{client}" if client else ""))
+
+
+@lru_cache(maxsize=64)
+def _part_for_stream(part_html: str) -> tuple[str, tuple[Placeholder, ...]]:
+    """A partial's HTML as the stream sends it, and the partials it names. Remembered: the registry
+    hands out the same string while the entry holds, and reading a 200-row list for its rows was a
+    tenth of a warm page's server time. Only HTML naming partials (a list) is kept."""
+    return waiting_for_stream(part_html), placeholders_in(part_html)
+
+
+def for_stream(part_html: str) -> tuple[str, tuple[Placeholder, ...]]:
+    return _part_for_stream(part_html) if _BUSY in part_html else (part_html, ())
+
+
 async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]:
     """The partials that `page` would have the browser ask for, computed concurrently and yielded in
     the order they complete, then those that their results name, likewise. Those done by the time
@@ -86,18 +122,16 @@ async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]
     user = await current_user(request)
     role = user.role if user is not None else ""
     today = state.today()
-    finished: asyncio.Queue[asyncio.Task[Part | None]] = asyncio.Queue()
-    pending: set[asyncio.Task[Part | None]] = set()
+    finished: asyncio.Queue[asyncio.Task[_Streamed | None]] = asyncio.Queue()
+    pending: set[asyncio.Task[_Streamed | None]] = set()
 
-    def start(html_text: str) -> None:
-        if _BUSY not in html_text:
-            return
-        for match in PLACEHOLDER.finditer(html_text):
-            task = asyncio.create_task(_part(state, role, today, match))
+    def start(named: tuple[Placeholder, ...]) -> None:
+        for placeholder in named:
+            task = asyncio.create_task(_part(state, role, today, placeholder))
             task.add_done_callback(finished.put_nowait)
             pending.add(task)
 
-    start(page)
+    start(placeholders_in(page))
     try:
         while pending:
             done = [await finished.get()]
@@ -106,9 +140,10 @@ async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]
             batch = []
             for task in done:
                 pending.discard(task)
-                part = task.result()
-                if part is not None:
-                    start(part.html)
+                found = task.result()
+                if found is not None:
+                    part, named = found
+                    start(named)
                     batch.append(part)
             if batch:
                 yield batch
@@ -120,10 +155,14 @@ async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _part(state: AppState, role: str, today: date, match: re.Match[str]) -> Part | None:
-    """One partial, as GET /partials/<name> would answer it, timed and reported as such. None when
-    this viewer may not see it: its placeholder then asks, and is refused, as in the other mode."""
-    name, query = match["name"], html.unescape(match["query"] or "")
+_Streamed = tuple[Part, tuple[Placeholder, ...]]  # a part, and the partials it names in turn
+
+
+async def _part(state: AppState, role: str, today: date, placeholder: Placeholder) -> _Streamed | None:
+    """One partial, as GET /partials/<name> would answer it, timed and reported as such, and the
+    partials it names in turn. None when this viewer may not see it: its placeholder then asks, and
+    is refused, as in the other mode."""
+    name, query = placeholder.name, placeholder.query
     declared = state.registry.partials.get(name)
     if declared is None or not allows(role, declared.role):
         return None
@@ -133,9 +172,8 @@ async def _part(state: AppState, role: str, today: date, match: re.Match[str]) -
     state.reporter.report(
         timing, method="STREAM", name=name, path=f"/partials/{name}", query=query, status=rendered.status
     )
-    client = QueryParams(query).get("client")
-    label = name + (f" #{client}" if client else "")
-    return Part(match["id"], waiting_for_stream(rendered.html), timing.server_timing(timing.elapsed_ms()), label)
+    sent, named = for_stream(rendered.html)
+    return Part(placeholder.dom_id, sent, timing.server_timing(timing.elapsed_ms()), placeholder.label), named
 
 
 async def with_parts_inline(request: Request, fragment: str) -> str:

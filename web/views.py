@@ -13,7 +13,7 @@ from web.auth.guard import allows, current_user, refusal
 from web.responses import fragment
 from web.state import AppState
 from web.static_files import static_url
-from web.streaming import PLACEHOLDER, with_parts_inline
+from web.streaming import for_stream, with_parts_inline
 
 
 async def partial(request: Request) -> Response:
@@ -35,7 +35,7 @@ async def partial(request: Request) -> Response:
     if request_timing is not None:
         request_timing.cache = rendered.cache
     html = rendered.html
-    if state.settings.partials_mode == "stream" and PLACEHOLDER.search(html):
+    if state.settings.partials_mode == "stream" and for_stream(html)[1]:
         html = await with_parts_inline(request, html)
     return fragment(html, status_code=rendered.status)
 
