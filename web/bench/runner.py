@@ -164,8 +164,10 @@ def run_browser(
     server_url = settings.database_url or start_embedded(settings.data_dir)
     url, plain_url, seeded_s, postgres = asyncio.run(_prepare_databases(config, settings, server_url))
     secret = secrets.token_urlsafe(32)  # one session for both servers
-    servers = {mode: _start_server(url, plain_url, partials=mode, secret=secret) for mode in MODES}
+    servers: dict[str, ServerProcess] = {}
     try:
+        for mode in MODES:  # one by one: a server that fails to start leaves none running
+            servers[mode] = _start_server(url, plain_url, partials=mode, secret=secret)
         results = measure_browser(
             {mode: server.base for mode, server in servers.items()}, BENCH_EMAIL, BENCH_PASSWORD, config.out
         )
