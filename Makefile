@@ -20,8 +20,9 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 run: $(VENV)/.installed
 	$(VENV)/bin/billable serve $(ARGS)
 
+# --durations: the slowest ten tests, so that a slow one is seen when it lands.
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check web tests

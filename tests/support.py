@@ -16,15 +16,26 @@ from typing import IO, Any
 
 import httpx2
 from anyio.from_thread import BlockingPortal
+from argon2 import PasswordHasher, profiles
 from bs4 import BeautifulSoup
 from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
 from web.db import Database
-from web.queries.users import hash_password
 
 # open_app(**setting_changes) -> a context manager giving a signed-in TestClient (see conftest.py)
 OpenApp = Callable[..., AbstractContextManager[TestClient]]
+
+# Test accounts are hashed with Argon2's cheapest parameters. A sign-in verifies with the
+# parameters stored in the hash, so each costs microseconds instead of ~0.3 s of a test's time
+# (issue #22), in this process and in any server a test starts. The production parameters are
+# tested in tests/auth/test_sign_in_under_load.py and tests/auth/test_passwords.py.
+_cheap_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+def cheap_hash(password: str) -> str:
+    return _cheap_hasher.hash(password)
+
 
 # The date the app under test sees as today (a Sunday in November 2026).
 TODAY = date(2026, 11, 15)
@@ -66,7 +77,7 @@ class DataBuilder:
                 e=email,
                 r=role,
                 rate=rate_cents,
-                hash=hash_password(password) if password else None,
+                hash=cheap_hash(password) if password else None,
             )
         )
 

@@ -8,9 +8,9 @@ import time
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, billable, session_of, sign_in, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, billable, cheap_hash, session_of, sign_in, soup
 from web.db import Database
-from web.queries.users import hash_password, set_disabled, set_password, set_role
+from web.queries.users import set_disabled, set_password, set_role
 
 ENTRY = {"work_date": "2026-11-12", "client_id": "", "duration": "1:00", "billable": "on", "description": "x"}
 
@@ -59,7 +59,7 @@ def test_sign_out_in_one_process_ends_the_session_in_another_at_once(open_app: O
 def test_a_new_password_role_or_disabling_ends_every_session_of_the_person(
     open_app: OpenApp, data: DataBuilder, test_db: Database, portal: BlockingPortal
 ) -> None:
-    original = hash_password(PASSWORD)
+    original = cheap_hash(PASSWORD)
     for change in (
         lambda: set_password(test_db, "ada@test.example", "a brand new password"),
         lambda: set_role(test_db, "ada@test.example", "staff"),
