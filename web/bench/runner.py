@@ -287,8 +287,10 @@ def _start_server(url: str, plain_url: str, *, partials: str = "requests", secre
         "BILLABLE_SECRET_KEY": secret or secrets.token_urlsafe(32),
         "BILLABLE_SLOW_MS": "60000",
         "BILLABLE_PARTIAL_BUDGET_MS": "60000",
-        # A naive page on l takes over 20 s: the baselines are slow on purpose, not refused.
+        # A naive page on l takes over 20 s, and gather's queries queue for connections for
+        # seconds: the baselines are slow on purpose, not refused.
         "BILLABLE_REQUEST_BUDGET_MS": "600000",
+        "BILLABLE_DB_WAIT_MS": "600000",
         # Every mode starts from emptied caches; warming must not refill them behind the bench's back.
         "BILLABLE_WARM_ON_START": "false",
         # The server-side modes ask for the shell, then for each partial, as the per-request mode's
