@@ -25,8 +25,8 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format --check web tests
-	$(VENV)/bin/ruff check web tests
+	$(VENV)/bin/ruff format --check web bench tests
+	$(VENV)/bin/ruff check web bench tests
 	$(VENV)/bin/mypy
 
 clean:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -140,6 +142,20 @@ def test_bench_refuses_a_file_it_could_not_write_before_measuring(tmp_path: Path
     result = billable("bench", "--size", "tiny", "--json", str(missing), env={"DATABASE_URL": "postgresql://unused/x"})
     assert result.returncode == 2
     assert f"--json {missing}: there is no folder {missing.parent}" in result.stderr
+
+
+def test_bench_without_its_extra_says_how_to_install_it() -> None:
+    # As without the bench extra: its libraries cannot be imported (None in sys.modules).
+    without = "import sys; sys.modules['psutil'] = sys.modules['bs4'] = None; from web.cli import main; "
+    result = subprocess.run(
+        [sys.executable, "-c", without + "raise SystemExit(main(['bench', '--size', 'tiny']))"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": "postgresql://unused/x"},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "needs the bench extra (missing bs4, psutil): pip install -e '.[bench]'" in result.stderr
 
 
 def _read_until(server: subprocess.Popen[str], text: str, seen: list[str]) -> str:

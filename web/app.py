@@ -19,7 +19,6 @@ from web.auth import account, people
 from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.auth.sessions import SessionMiddleware
-from web.bench import baselines
 from web.cache import make_cache
 from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
@@ -46,7 +45,7 @@ from web.timing import Reporter, TimingMiddleware
 log = logging.getLogger("billable")
 
 
-def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
+def build_routes(*, dev: bool = False) -> list[BaseRoute]:
     """The route table. Every route names the role it needs (PUBLIC: anyone); tests/auth walks it.
 
     /metrics, /healthz and /readyz are public for scrapers and load balancers: they reveal timings
@@ -144,20 +143,6 @@ def build_routes(*, dev: bool = False, bench: bool = False) -> list[BaseRoute]:
     ]
     if dev:
         routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
-    if bench:
-        routes += [
-            Route("/bench/naive", guarded(baselines.naive, "admin"), name="bench_naive"),
-            Route("/bench/gather", guarded(baselines.gather, "admin"), name="bench_gather"),
-            Route("/bench/clear", guarded(baselines.clear_caches, "admin"), methods=["POST"], name="bench_clear"),
-            Route("/bench/bare", guarded(baselines.bare, PUBLIC), name="bench_bare"),
-            Route(
-                "/bench/reference",
-                guarded(baselines.reference, "admin"),
-                methods=["GET", "POST"],
-                name="bench_reference",
-            ),
-            Route("/bench/queries", guarded(baselines.query_count, "admin"), name="bench_queries"),
-        ]
     return routes
 
 
@@ -169,10 +154,12 @@ def create_app(
     *,
     today: Callable[[], date] | None = None,
     extra_partials: Sequence[Partial[Any, Any]] = (),
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The app for `settings` (default: from the environment).
 
     `today` and `extra_partials` exist for tests: a fixed date, and partials that fail on purpose.
+    `extra_routes` are served beside the app's own (the benchmark's baselines, bench/app.py).
     """
     settings = settings or Settings.from_env()
     if not settings.database_url:
@@ -223,15 +210,10 @@ def create_app(
         reporter,
     )
 
-    # The benchmark's baselines query through connections of their own (see web/bench/baselines.py).
-    bench_baselines = baselines.Baselines.from_settings(settings) if settings.bench_routes else None
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher = warming = None
         await db.connect()
-        if bench_baselines is not None:
-            await bench_baselines.connect()
         try:
             todo = await pending(db)
             if todo:
@@ -247,12 +229,10 @@ def create_app(
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()
-            if bench_baselines is not None:
-                await bench_baselines.disconnect()
             await cache.close()
 
     app = Starlette(
-        routes=build_routes(dev=settings.dev, bench=settings.bench_routes),
+        routes=[*build_routes(dev=settings.dev), *extra_routes],
         middleware=[
             Middleware(TimingMiddleware, reporter=reporter, budget_s=settings.request_budget_ms / 1000),
             Middleware(SecurityHeadersMiddleware),
@@ -272,5 +252,4 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.billable = state
-    app.state.baselines = bench_baselines
     return app

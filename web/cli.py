@@ -364,8 +364,19 @@ def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _needs_bench_extra() -> None:
+    """`billable bench` and `load` run the tool beside the app (bench/), whose libraries come with
+    the bench extra: without them, say how to install it rather than fail on an import."""
+    missing = [module for module in ("httpx2", "bs4", "psutil") if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ValueError(
+            f"this command needs the bench extra (missing {', '.join(missing)}): pip install -e '.[bench]'"
+        )
+
+
 def _load(args: argparse.Namespace, settings: Settings) -> int:
-    from web.bench.runner import BenchConfig, run_load
+    _needs_bench_extra()
+    from bench.runner import BenchConfig, run_load
 
     if args.seconds <= 0:
         raise ValueError("--seconds must be positive")
@@ -376,7 +387,8 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from web.bench.runner import BenchConfig, run, run_browser
+    _needs_bench_extra()
+    from bench.runner import BenchConfig, run, run_browser
 
     if args.load_users < 1 or args.load_seconds <= 0:
         raise ValueError("--load-users and --load-seconds must be positive")

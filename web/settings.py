@@ -92,14 +92,6 @@ class Settings:
     warm_on_start: bool = _setting(
         "BILLABLE_WARM_ON_START", True, "Compute the default dashboard into the cache when the app starts."
     )
-    bench_routes: bool = _setting(
-        "BILLABLE_BENCH_ROUTES", False, "Serve the benchmark's baselines under /bench (set by `billable bench`)."
-    )
-    bench_plain_database_url: str = _setting(
-        "BILLABLE_BENCH_PLAIN_URL",
-        "",
-        "The baselines' copy of the data with plain indexes (set by `billable bench`).",
-    )
 
     @property
     def tz(self) -> ZoneInfo:

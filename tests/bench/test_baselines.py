@@ -4,8 +4,8 @@ database they are given."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,11 +13,28 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
+from bench.app import create_app
 from tests.reference import reference_mrr, reference_revenue
-from tests.support import DataBuilder, soup
+from tests.support import DataBuilder, sign_in, soup
 from web.db import Database
 from web.db.seed import SIZES, seed
 from web.periods import Month, named_period, trailing_months
+from web.settings import Settings
+
+OpenBench = Callable[..., AbstractContextManager[TestClient]]
+
+
+@pytest.fixture
+def open_bench(settings: Settings, today: date, admin: str) -> OpenBench:
+    """open_bench(plain_url): the app as `billable bench` runs it, the admin signed in."""
+
+    @contextmanager
+    def open_signed_in(plain_url: str = "") -> Iterator[TestClient]:
+        with TestClient(create_app(settings, plain_url=plain_url, today=lambda: today)) as client:
+            sign_in(client, admin)
+            yield client
+
+    return open_signed_in
 
 
 @pytest.mark.parametrize(
@@ -37,7 +54,7 @@ def test_a_baseline_page_has_the_reference_figures(
     test_db: Database,
     portal: BlockingPortal,
     today: date,
-    open_app: Callable[..., AbstractContextManager[TestClient]],
+    open_bench: OpenBench,
 ) -> None:
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today, rng_seed=5))
     services = data.rows("SELECT * FROM services")
@@ -50,7 +67,7 @@ def test_a_baseline_page_has_the_reference_figures(
     by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
 
     # The test's database stands in for the copy: the figures are the same on either.
-    with open_app(bench_routes=True, bench_plain_database_url=test_db.url) as client:
+    with open_bench(test_db.url) as client:
         response = client.get(path)
     assert response.status_code == 200
     page = soup(response.text)
@@ -83,8 +100,8 @@ def test_a_baseline_page_has_the_reference_figures(
         assert [int(cents) for cents in sparkline.split(",")] == [month.get(client_id, 0) for month in by_month]
 
 
-def test_an_unknown_database_or_trend_is_refused(open_app: Callable[..., AbstractContextManager[TestClient]]) -> None:
-    with open_app(bench_routes=True) as client:
+def test_an_unknown_database_or_trend_is_refused(open_bench: OpenBench) -> None:
+    with open_bench() as client:
         unknown = client.get("/bench/naive?indexes=other")
         unknown_trend = client.get("/bench/gather?indexes=plain&trend=monthly")  # said before the missing copy
         no_copy = client.get("/bench/gather?indexes=plain")  # without a copy configured

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from web.bench.baselines import PLAIN_INDEX_NAME
+from bench.baselines import PLAIN_INDEX_NAME
 from web.db.server import with_database
 
 KEYS = {"shell_ttfb_ms", "cold_all_partials_ms", "warm_all_partials_ms", "queries_cold", "peak_rss_mb"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from web.bench.chart import cold_vs_size_svg
+from bench.chart import cold_vs_size_svg
 
 
 def run(naive: float, gather: float, billable: float) -> dict[str, dict[str, float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from web.bench.http import Pool
+from bench.http import Pool
 
 
 async def _serve_once_per_connection() -> tuple[asyncio.Server, int, list[int]]:

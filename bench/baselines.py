@@ -73,10 +73,11 @@ class Baselines:
     references: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Baselines:
-        """Connections with the app's pool size and PostgreSQL's default plan caching."""
+    def of(cls, settings: Settings, plain_url: str) -> Baselines:
+        """Connections with the app's pool size and waits and PostgreSQL's default plan caching;
+        "plain" on `plain_url`, when one is given."""
         assert settings.database_url
-        urls = {"same": settings.database_url, "plain": settings.bench_plain_database_url}
+        urls = {"same": settings.database_url, "plain": plain_url}
         return cls(
             {
                 indexes: Database(
@@ -84,6 +85,7 @@ class Baselines:
                     min_size=settings.pool_min,
                     max_size=settings.pool_max,
                     timezone=settings.timezone,
+                    wait_s=settings.db_wait_ms / 1000,
                     custom_plans=False,
                 )
                 for indexes, url in urls.items()

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from web.db.seed import SIZES
 
 # mode: (colour, dash); the baselines on Billable's own indexes dashed, naive with its trend in one
-# scan dotted (see web/bench/baselines.py).
+# scan dotted (see bench/baselines.py).
 MODES = {
     "naive": ("#c0392b", ""),
     "gather": ("#d68910", ""),

@@ -28,10 +28,10 @@ import psutil
 import uvloop
 from bs4 import BeautifulSoup
 
-from web.bench import baselines
-from web.bench.chart import cold_vs_size_svg
-from web.bench.http import Pool, Reply
-from web.bench.proxy import free_port
+from bench import baselines
+from bench.chart import cold_vs_size_svg
+from bench.http import Pool, Reply
+from bench.proxy import free_port
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import SIZES, seed
@@ -47,7 +47,7 @@ CONNECTIONS = 6  # what a browser opens per host
 # copy, the issue's "before", and those on Billable's own indexes are reported beside them), so
 # that results saved by an older benchmark are not drawn beside new ones.
 METHOD = 4
-# The baselines (see web/bench/baselines.py): the headline "naive" and "gather" on the copy whose
+# The baselines (see bench/baselines.py): the headline "naive" and "gather" on the copy whose
 # entries have a first version's indexes, as the issue's reference ("card figures by scanning
 # entries"); beside them, naive on the copy reading the trend's twelve months in one scan, and the
 # two on Billable's own database, with every index Billable added.
@@ -156,9 +156,9 @@ def run_browser(
     config: BenchConfig, settings: Settings, json_path: Path | None, *, http2: bool = False
 ) -> dict[str, Any]:
     """`billable bench --browser`: the dashboard in a real Chromium, per mode, beside its reference;
-    with `http2`, also through a TLS proxy over HTTP/2 and over HTTP/1.1 (web/bench/proxy.py)."""
-    from web.bench.browser import MODES, measure_browser, measure_protocols
-    from web.bench.proxy import tls_proxy
+    with `http2`, also through a TLS proxy over HTTP/2 and over HTTP/1.1 (bench/proxy.py)."""
+    from bench.browser import MODES, measure_browser, measure_protocols
+    from bench.proxy import tls_proxy
 
     started = time.monotonic()
     server_url = settings.database_url or start_embedded(settings.data_dir)
@@ -281,7 +281,6 @@ def _start_server(url: str, plain_url: str, *, partials: str = "requests", secre
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "BILLABLE_BENCH_ROUTES": "true",
         "BILLABLE_BENCH_PLAIN_URL": plain_url,
         "BILLABLE_CACHE_URL": "memory://",
         "BILLABLE_SECRET_KEY": secret or secrets.token_urlsafe(32),
@@ -302,7 +301,7 @@ def _start_server(url: str, plain_url: str, *, partials: str = "requests", secre
             sys.executable,
             "-m",
             "uvicorn",
-            "web.app:create_app",
+            "bench.app:create_app",
             "--factory",
             "--port",
             str(port),
@@ -636,8 +635,8 @@ def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
 def run_load(
     config: BenchConfig, settings: Settings, json_path: Path | None, *, users: int, seconds: float, workers: int
 ) -> dict[str, Any]:
-    """`billable load`: see web/bench/load.py."""
-    from web.bench import load
+    """`billable load`: see bench/load.py."""
+    from bench import load
 
     server_url = settings.database_url or start_embedded(settings.data_dir)
 

@@ -111,11 +111,11 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
 def measure_protocols(
     bases: dict[tuple[str, str], str], email: str, password: str, out: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Warm dashboards through the TLS proxy (web/bench/proxy.py), each mode over HTTP/2 and over
+    """Warm dashboards through the TLS proxy (bench/proxy.py), each mode over HTTP/2 and over
     HTTP/1.1: keys browser_[MODE_]PROTOCOL_complete_warm_ROWS_ms and ..._requests_ROWS."""
     from playwright.sync_api import sync_playwright
 
-    from web.bench.proxy import PROTOCOLS
+    from bench.proxy import PROTOCOLS
 
     results: dict[str, Any] = {}
     with sync_playwright() as playwright:
