@@ -63,14 +63,6 @@ SHELL_WAIT_S = 0.05
 STREAMED = {**PRIVATE, "Cache-Control": "private, no-cache, no-transform", "X-Accel-Buffering": "no"}
 
 
-@dataclass(frozen=True)
-class Part:
-    dom_id: str
-    html: str
-    server_timing: str
-    label: str  # the partial's name, and the client a row is of: as the page waterfall lists it
-
-
 def waiting_for_stream(page: str) -> str:
     """The page with its placeholders waiting for the stream instead of loading themselves."""
     if _BUSY not in page:
@@ -86,6 +78,19 @@ class Placeholder:
     name: str
     query: str
     label: str  # the partial's name, and the client a row is of: as the page waterfall lists it
+
+
+@dataclass(frozen=True)
+class Part:
+    """A partial as the stream sends it: where it goes, its HTML and its Server-Timing."""
+
+    of: Placeholder
+    html: str
+    server_timing: str
+
+    @property
+    def dom_id(self) -> str:
+        return self.of.dom_id
 
 
 def placeholders_in(html_text: str) -> tuple[Placeholder, ...]:
@@ -173,7 +178,7 @@ async def _part(state: AppState, role: str, today: date, placeholder: Placeholde
         timing, method="STREAM", name=name, path=f"/partials/{name}", query=query, status=rendered.status
     )
     sent, named = for_stream(rendered.html)
-    return Part(placeholder.dom_id, sent, timing.server_timing(timing.elapsed_ms()), placeholder.label), named
+    return Part(placeholder, sent, timing.server_timing(timing.elapsed_ms())), named
 
 
 async def with_parts_inline(request: Request, fragment: str) -> str:
@@ -285,7 +290,7 @@ def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Respon
         # A part already in place comes as an empty template: its timing, for the page waterfall.
         return "".join(
             f'<template {"data-in-place" if in_place else "data-fill"}="{part.dom_id}"'
-            f' data-label="{html.escape(part.label)}" data-server-timing="{html.escape(part.server_timing)}">'
+            f' data-label="{html.escape(part.of.label)}" data-server-timing="{html.escape(part.server_timing)}">'
             f"{'' if in_place else part.html}</template>\n"
             for part in batch
         )
