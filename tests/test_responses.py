@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from anyio.from_thread import BlockingPortal
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
@@ -18,7 +19,7 @@ from web.db import DatabaseUnavailable
 from web.responses import ClosingStreamingResponse, StreamCut
 
 
-def test_the_headers_wait_for_the_first_chunk() -> None:
+def test_the_headers_wait_for_the_first_chunk(portal: BlockingPortal) -> None:
     events: list[str] = []
 
     async def body() -> AsyncIterator[str]:
@@ -34,7 +35,7 @@ def test_the_headers_wait_for_the_first_chunk() -> None:
         raise AssertionError("unreachable")
 
     scope = {"type": "http", "asgi": {"spec_version": "2.4"}, "method": "GET", "path": "/", "headers": []}
-    anyio.run(ClosingStreamingResponse(body()), scope, receive, send)
+    portal.call(ClosingStreamingResponse(body()), scope, receive, send)
     assert events == [
         "first chunk computed",
         "http.response.start",
