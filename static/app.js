@@ -64,6 +64,23 @@ document.addEventListener("htmx:before:history:update", (event) => {
 const filterForm = () => document.getElementById("filters");
 const fromFilters = (event) => event.detail.ctx.sourceElement === filterForm();
 
+// Back or Forward while a filter change is still streaming ends that stream. Its later parts would
+// land on the page being restored and push their URL into the history again (seen once in CI: Back
+// to "churned", then the old search's last part put its URL back). The form is the stream's source
+// (sorting and paging go through it too), so its events come to the form.
+const filterStreams = new Set();
+document.addEventListener("htmx:sse:after:connection", (event) => {
+  if (event.target === filterForm()) filterStreams.add(event.detail.connection);
+});
+document.addEventListener("htmx:sse:close", (event) => filterStreams.delete(event.detail.connection));
+window.addEventListener("popstate", () => {
+  for (const connection of filterStreams) {
+    connection.reader?.cancel();
+    connection.abortController.abort();
+  }
+  filterStreams.clear();
+});
+
 // A change to a select or date applies the filters once the changes settle, except a custom
 // range still missing one of its dates: applying it would only produce an error. Typing a date's
 // digits, or arrowing through a select, changes it several times in a row: each applied would
