@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.auth.guard import SESSION_KEY, current_user
 from web.auth.views import LIMITS, try_again_at
-from web.queries.sessions import SessionInfo, active_sessions, digest, end_sessions
+from web.queries.sessions import SessionInfo, active_sessions, digest, end_sessions_now
 from web.queries.users import (
     MIN_PASSWORD,
     User,
@@ -81,9 +81,7 @@ async def end_other_sessions(request: Request) -> Response:
     user = await current_user(request)
     assert user is not None
     state = AppState.of(request)
-    async with state.db.transaction():
-        _, bumped = await end_sessions(state.db, user.id, keep=request.session[SESSION_KEY])
-    state.registry.versions.apply(bumped)
+    await end_sessions_now(state.db, state.registry.versions, user.id, keep=request.session[SESSION_KEY])
     return RedirectResponse("/account?done=others", status_code=303)
 
 

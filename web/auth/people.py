@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.guard import current_user, refusal
-from web.queries.sessions import Person, end_sessions, people
+from web.queries.sessions import Person, end_sessions_now, people
 from web.responses import render_page
 from web.state import AppState
 
@@ -42,8 +42,6 @@ async def end_person_sessions(request: Request) -> Response:
         return refusal(request, 400, "That is not a session id from this page.")
     state = AppState.of(request)
     user_id = request.path_params["user_id"]
-    async with state.db.transaction():
-        count, bumped = await end_sessions(state.db, user_id, prefix=session)
-    state.registry.versions.apply(bumped)  # committed: this process at once, the others on NOTIFY
+    count = await end_sessions_now(state.db, state.registry.versions, user_id, prefix=session)
     log.info("%s ended %d session(s) of user %s", admin.email, count, user_id)
     return RedirectResponse(f"/people?ended={'one' if session else 'all'}", status_code=303)

@@ -120,6 +120,17 @@ async def end_session(db: Database, versions: Versions | None, token: str) -> No
         versions.apply(bumped)
 
 
+async def end_sessions_now(
+    db: Database, versions: Versions, user_id: int, *, keep: str | None = None, prefix: str | None = None
+) -> int:
+    """end_sessions as a change of its own (the account page, People): in its own transaction, then
+    applied here at once (the other processes hear of it on NOTIFY). How many ended."""
+    async with db.transaction():
+        count, bumped = await end_sessions(db, user_id, keep=keep, prefix=prefix)
+    versions.apply(bumped)
+    return count
+
+
 async def end_sessions(
     db: Database, user_id: int, *, keep: str | None = None, prefix: str | None = None
 ) -> tuple[int, dict[str, int]]:
