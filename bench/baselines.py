@@ -19,7 +19,7 @@ Each runs on two databases holding the same data (`?indexes=` picks one):
   same  — Billable's own database, with every index Billable added for its own figures (the
           default here), reported beside the headline: those indexes serve the baselines' card
           figures too, and make them index range reads instead of scans.
-These routes exist only when BILLABLE_BENCH_ROUTES is on (`billable bench` starts the app that way).
+These routes are added by bench/app.py, the app `billable bench` starts; Billable itself has none.
 """
 
 from __future__ import annotations
