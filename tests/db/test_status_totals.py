@@ -1,8 +1,9 @@
-"""The status totals (migration 0006) against the per-client figures query, through every kind of write.
+"""The status totals (migrations 0006, 0010) against the per-client figures query, through every write.
 
-Cards for all clients, or for one status, over whole months read `status_month_totals`; any other
-scope reads the figures CTE client by client. Asking for the same clients both ways (the second by
-their ids) must give the same numbers after inserts, updates, deletes, status changes and TRUNCATE.
+Cards for all clients, or for one status, read `status_month_totals` (and, for the days of months a
+period cuts, `status_day_entries`); any other scope reads the figures CTE client by client. Asking
+for the same clients both ways (the second by their ids) must give the same numbers after inserts,
+updates, deletes, status changes and TRUNCATE.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ PERIODS = [
     Period("custom", date(2025, 4, 1), date(2025, 6, 30)),
     Period("last_12_months", date(2025, 12, 1), date(2026, 11, 30)),
     Period("custom", date(2020, 1, 1), date(2027, 12, 31)),  # before the first service, after the last entry
+    # Periods that cut months read the day totals (migration 0010) for the days they cut.
+    Period("this_month", date(2026, 11, 1), date(2026, 11, 15)),  # so far, and the same days before
+    Period("custom", date(2026, 10, 1), date(2026, 10, 15)),
+    Period("custom", date(2026, 11, 15), date(2026, 11, 15)),
+    Period("custom", date(2025, 4, 17), date(2026, 2, 3)),  # whole months between two cut ones
+    Period("custom", date(2024, 12, 30), date(2025, 1, 2)),  # across a year, no whole month
 ]
 
 
@@ -50,6 +57,7 @@ def test_status_totals_follow_every_write(
 ) -> None:
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, rng_seed=rng_seed))
     assert data.val("SELECT count(*) FROM status_month_totals") > 0
+    assert data.val("SELECT count(*) FROM status_day_entries") > 0
     assert_both_ways_agree(data, test_db, portal)
 
     clients = [r["id"] for r in data.rows("SELECT id FROM clients ORDER BY id")]
@@ -65,6 +73,9 @@ def test_status_totals_follow_every_write(
         id=service,
     )
     data.val("UPDATE services SET end_date = NULL WHERE kind = 'recurring' AND end_date IS NOT NULL")
+    # Retainers that end before, or begin after, the days a period holds of a month it cuts.
+    data.recurring(clients[2], 777, start=date(2024, 3, 3), end=date(2026, 11, 10))
+    data.recurring(clients[3], 888, start=date(2026, 10, 20), end=date(2026, 12, 3))
     data.val("DELETE FROM timesheet_entries WHERE service_id = (SELECT max(id) FROM services WHERE kind = 'one_off')")
     data.val("DELETE FROM services WHERE id = (SELECT max(id) FROM services WHERE kind = 'one_off')")
     # Entries: moved to another client and month, and deleted.
@@ -82,6 +93,7 @@ def test_status_totals_follow_every_write(
     assert_both_ways_agree(data, test_db, portal)
 
     data.val("TRUNCATE timesheet_entries")
+    assert data.val("SELECT count(*) FROM status_day_entries") == 0
     assert_both_ways_agree(data, test_db, portal)
     data.val("TRUNCATE services CASCADE")
     assert data.val("SELECT count(*) FROM status_month_totals WHERE recurring_change_cents <> 0") == 0

@@ -221,7 +221,8 @@ async def _seed_rows(
         await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
     await db.execute("SELECT client_month_entries_rebuild()")
     await db.execute("SELECT status_month_totals_rebuild()")
-    progress("seed: indexes and the monthly rollup rebuilt")
+    await db.execute("SELECT status_day_entries_rebuild()")
+    progress("seed: indexes and the rollups rebuilt")
     for table in ("users", "clients", "services"):
         # Rows went in with explicit ids: move each identity past them.
         await db.execute(

@@ -154,12 +154,15 @@ def list_order(sort: str, descending: bool) -> str:
 def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
     """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
     where, params = scope.where()
+    return _FIGURES_SQL.format(where=where), {**params, **_span_params(period), "today": today}
+
+
+def _span_params(period: Period) -> dict[str, date]:
+    """The period's days, and which of them the monthly rollups answer (see _whole_months)."""
     full_first, full_last_day = _whole_months(period)
-    return _FIGURES_SQL.format(where=where), {
-        **params,
+    return {
         "start": period.start,
         "end": period.end,
-        "today": today,
         "full_first": full_first,
         # With no whole month, last < first keeps the rollup out entirely.
         "full_last": Month.of(full_last_day).first_day if full_first <= full_last_day else full_last_day,
@@ -208,7 +211,7 @@ async def scope_totals(db: Database, scope: ClientScope, period: Period, today: 
 
 
 async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
-    if scope.statuses_only and period.whole_months:
+    if scope.statuses_only:
         return await _scope_totals_by_status(db, scope, period)
     sql, params = figures_cte(scope, period, today)
     row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
@@ -266,10 +269,6 @@ def _monthly_totals(changes: list[_MonthChanges], months: list[date]) -> list[_T
 _NO_CHANGE = (0, 0, 0, 0, 0)
 
 
-def _sum_totals(totals: list[_Totals]) -> PeriodTotals:
-    return PeriodTotals(*_column_sums(totals))
-
-
 def _column_sums(totals: list[_Totals]) -> _Totals:
     return tuple(map(sum, zip(*totals, strict=True))) if totals else _NO_CHANGE  # type: ignore[return-value]
 
@@ -305,23 +304,92 @@ async def _read_status_months(db: Database, scope: ClientScope) -> list[_MonthCh
 
 
 async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
-    changes, counts = await asyncio.gather(
-        _status_months(db, scope), _shared(("counts", id(db), scope.key()), lambda: _client_counts(db, scope))
+    """Totals from the status totals: the months the period touches, read once for every card, and
+    for a period that cuts a month (so far this month, the same days of the month before, a custom
+    range) one small query for what its cut days change."""
+    changes, counts, cut = await asyncio.gather(
+        _status_months(db, scope), _client_counts(db, scope), _cut_days_by_status(db, scope, period)
     )
-    months = _period_months(period)
-    assert months is not None  # the caller checked
-    days = [m.first_day for m in months]
-    active = _sum_totals(_monthly_totals([c for c in changes if c[0] == "active"], days))
+    active = _months_by_status([c for c in changes if c[0] == "active"], period)
     return ScopeTotals(
-        figures=_sum_totals(_monthly_totals(changes, days)),
+        figures=_plus(_months_by_status(changes, period), *cut.values()),
         clients=counts[0],
         active_clients=counts[1],
-        active_revenue_cents=active.revenue_cents,
+        active_revenue_cents=_plus(active, cut.get("active", _NO_CHANGE)).revenue_cents,
     )
+
+
+def _months_by_status(changes: list[_MonthChanges], period: Period) -> _Totals:
+    """From the monthly rows: recurring revenue of every month the period touches, everything else
+    of the months it holds whole (its cut days come from _cut_days_by_status)."""
+    first, last = Month.of(period.start), Month.of(period.end)
+    touched = [m.first_day for m in trailing_months(last, _months_between(first.first_day, last.first_day))]
+    totals = _monthly_totals(changes, touched)
+    full_first, full_last_day = _whole_months(period)
+    _, one_off, hourly, billable, minutes = _column_sums(
+        [t for day, t in zip(touched, totals, strict=True) if full_first <= day <= full_last_day]
+    )
+    return sum(t[0] for t in totals), one_off, hourly, billable, minutes
+
+
+def _plus(*totals: _Totals) -> PeriodTotals:
+    return PeriodTotals(*_column_sums(list(totals)))
+
+
+# What the days of a period's cut months change in the monthly totals, per client status: the
+# hours and one-offs of those days (hours from the day totals of migration 0010), and, taken off,
+# the retainers of its first and last month that ended before its first day or began after its
+# last (the figures CTE counts a retainer in a month only when it was active on a day of the period).
+_CUT_DAYS_SQL = """
+SELECT status, COALESCE(SUM(recurring), 0) AS recurring_cents, COALESCE(SUM(one_off), 0) AS one_off_cents,
+       COALESCE(SUM(hourly), 0) AS hourly_cents, COALESCE(SUM(billable), 0) AS billable_minutes,
+       COALESCE(SUM(minutes), 0) AS minutes
+FROM (
+    SELECT c.status, -s.monthly_price_cents AS recurring, 0 AS one_off, 0 AS hourly, 0 AS billable, 0 AS minutes
+    FROM services s JOIN clients c ON c.id = s.client_id
+    WHERE s.kind = 'recurring' AND (s.end_date BETWEEN :first_month_first AND :day_before
+                                    OR s.start_date BETWEEN :day_after AND :last_month_last)
+    UNION ALL
+    SELECT c.status, 0, s.fixed_price_cents, 0, 0, 0
+    FROM services s JOIN clients c ON c.id = s.client_id
+    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :start AND :end
+      AND (s.start_date < :full_first OR s.start_date > :full_last_day)
+    UNION ALL
+    SELECT status, 0, 0, amount_cents, billable_minutes, minutes
+    FROM status_day_entries
+    WHERE day BETWEEN :start AND :end AND (day < :full_first OR day > :full_last_day)
+) parts
+WHERE CAST(:status AS text) IS NULL OR status = :status
+GROUP BY status
+"""
+
+
+async def _cut_days_by_status(db: Database, scope: ClientScope, period: Period) -> dict[str, _Totals]:
+    if period.whole_months:
+        return {}
+    one_day = timedelta(days=1)
+    span = _span_params(period)
+    rows = await db.fetch_all(
+        _CUT_DAYS_SQL,
+        status=scope.status,
+        start=span["start"],
+        end=span["end"],
+        full_first=span["full_first"],
+        full_last_day=span["full_last_day"],
+        first_month_first=Month.of(period.start).first_day,
+        day_before=period.start - one_day,
+        day_after=period.end + one_day,
+        last_month_last=Month.of(period.end).last_day,
+    )
+    return {row["status"]: tuple(int(row[name]) for name in _PERIOD_COLUMNS) for row in rows}  # type: ignore[misc]
 
 
 async def _client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
-    """Clients in scope, and how many of them are active."""
+    """Clients in scope, and how many of them are active: one read for every card asking at once."""
+    return await _shared(("counts", id(db), scope.key()), lambda: _read_client_counts(db, scope))
+
+
+async def _read_client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
     where, params = scope.where()
     row = await db.fetch_one(
         "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
