@@ -25,7 +25,8 @@
   }
 
   // Every partial this page loaded: requested one by one (their resource entries), or streamed in
-  // the page's own response (a mark static/stream.js made as each landed).
+  // the page's own response (a mark static/stream.js made as each landed, or, for the parts in
+  // place in the shell, the template carrying their timing).
   function partials() {
     const requested = performance.getEntriesByType("resource")
       .filter((e) => new URL(e.name).pathname.startsWith("/partials/"))
@@ -36,11 +37,16 @@
           start: e.startTime, end: e.responseEnd, serverTiming: e.serverTiming };
       });
     const navigation = performance.getEntriesByType("navigation")[0];
+    const arrived = navigation ? navigation.responseStart : 0;
     const streamed = performance.getEntriesByName("billable:part", "mark").map((m) => ({
-      label: m.detail.label, start: navigation ? navigation.responseStart : 0, end: m.startTime,
+      label: m.detail.label, start: arrived, end: m.startTime,
       serverTiming: parseServerTiming(m.detail.serverTiming),
     }));
-    return [...requested, ...streamed];
+    // Parts the server put in place in the shell arrived with its first bytes.
+    const inPlace = [...document.querySelectorAll("template[data-in-place]")].map((t) => ({
+      label: t.dataset.label, start: arrived, end: arrived, serverTiming: parseServerTiming(t.dataset.serverTiming),
+    }));
+    return [...requested, ...streamed, ...inPlace];
   }
 
   const metric = (entry, name) => entry.serverTiming.find((m) => m.name === name);
