@@ -31,6 +31,7 @@ from web.app import create_app
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.server import drop_database, recreate_database, start_embedded
+from web.registry import Registry
 from web.settings import Settings
 from web.state import AppState
 
@@ -180,8 +181,10 @@ def live_url(live_server: LiveServer) -> str:
 @pytest.fixture
 def parts_after_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every part of a streamed page sent after its shell, none put in place in it: the cold path,
-    made certain (the app and a live server run in this process)."""
+    made certain (the app and a live server run in this process): nothing is waited for, and no
+    part is at hand at once."""
     monkeypatch.setattr(streaming, "SHELL_WAIT_S", 0)
+    monkeypatch.setattr(Registry, "serve_now", lambda *_: None)
 
 
 @pytest.fixture

@@ -282,6 +282,20 @@ class Registry:
             self._remember(self._asked, (partial.name, query, today), asked)
         return await self._render(asked, today, viewer_role)
 
+    def serve_now(self, partial: Partial[Any, Any], query: bytes, today: date, viewer_role: str) -> Rendered | None:
+        """serve() when the answer is at hand, without waiting: a fresh entry this process holds,
+        already rendered. None otherwise. (A warm streamed page takes its 200 rows this way, without
+        a task each: a sixth of its server time.)"""
+        asked = self._asked.get((partial.name, query, today))
+        if asked is None:
+            return None
+        key = self._key(asked, today)
+        entry = self._fresh_here(key, self.versions.of(asked.scopes), time.time())
+        if entry is None:
+            return None
+        html = self._rendered.get((key, entry.fresh_until, asked.loaded_frame(False, viewer_role)))
+        return None if html is None else Rendered(html, 200, "hit")
+
     async def render(self, partial: Partial[P, Any], params: P, today: date, viewer_role: str = "staff") -> Rendered:
         """The partial loaded (from cache or the database), or its error state. Never raises."""
         return await self._render(Asked.of(partial, params), today, viewer_role)

@@ -36,12 +36,14 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from web.auth.guard import allows, current_user
+from web.registry import Partial, Rendered
 from web.responses import PRIVATE, ClosingStreamingResponse, page_html
 from web.state import AppState
 from web.static_files import static_url
@@ -118,40 +120,55 @@ def for_stream(part_html: str) -> tuple[str, tuple[Placeholder, ...]]:
     return _part_for_stream(part_html) if _BUSY in part_html else (part_html, ())
 
 
-async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]:
-    """The partials that `page` would have the browser ask for, computed concurrently and yielded in
-    the order they complete, then those that their results name, likewise. Those done by the time
+@lru_cache(maxsize=16)
+def _page_for_stream(page: str) -> tuple[str, tuple[Placeholder, ...]]:
+    """for_stream for whole pages, kept apart (pages are larger, and fewer at a time): a dashboard's
+    page is the same string request after request (web.dashboard.views), and reading its 200 rows'
+    placeholders was a tenth of a warm page's server time."""
+    return waiting_for_stream(page), placeholders_in(page)
+
+
+async def parts(request: Request, named: tuple[Placeholder, ...]) -> AsyncGenerator[list[Part], None]:
+    """The partials named (those a page would have the browser ask for), computed concurrently and
+    yielded in the order they complete, then those that their results name, likewise. Those done by the time
     the previous batch is sent go together: on a warm page that is nearly all of them, and one chunk
     is one parse and one layout for the browser, not fifty."""
     state = AppState.of(request)
     user = await current_user(request)
     role = user.role if user is not None else ""
     today = state.today()
-    finished: asyncio.Queue[asyncio.Task[_Streamed | None]] = asyncio.Queue()
-    pending: set[asyncio.Task[_Streamed | None]] = set()
+    finished: asyncio.Queue[asyncio.Task[_Streamed]] = asyncio.Queue()
+    pending: set[asyncio.Task[_Streamed]] = set()
+    ready: list[_Streamed] = []  # parts served at once, from this process's fresh entries
 
     def start(named: tuple[Placeholder, ...]) -> None:
         for placeholder in named:
-            task = asyncio.create_task(_part(state, role, today, placeholder))
+            declared = state.registry.partials.get(placeholder.name)
+            if declared is None or not allows(role, declared.role):
+                continue  # its placeholder asks, and is refused, as in the other mode
+            now = _part_now(state, declared, role, today, placeholder)
+            if now is not None:
+                ready.append(now)
+                continue
+            task = asyncio.create_task(_part(state, declared, role, today, placeholder))
             task.add_done_callback(finished.put_nowait)
             pending.add(task)
 
-    start(placeholders_in(page))
+    start(named)
     try:
-        while pending:
-            done = [await finished.get()]
-            while not finished.empty():
-                done.append(finished.get_nowait())
-            batch = []
-            for task in done:
-                pending.discard(task)
-                found = task.result()
-                if found is not None:
-                    part, named = found
-                    start(named)
-                    batch.append(part)
-            if batch:
-                yield batch
+        while pending or ready:
+            if not ready:
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                pending.difference_update(done)
+                ready.extend(task.result() for task in done)
+            # What these parts name (a list's rows) follows in the next batch, at hand or not: a
+            # part must be in place before the parts inside it are swapped in.
+            found, ready[:] = list(ready), []
+            for _, more in found:
+                start(more)
+            yield [part for part, _ in found]
     finally:
         # The client went away, or a newer request replaced this one: stop what is still running.
         # (A computation itself is shielded in the registry: it finishes and fills the cache.)
@@ -163,17 +180,28 @@ async def parts(request: Request, page: str) -> AsyncGenerator[list[Part], None]
 _Streamed = tuple[Part, tuple[Placeholder, ...]]  # a part, and the partials it names in turn
 
 
-async def _part(state: AppState, role: str, today: date, placeholder: Placeholder) -> _Streamed | None:
+def _part_now(
+    state: AppState, declared: Partial[Any, Any], role: str, today: date, placeholder: Placeholder
+) -> _Streamed | None:
+    """The part when the registry has it at hand (see Registry.serve_now), reported as a request."""
+    timing = RequestTiming(started=time.perf_counter(), partial=placeholder.name)
+    rendered = state.registry.serve_now(declared, placeholder.query.encode("latin-1", "replace"), today, role)
+    return None if rendered is None else _sent(state, placeholder, rendered, timing)
+
+
+async def _part(
+    state: AppState, declared: Partial[Any, Any], role: str, today: date, placeholder: Placeholder
+) -> _Streamed:
     """One partial, as GET /partials/<name> would answer it, timed and reported as such, and the
-    partials it names in turn. None when this viewer may not see it: its placeholder then asks, and
-    is refused, as in the other mode."""
-    name, query = placeholder.name, placeholder.query
-    declared = state.registry.partials.get(name)
-    if declared is None or not allows(role, declared.role):
-        return None
-    with measuring(RequestTiming(started=time.perf_counter(), partial=name)) as timing:
-        rendered = await state.registry.serve(declared, query.encode("latin-1", "replace"), today, role)
+    partials it names in turn."""
+    with measuring(RequestTiming(started=time.perf_counter(), partial=placeholder.name)) as timing:
+        rendered = await state.registry.serve(declared, placeholder.query.encode("latin-1", "replace"), today, role)
+    return _sent(state, placeholder, rendered, timing)
+
+
+def _sent(state: AppState, placeholder: Placeholder, rendered: Rendered, timing: RequestTiming) -> _Streamed:
     timing.cache = rendered.cache
+    name, query = placeholder.name, placeholder.query
     state.reporter.report(
         timing, method="STREAM", name=name, path=f"/partials/{name}", query=query, status=rendered.status
     )
@@ -185,7 +213,7 @@ async def with_parts_inline(request: Request, fragment: str) -> str:
     """`fragment` (a partial's HTML) with each partial it names computed, as the stream would, and
     put in place of its loading state. Each is bounded by its own budget (a slow one arrives in its
     error state), so the wait is too; meanwhile the browser keeps showing what it had."""
-    async with aclosing(parts(request, fragment)) as stream:
+    async with aclosing(parts(request, for_stream(fragment)[1])) as stream:
         async for batch in stream:
             fragment = _replace_elements(fragment, {part.dom_id: part.html for part in batch})
     return fragment.replace(f'hx-trigger="{UNFILLED}"', 'hx-trigger="load"')  # none, unless refused
@@ -236,10 +264,11 @@ def page_response(request: Request, page: str, *, events: bool = False) -> Respo
     # included, which says HX-History-Restore-Request, not HX-Request); a browser navigation never does.
     from_htmx = "text/event-stream" in request.headers.get("Accept", "")
     streamed = AppState.of(request).settings.partials_mode == "stream" and (events or not from_htmx)
-    if not streamed or not PLACEHOLDER.search(page):
+    sent, named = _page_for_stream(page) if streamed and _BUSY in page else (page, ())
+    if not named:
         return HTMLResponse(page, headers=PRIVATE)
     stream = _event_stream if from_htmx else _html_stream
-    return stream(waiting_for_stream(page), parts(request, page))
+    return stream(sent, parts(request, named))
 
 
 def render_streamed(request: Request, template: str, page: object) -> Response:
@@ -264,7 +293,8 @@ class _Parts:
         if not done:
             self.first = first
             return shell, []
-        return _replace_elements(shell, {part.dom_id: part.html for part in first.result()}), first.result()
+        in_place = tuple(sorted((part.dom_id, part.html) for part in first.result()))
+        return _with_parts_in_place(shell, in_place), first.result()
 
     async def later(self) -> AsyncGenerator[list[Part], None]:
         """The batches not in the shell, as they complete."""
@@ -279,6 +309,13 @@ class _Parts:
             self.first.cancel()
             await asyncio.gather(self.first, return_exceptions=True)
         await self.stream.aclose()
+
+
+@lru_cache(maxsize=16)
+def _with_parts_in_place(shell: str, parts: tuple[tuple[str, str], ...]) -> str:
+    """The shell with these parts (id, HTML) in place. Remembered: on warm caches a page and its
+    parts are the same strings request after request (the registry keeps each rendered entry)."""
+    return _replace_elements(shell, dict(parts))
 
 
 def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Response:

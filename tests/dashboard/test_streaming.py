@@ -134,6 +134,26 @@ def test_a_partial_asked_for_again_comes_with_its_rows_in_place(open_app: OpenAp
         assert len(soup(client.get(list_url).text).select("tr[aria-busy=true][hx-trigger=load]")) == 4
 
 
+def test_a_part_at_hand_is_served_at_once_until_a_write_moves_its_versions(
+    open_app: OpenApp, data: DataBuilder
+) -> None:
+    make_clients(data, 2)
+    with open_app() as client:
+        state = client.app.state.billable
+        registry, today = state.registry, state.today()
+        mrr = registry["dashboard/mrr"]
+        assert registry.serve_now(mrr, b"period=this_month", today, "admin") is None  # nothing held yet
+        loaded = client.get("/partials/dashboard/mrr?period=this_month")
+        at_hand = registry.serve_now(mrr, b"period=this_month", today, "admin")
+        assert at_hand is not None and at_hand.cache == "hit" and at_hand.html == loaded.text
+        asked = registry._asked[("dashboard/mrr", b"period=this_month", today)]
+        state.registry.versions.apply({scope: 10**9 for scope in asked.scopes})  # a write, as NOTIFY brings it
+        assert registry.serve_now(mrr, b"period=this_month", today, "admin") is None
+        page = client.get("/")
+    part = soup(page.text).select_one('template[data-in-place="card-mrr"], template[data-fill="card-mrr"]')
+    assert 'cache;desc="miss"' in part["data-server-timing"]  # computed again, not the one held
+
+
 def test_the_per_request_mode_sends_the_shell_alone(open_app: OpenApp, data: DataBuilder) -> None:
     make_clients(data, 3)
     with open_app(partials_mode="requests") as client:
