@@ -255,11 +255,12 @@ def _element_end(page: str, start: int) -> int | None:
     return None
 
 
-def page_response(request: Request, page: str, *, events: bool = False) -> Response:
+def page_response(request: Request, page: str, *, events: bool = False, timings: bool = False) -> Response:
     """A page with partials, in the app's mode: streamed, or the shell alone (partials by request).
     `events`: htmx's requests for the page get its parts too, as an event stream (the dashboard's
     filter changes); otherwise htmx, which wants a piece of the page (a client page's heading after
-    an edit), gets the page with placeholders that load themselves."""
+    an edit), gets the page with placeholders that load themselves. `timings`: the page shows its
+    waterfall, which needs the timings of the parts put in place in the shell too."""
     # htmx's SSE extension accepts an event stream on every htmx request (Back's history restore
     # included, which says HX-History-Restore-Request, not HX-Request); a browser navigation never does.
     from_htmx = "text/event-stream" in request.headers.get("Accept", "")
@@ -267,8 +268,9 @@ def page_response(request: Request, page: str, *, events: bool = False) -> Respo
     sent, named = _page_for_stream(page) if streamed and _BUSY in page else (page, ())
     if not named:
         return HTMLResponse(page, headers=PRIVATE)
-    stream = _event_stream if from_htmx else _html_stream
-    return stream(sent, parts(request, named))
+    if from_htmx:
+        return _event_stream(sent, parts(request, named))
+    return _html_stream(sent, parts(request, named), timings=timings)
 
 
 def render_streamed(request: Request, template: str, page: object) -> Response:
@@ -318,13 +320,16 @@ def _with_parts_in_place(shell: str, parts: tuple[tuple[str, str], ...]) -> str:
     return _replace_elements(shell, dict(parts))
 
 
-def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None]) -> Response:
+def _html_stream(shell: str, stream: AsyncGenerator[list[Part], None], *, timings: bool) -> Response:
     head, _, tail = shell.partition(PARTS_MARKER)
     # async: it never holds the parser back, and fills whatever has been parsed when it runs.
     head = head.replace("</head>", f'<script src="{static_url("stream.js")}" async></script>\n</head>', 1)
 
     def templates(batch: list[Part], *, in_place: bool = False) -> str:
         # A part already in place comes as an empty template: its timing, for the page waterfall.
+        # Only a page showing it gets those: 200 rows' worth cost the browser 8 ms (dataset m).
+        if in_place and not timings:
+            return ""
         return "".join(
             f'<template {"data-in-place" if in_place else "data-fill"}="{part.dom_id}"'
             f' data-label="{html.escape(part.of.label)}" data-server-timing="{html.escape(part.server_timing)}">'

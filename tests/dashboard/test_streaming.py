@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.dashboard.test_shell import make_clients
-from tests.support import DataBuilder, OpenApp, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, sign_in, soup
 from web.dashboard import CARDS
 from web.settings import Settings, SettingsError
 from web.streaming import UNFILLED
@@ -18,7 +18,8 @@ SSE_ACCEPT = {"Accept": "text/html, text/event-stream", "HX-Request": "true"}
 
 def fills(html: str) -> list[tuple[str, object]]:
     """(id, the element that fills it) for each part, in the order they came: those the server put
-    in place in the shell first (each names itself in an empty template), then each streamed one.
+    in place in the shell first (each names itself in an empty template on a page showing its
+    waterfall, ?timings=1), then each streamed one.
     (Parsed again: BeautifulSoup leaves a template's text out of get_text.)"""
     page = soup(html)
     in_place = [(t["data-in-place"], page.find(id=t["data-in-place"])) for t in page.select("template[data-in-place]")]
@@ -50,7 +51,7 @@ def test_a_page_streams_each_partial_once_in_its_own_response(
 def test_parts_done_with_the_shell_come_in_place_and_the_rest_after_it(client: TestClient, data: DataBuilder) -> None:
     make_clients(data, 30)
     client.get("/?per_page=25")  # warm
-    html = client.get("/?per_page=25").text
+    html = client.get("/?per_page=25&timings=1").text
     page = soup(html.split("<template", 1)[0])  # the shell, as flushed
     in_place = [dom_id for dom_id, _ in fills(html)[: len(page.select("template[data-in-place]"))]]
     # Warm, every card and row is done at once: the page comes whole, no skeleton to replace.
@@ -61,9 +62,22 @@ def test_parts_done_with_the_shell_come_in_place_and_the_rest_after_it(client: T
     assert all(t.startswith("total;dur=") and 'cache;desc="hit"' in t for t in timings)
 
 
+def test_only_a_page_showing_its_waterfall_names_the_parts_in_place(open_app: OpenApp, data: DataBuilder) -> None:
+    make_clients(data, 3)
+    data.user("Sam Staff", email="sam@test.example", password=PASSWORD)
+    with open_app() as client:
+        client.get("/")  # warm
+        plain = soup(client.get("/").text)
+        assert not plain.select("template") and not plain.select("[aria-busy]")  # whole, nothing more
+        assert len(soup(client.get("/?timings=1").text).select("template[data-in-place]")) == len(CARDS) + 3
+        client.cookies.clear()
+        sign_in(client, "sam@test.example")
+        assert not soup(client.get("/?timings=1").text).select("template")  # the waterfall is for admins
+
+
 def test_a_list_sorted_by_a_figure_streams_its_rows_after_it(client: TestClient, data: DataBuilder) -> None:
     make_clients(data, 5)
-    order = [dom_id for dom_id, _ in fills(client.get("/?sort=revenue").text)]
+    order = [dom_id for dom_id, _ in fills(client.get("/?sort=revenue&timings=1").text)]
     assert "client-list" in order
     rows = [dom_id for dom_id in order if dom_id.startswith("client-row-")]
     assert len(rows) == 5 and order.index("client-list") < order.index(rows[0])
@@ -73,7 +87,7 @@ def test_a_failing_partial_streams_its_error_state_and_the_rest_loads(client: Te
     make_clients(data, 2)
     data.val("ALTER TABLE services RENAME TO services_away")
     try:
-        parts = dict(fills(client.get("/").text))
+        parts = dict(fills(client.get("/?timings=1").text))
     finally:
         data.val("ALTER TABLE services_away RENAME TO services")
     assert "card--error" in parts["card-mrr"]["class"]
@@ -89,7 +103,7 @@ def test_a_partial_over_its_budget_delays_none_of_the_others(
 ) -> None:
     make_clients(data, 2)
     with open_app(partial_budget_ms=300) as client:
-        order = fills(client.get("/").text)
+        order = fills(client.get("/?timings=1").text)  # the parts in place named too
         locked_services.set()  # the work given up on finishes before the app stops
     ids = [dom_id for dom_id, _ in order]
     mrr = dict(order)["card-mrr"]
@@ -149,7 +163,7 @@ def test_a_part_at_hand_is_served_at_once_until_a_write_moves_its_versions(
         asked = registry._asked[("dashboard/mrr", b"period=this_month", today)]
         state.registry.versions.apply({scope: 10**9 for scope in asked.scopes})  # a write, as NOTIFY brings it
         assert registry.serve_now(mrr, b"period=this_month", today, "admin") is None
-        page = client.get("/")
+        page = client.get("/?timings=1")
     part = soup(page.text).select_one('template[data-in-place="card-mrr"], template[data-fill="card-mrr"]')
     assert 'cache;desc="miss"' in part["data-server-timing"]  # computed again, not the one held
 

@@ -14,8 +14,8 @@ from web.dashboard import CARDS
 def load_dashboard(client: TestClient) -> list[str]:
     """What a browser does: the page, whose response carries every partial it names, in place in
     the shell or streamed after it (each reported as a request of its own, and named by a
-    template). Returns the partial names."""
-    page = soup(client.get("/").text)
+    template: those in place only on a page showing its waterfall). Returns the partial names."""
+    page = soup(client.get("/?timings=1").text)
     parts = page.select("template[data-fill], template[data-in-place]")
     return [str(t["data-label"]).split(" #")[0] for t in parts]
 

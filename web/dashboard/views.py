@@ -99,7 +99,7 @@ async def dashboard(request: Request) -> Response:
             page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
             main = _remember(state, key, _shell(state, page).main)
         html = _remember(state, page_key, page_html(request, "dashboard.html", DashboardShell(main)))
-    return page_response(request, html, events=True)
+    return page_response(request, html, events=True, timings=show_timings)
 
 
 def _remember(state: AppState, key: object, value: T) -> T:
