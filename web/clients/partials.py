@@ -18,6 +18,7 @@ from web.queries import clients, figures
 from web.queries.clients import ClientEntry
 from web.queries.scope import ClientScope
 from web.queries.services import Service, client_services, taken_over
+from web.queries.totals import MonthRevenue
 from web.registry import NotFound, Partial
 
 ENTRIES_PER_PAGE = 20
@@ -172,7 +173,7 @@ class StackedBar:
 
 @dataclass(frozen=True)
 class ClientChart:
-    months: list[figures.MonthRevenue]
+    months: list[MonthRevenue]
     bars: list[StackedBar]
     total_cents: int
 
@@ -187,7 +188,7 @@ async def load_chart(db: Database, p: ClientParams, today: date) -> ClientChart:
     return client_chart(await figures.monthly_revenue(db, ClientScope(client_id=p.client_id), months[0], months[-1]))
 
 
-def client_chart(series: list[figures.MonthRevenue]) -> ClientChart:
+def client_chart(series: list[MonthRevenue]) -> ClientChart:
     top = max([m.revenue_cents for m in series] + [1])
     step = CHART_W / max(len(series), 1)
     bars = []
@@ -210,7 +211,7 @@ _SAMPLE = ClientEntry(1, date(2026, 11, 12), "Ada Adler", "Consulting", 90, True
 
 def _sample_chart(values: list[int]) -> ClientChart:
     months = trailing_months(Month(2026, 11), 24)
-    return client_chart([figures.MonthRevenue(m, v, v // 4, v // 2) for m, v in zip(months, values, strict=True)])
+    return client_chart([MonthRevenue(m, v, v // 4, v // 2) for m, v in zip(months, values, strict=True)])
 
 
 def _sample_services(count: int, long: bool = False) -> ClientServices:

@@ -13,6 +13,7 @@ from web.db import Database
 from web.money import percent_change
 from web.periods import Month, trailing_months
 from web.queries import clients, figures
+from web.queries.totals import MonthRevenue
 from web.registry import Partial
 
 # Contexts: what each card's template is given (its first lines restate this as a contract).
@@ -66,7 +67,7 @@ class AverageRevenueCard:
 
 @dataclass(frozen=True)
 class TrendCard:
-    months: list[figures.MonthRevenue]
+    months: list[MonthRevenue]
     bars: list[charts.Bar]
     total_cents: int
 
@@ -133,7 +134,7 @@ async def load_trend(db: Database, f: DashboardFilters, today: date) -> TrendCar
     return trend_card(series)
 
 
-def trend_card(series: list[figures.MonthRevenue]) -> TrendCard:
+def trend_card(series: list[MonthRevenue]) -> TrendCard:
     values = [m.revenue_cents for m in series]
     bars = charts.bars(values, [m.month.label for m in series], width=360, height=120)
     return TrendCard(series, bars, sum(values))
@@ -151,9 +152,7 @@ _SAMPLE_MONTHS = trailing_months(Month(2026, 11), 12)
 
 
 def _sample_trend(values: list[int]) -> TrendCard:
-    return trend_card(
-        [figures.MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)]
-    )
+    return trend_card([MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)])
 
 
 def stats_card(name: str, load, fixtures) -> Partial[DashboardFilters, object]:  # type: ignore[no-untyped-def]

@@ -15,8 +15,9 @@ from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, pars
 from web.dashboard.row_batch import ROWS
 from web.db import Database
 from web.periods import Month, Period, trailing_months
-from web.queries import clients, figures
+from web.queries import clients
 from web.queries.clients import ClientSummary
+from web.queries.totals import Figures, MonthRevenue
 from web.registry import Frame, NotFound, Partial, Prefill
 
 # Client row
@@ -71,7 +72,7 @@ async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> lis
 
 
 def client_row(
-    client: ClientSummary, figs: figures.Figures, series: list[figures.MonthRevenue], period_query: dict[str, str]
+    client: ClientSummary, figs: Figures, series: list[MonthRevenue], period_query: dict[str, str]
 ) -> ClientRow:
     values = [m.revenue_cents for m in series]
     label = ", ".join(f"{m.month.label}: {m.revenue_cents // 100:,}" for m in series)
@@ -99,10 +100,10 @@ def row_key(p: RowParams) -> str:
 
 def _sample_row(name: str, revenue: int, values: list[int]) -> ClientRow:
     months = trailing_months(Month(2026, 11), 12)
-    series = [figures.MonthRevenue(m, v, 0, 0) for m, v in zip(months, values, strict=True)]
+    series = [MonthRevenue(m, v, 0, 0) for m, v in zip(months, values, strict=True)]
     return client_row(
         ClientSummary(7, name, "active", "Ada Adler"),
-        figures.Figures(recurring_cents=revenue, mrr_cents=revenue // 2, billable_minutes=600, minutes=720),
+        Figures(recurring_cents=revenue, mrr_cents=revenue // 2, billable_minutes=600, minutes=720),
         series,
         {"period": "this_month"},
     )

@@ -16,7 +16,7 @@ from web.db import Database
 from web.periods import Period
 from web.queries import clients, figures
 from web.queries.clients import ClientSummary
-from web.queries.figures import Figures, MonthRevenue
+from web.queries.totals import Figures, MonthRevenue
 
 WINDOW_S = 0.002
 

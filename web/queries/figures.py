@@ -11,67 +11,29 @@ MRR is the sum of monthly prices of recurring services active today.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any, NamedTuple, TypeVar
+from datetime import date
+from typing import Any
 
-from web.db import Database, Row
-from web.db import versions as cache_versions
+from web.db import Database
 from web.periods import Month, Period, trailing_months
+from web.queries import status_totals
 from web.queries.scope import ClientScope
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PeriodTotals:
-    recurring_cents: int = 0
-    one_off_cents: int = 0
-    hourly_cents: int = 0
-    billable_minutes: int = 0
-    minutes: int = 0
-
-    @property
-    def revenue_cents(self) -> int:
-        return self.recurring_cents + self.one_off_cents + self.hourly_cents
-
-
-@dataclass(frozen=True)
-class Figures(PeriodTotals):
-    """A client's figures: its period totals, and its MRR today."""
-
-    mrr_cents: int = 0
-
-    @classmethod
-    def from_row(cls, row: Row) -> Figures:
-        return cls(**{name: int(row[name]) for name in _FIGURE_COLUMNS})
-
-
-@dataclass(frozen=True)
-class ScopeTotals:
-    figures: PeriodTotals  # MRR is not a period figure: see scope_mrr
-    clients: int
-    active_clients: int
-    active_revenue_cents: int
-
-
-class MonthRevenue(NamedTuple):
-    """One month of revenue. A tuple rather than a frozen dataclass: a page of client rows makes 600
-    of them, and a frozen dataclass's constructor cost more than the query that read them."""
-
-    month: Month
-    recurring_cents: int
-    one_off_cents: int
-    hourly_cents: int
-
-    @property
-    def revenue_cents(self) -> int:
-        return self.recurring_cents + self.one_off_cents + self.hourly_cents
-
-
-_PERIOD_COLUMNS = ("recurring_cents", "one_off_cents", "hourly_cents", "billable_minutes", "minutes")
-_FIGURE_COLUMNS = (*_PERIOD_COLUMNS, "mrr_cents")
+from web.queries.totals import (
+    PERIOD_COLUMNS,
+    Figures,
+    MonthChanges,
+    MonthRevenue,
+    PeriodTotals,
+    ScopeTotals,
+    column_sums,
+    month_revenue,
+    monthly_totals,
+    period_months,
+    read_once,
+    span_params,
+)
 
 # One row per client in scope with its figures for :start..:end and its MRR on :today.
 _FIGURES_SQL = """
@@ -154,30 +116,7 @@ def list_order(sort: str, descending: bool) -> str:
 def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
     """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
     where, params = scope.where()
-    return _FIGURES_SQL.format(where=where), {**params, **_span_params(period), "today": today}
-
-
-def _span_params(period: Period) -> dict[str, date]:
-    """The period's days, and which of them the monthly rollups answer (see _whole_months)."""
-    full_first, full_last_day = _whole_months(period)
-    return {
-        "start": period.start,
-        "end": period.end,
-        "full_first": full_first,
-        # With no whole month, last < first keeps the rollup out entirely.
-        "full_last": Month.of(full_last_day).first_day if full_first <= full_last_day else full_last_day,
-        "full_last_day": full_last_day,
-    }
-
-
-def _whole_months(period: Period) -> tuple[date, date]:
-    """The first and last day of the calendar months lying wholly inside the period; when there are
-    none, an empty range (first > last) that sends every day of the period to the entries."""
-    first = period.start if period.start.day == 1 else Month.of(period.start).plus(1).first_day
-    last = period.end if period.end == Month.of(period.end).last_day else Month.of(period.end).plus(-1).last_day
-    if first > last:
-        return period.end + timedelta(days=1), period.start - timedelta(days=1)
-    return first, last
+    return _FIGURES_SQL.format(where=where), {**params, **span_params(period), "today": today}
 
 
 async def client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
@@ -186,218 +125,25 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
     return Figures() if row is None else Figures.from_row(row)
 
 
-_in_flight: dict[tuple[object, ...], asyncio.Task[Any]] = {}
-
-
-async def _shared(key: tuple[object, ...], compute: Callable[[], Awaitable[T]]) -> T:
-    """Single flight: callers asking with the same key while a computation runs wait for it instead
-    of running the same query again. The key carries the write generation, so a request made after
-    a write never joins a computation started before it."""
-    key = (*key, cache_versions.generation())
-    task = _in_flight.get(key)
-    if task is None:
-        task = asyncio.ensure_future(compute())
-        _in_flight[key] = task
-        task.add_done_callback(lambda _: _in_flight.pop(key, None))
-    result: T = await asyncio.shield(task)
-    return result
-
-
 async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
     hours, revenue per client): they share one computation."""
     key = ("totals", id(db), scope.key(), period.key(), today)
-    return await _shared(key, lambda: _scope_totals(db, scope, period, today))
+    return await read_once(key, lambda: _scope_totals(db, scope, period, today))
 
 
 async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     if scope.statuses_only:
-        return await _scope_totals_by_status(db, scope, period)
+        return await status_totals.scope_totals(db, scope, period)
     sql, params = figures_cte(scope, period, today)
     row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return ScopeTotals(
-        figures=PeriodTotals(*(int(row[name]) for name in _PERIOD_COLUMNS)),
+        figures=PeriodTotals(*(int(row[name]) for name in PERIOD_COLUMNS)),
         clients=int(row["clients"]),
         active_clients=int(row["active_clients"]),
         active_revenue_cents=int(row["active_revenue_cents"]),
     )
-
-
-# Month rollups: the status totals of migration 0006 (all clients, or those of one status: a few
-# hundred rows at any scale, where the figures CTE reads every client), and each client's months
-# from the client_month_contributions view over the entry rollup and the services. Both store
-# recurring revenue as changes (see the migration); _monthly_totals turns changes into months.
-
-
-# A month of a rollup as read, a row of _CHANGES: (owner: the status or the client id, month: its first
-# day, recurring change: monthly prices starting this month minus those that ended last month, one-off
-# cents, hourly cents, billable minutes, minutes). Rows as asyncpg gives them: thousands are read for
-# a page of client rows, and a dataclass each cost more than the query.
-_MonthChanges = tuple[Any, ...]
-_CHANGES = "month, recurring_change_cents, one_off_cents, hourly_cents, billable_minutes, minutes"
-
-
-# A month's totals, in the order of PeriodTotals' fields. Plain tuples: a page of rows makes 600.
-_Totals = tuple[int, int, int, int, int]
-
-
-def _monthly_totals(changes: list[_MonthChanges], months: list[date]) -> list[_Totals]:
-    """The totals of each of these consecutive months (their first days): a recurring change counts
-    in every month from the one it happens in; changes after the last month are left out."""
-    first = months[0]
-    recurring = 0
-    sums: dict[date, list[int]] = {}
-    for _, month, change, one_off, hourly, billable, minutes in changes:
-        if month < first:
-            recurring += change
-            continue
-        sum_ = sums.setdefault(month, [0, 0, 0, 0, 0])
-        sum_[0] += change
-        sum_[1] += one_off
-        sum_[2] += hourly
-        sum_[3] += billable
-        sum_[4] += minutes
-    totals: list[_Totals] = []
-    for m in months:
-        change, one_off, hourly, billable, minutes = sums.get(m, _NO_CHANGE)
-        recurring += change
-        totals.append((recurring, one_off, hourly, billable, minutes))
-    return totals
-
-
-_NO_CHANGE = (0, 0, 0, 0, 0)
-
-
-def _column_sums(totals: list[_Totals]) -> _Totals:
-    return tuple(map(sum, zip(*totals, strict=True))) if totals else _NO_CHANGE  # type: ignore[return-value]
-
-
-def _months_between(first: date, last: date) -> int:
-    """Calendar months first..last, both first days of months (0 when first > last)."""
-    return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
-
-
-def _month_revenue(month: Month, totals: _Totals) -> MonthRevenue:
-    recurring, one_off, hourly, _, _ = totals
-    return MonthRevenue(month, recurring, one_off, hourly)
-
-
-def _period_months(period: Period) -> list[Month] | None:
-    """The calendar months of a period of whole months; None when it cuts a month."""
-    count = period.whole_months
-    return None if count is None else trailing_months(Month.of(period.end), count)
-
-
-async def _status_months(db: Database, scope: ClientScope) -> list[_MonthChanges]:
-    """Every month of the status totals (a few hundred rows), read once for the cards that need them
-    at the same moment: revenue now and before, hours, average revenue and the trend."""
-    return await _shared(("status months", id(db), scope.status), lambda: _read_status_months(db, scope))
-
-
-async def _read_status_months(db: Database, scope: ClientScope) -> list[_MonthChanges]:
-    rows = await db.fetch_all(
-        f"SELECT status, {_CHANGES} FROM status_month_totals WHERE CAST(:status AS text) IS NULL OR status = :status",
-        status=scope.status,
-    )
-    return [tuple(r.values()) for r in rows]
-
-
-async def _scope_totals_by_status(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
-    """Totals from the status totals: the months the period touches, read once for every card, and
-    for a period that cuts a month (so far this month, the same days of the month before, a custom
-    range) one small query for what its cut days change."""
-    changes, counts, cut = await asyncio.gather(
-        _status_months(db, scope), _client_counts(db, scope), _cut_days_by_status(db, scope, period)
-    )
-    active = _months_by_status([c for c in changes if c[0] == "active"], period)
-    return ScopeTotals(
-        figures=_plus(_months_by_status(changes, period), *cut.values()),
-        clients=counts[0],
-        active_clients=counts[1],
-        active_revenue_cents=_plus(active, cut.get("active", _NO_CHANGE)).revenue_cents,
-    )
-
-
-def _months_by_status(changes: list[_MonthChanges], period: Period) -> _Totals:
-    """From the monthly rows: recurring revenue of every month the period touches, everything else
-    of the months it holds whole (its cut days come from _cut_days_by_status)."""
-    first, last = Month.of(period.start), Month.of(period.end)
-    touched = [m.first_day for m in trailing_months(last, _months_between(first.first_day, last.first_day))]
-    totals = _monthly_totals(changes, touched)
-    full_first, full_last_day = _whole_months(period)
-    _, one_off, hourly, billable, minutes = _column_sums(
-        [t for day, t in zip(touched, totals, strict=True) if full_first <= day <= full_last_day]
-    )
-    return sum(t[0] for t in totals), one_off, hourly, billable, minutes
-
-
-def _plus(*totals: _Totals) -> PeriodTotals:
-    return PeriodTotals(*_column_sums(list(totals)))
-
-
-# What the days of a period's cut months change in the monthly totals, per client status: the
-# hours and one-offs of those days (hours from the day totals of migration 0010), and, taken off,
-# the retainers of its first and last month that ended before its first day or began after its
-# last (the figures CTE counts a retainer in a month only when it was active on a day of the period).
-_CUT_DAYS_SQL = """
-SELECT status, COALESCE(SUM(recurring), 0) AS recurring_cents, COALESCE(SUM(one_off), 0) AS one_off_cents,
-       COALESCE(SUM(hourly), 0) AS hourly_cents, COALESCE(SUM(billable), 0) AS billable_minutes,
-       COALESCE(SUM(minutes), 0) AS minutes
-FROM (
-    SELECT c.status, -s.monthly_price_cents AS recurring, 0 AS one_off, 0 AS hourly, 0 AS billable, 0 AS minutes
-    FROM services s JOIN clients c ON c.id = s.client_id
-    WHERE s.kind = 'recurring' AND (s.end_date BETWEEN :first_month_first AND :day_before
-                                    OR s.start_date BETWEEN :day_after AND :last_month_last)
-    UNION ALL
-    SELECT c.status, 0, s.fixed_price_cents, 0, 0, 0
-    FROM services s JOIN clients c ON c.id = s.client_id
-    WHERE s.kind = 'one_off' AND s.start_date BETWEEN :start AND :end
-      AND (s.start_date < :full_first OR s.start_date > :full_last_day)
-    UNION ALL
-    SELECT status, 0, 0, amount_cents, billable_minutes, minutes
-    FROM status_day_entries
-    WHERE day BETWEEN :start AND :end AND (day < :full_first OR day > :full_last_day)
-) parts
-WHERE CAST(:status AS text) IS NULL OR status = :status
-GROUP BY status
-"""
-
-
-async def _cut_days_by_status(db: Database, scope: ClientScope, period: Period) -> dict[str, _Totals]:
-    if period.whole_months:
-        return {}
-    one_day = timedelta(days=1)
-    span = _span_params(period)
-    rows = await db.fetch_all(
-        _CUT_DAYS_SQL,
-        status=scope.status,
-        start=span["start"],
-        end=span["end"],
-        full_first=span["full_first"],
-        full_last_day=span["full_last_day"],
-        first_month_first=Month.of(period.start).first_day,
-        day_before=period.start - one_day,
-        day_after=period.end + one_day,
-        last_month_last=Month.of(period.end).last_day,
-    )
-    return {row["status"]: tuple(int(row[name]) for name in _PERIOD_COLUMNS) for row in rows}  # type: ignore[misc]
-
-
-async def _client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
-    """Clients in scope, and how many of them are active: one read for every card asking at once."""
-    return await _shared(("counts", id(db), scope.key()), lambda: _read_client_counts(db, scope))
-
-
-async def _read_client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
-    where, params = scope.where()
-    row = await db.fetch_one(
-        "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
-        f"FROM clients c WHERE {where}",
-        **params,
-    )
-    assert row is not None  # an aggregate without GROUP BY always returns one row
-    return int(row["clients"]), int(row["active"])
 
 
 @dataclass(frozen=True)
@@ -459,11 +205,7 @@ ORDER BY m.month
 async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:
     """Revenue of the clients in scope for each calendar month first..last, oldest first."""
     if scope.statuses_only:
-        months = trailing_months(last, _months_between(first.first_day, last.first_day))
-        if not months:
-            return []
-        totals = _monthly_totals(await _status_months(db, scope), [m.first_day for m in months])
-        return [_month_revenue(m, t) for m, t in zip(months, totals, strict=True)]
+        return await status_totals.monthly_revenue(db, scope, first, last)
     where, params = scope.where()
     rows = await db.fetch_all(
         _MONTHLY_SQL.format(where=where),
@@ -496,7 +238,7 @@ async def client_months(
 ) -> dict[int, ClientMonths]:
     """Figures and monthly revenue of several clients (for batched client rows): their months read
     from the rollups by client id, in one query, and their MRR in another."""
-    in_period = _period_months(period)
+    in_period = period_months(period)
     # The twelve months of the series, or more when the period is longer: both end with its month.
     months = trailing_months(Month.of(period.end), max(12, len(in_period or ())))
     # Before the first month only recurring changes are read (they carry on into it), and they are
@@ -518,19 +260,19 @@ async def client_months(
         rows, mrr = await asyncio.gather(read_months, _clients_mrr(db, client_ids, today))
     else:
         rows, cut = await asyncio.gather(read_months, clients_figures(db, client_ids, period, today))
-    changes: dict[int, list[_MonthChanges]] = {client_id: [] for client_id in client_ids}
+    changes: dict[int, list[MonthChanges]] = {client_id: [] for client_id in client_ids}
     for row in rows:
         changes[row["client_id"]].append(tuple(row.values()))
     days = [m.first_day for m in months]
     series_months = months[-12:]
     result = {}
     for client_id, client_changes in changes.items():
-        totals = _monthly_totals(client_changes, days)
+        totals = monthly_totals(client_changes, days)
         if in_period:
-            figures = Figures(*_column_sums(totals[-len(in_period) :]), mrr_cents=mrr.get(client_id, 0))
+            figures = Figures(*column_sums(totals[-len(in_period) :]), mrr_cents=mrr.get(client_id, 0))
         else:
             figures = cut.get(client_id, Figures())
-        series = list(map(_month_revenue, series_months, totals[-12:]))
+        series = list(map(month_revenue, series_months, totals[-12:]))
         result[client_id] = ClientMonths(figures, series)
     return result
 
