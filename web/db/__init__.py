@@ -17,11 +17,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -30,6 +40,7 @@ import databases
 from web.timing import measure_db, seconds_left
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 # SQLAlchemy's rule for a bind parameter in text(): ":name", not "::type", not inside a word.
 _PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
@@ -130,6 +141,7 @@ class Database:
         self.wait_s = wait_s  # longest wait for a free connection (less when the budget has less left)
         self.in_flight = 0
         self.queries = 0  # issued since start, all requests and background work together
+        self._shared_reads: dict[Hashable, asyncio.Future[Any]] = {}  # see read_once
         # The session time zone makes timestamp::date mean a date in BILLABLE_TIMEZONE. Custom plans
         # always: asyncpg prepares every statement, and after five runs PostgreSQL may keep a generic
         # plan blind to the parameters (seen: the client list by revenue for the last 12 months on
@@ -140,6 +152,17 @@ class Database:
         self._db = databases.Database(
             url, min_size=min_size, max_size=max_size, server_settings=settings, reset=_keep_session
         )
+
+    async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """Single flight: callers asking with the same key while a read runs wait for it instead of
+        running the same queries again (several cards need the same totals at the same moment).
+        The caller's key says what makes two reads the same (see web.queries.totals.read_once)."""
+        task = self._shared_reads.get(key)
+        if task is None:
+            task = self._shared_reads[key] = asyncio.ensure_future(read())
+            task.add_done_callback(lambda _: self._shared_reads.pop(key, None))
+        result: T = await asyncio.shield(task)
+        return result
 
     async def connect(self) -> None:
         try:

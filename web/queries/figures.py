@@ -128,8 +128,8 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
 async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
     """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
     hours, revenue per client): they share one computation."""
-    key = ("totals", id(db), scope.key(), period.key(), today)
-    return await read_once(key, lambda: _scope_totals(db, scope, period, today))
+    key = ("totals", scope.key(), period.key(), today)
+    return await read_once(db, key, lambda: _scope_totals(db, scope, period, today))
 
 
 async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:

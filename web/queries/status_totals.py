@@ -33,7 +33,7 @@ from web.queries.totals import (
 async def status_months(db: Database, scope: ClientScope) -> list[MonthChanges]:
     """Every month of the status totals (a few hundred rows), read once for the cards that need them
     at the same moment: revenue now and before, hours, average revenue and the trend."""
-    return await read_once(("status months", id(db), scope.status), lambda: _read_status_months(db, scope))
+    return await read_once(db, ("status months", scope.status), lambda: _read_status_months(db, scope))
 
 
 async def _read_status_months(db: Database, scope: ClientScope) -> list[MonthChanges]:
@@ -127,7 +127,7 @@ async def _cut_days_by_status(db: Database, scope: ClientScope, period: Period) 
 
 async def client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
     """Clients in scope, and how many of them are active: one read for every card asking at once."""
-    return await read_once(("counts", id(db), scope.key()), lambda: _read_client_counts(db, scope))
+    return await read_once(db, ("counts", scope.key()), lambda: _read_client_counts(db, scope))
 
 
 async def _read_client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:

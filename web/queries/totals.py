@@ -5,13 +5,12 @@ totals (web.queries.status_totals) share. The definitions of the figures are in 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from web.db import Row
+from web.db import Database, Row
 from web.db import versions as cache_versions
 from web.periods import Month, Period, trailing_months
 
@@ -150,18 +149,8 @@ def whole_months(period: Period) -> tuple[date, date]:
     return first, last
 
 
-_in_flight: dict[tuple[object, ...], asyncio.Task[Any]] = {}
-
-
-async def read_once(key: tuple[object, ...], compute: Callable[[], Awaitable[T]]) -> T:
-    """Single flight: callers asking with the same key while a computation runs wait for it instead
-    of running the same query again. The key carries the write generation, so a request made after
-    a write never joins a computation started before it."""
-    key = (*key, cache_versions.generation())
-    task = _in_flight.get(key)
-    if task is None:
-        task = asyncio.ensure_future(compute())
-        _in_flight[key] = task
-        task.add_done_callback(lambda _: _in_flight.pop(key, None))
-    result: T = await asyncio.shield(task)
-    return result
+async def read_once(db: Database, key: tuple[object, ...], read: Callable[[], Awaitable[T]]) -> T:
+    """`read` on `db`, shared with every caller asking with the same key while it runs (see
+    Database.read_once). The key carries the write generation, so a request made after a write
+    never joins a read started before it."""
+    return await db.read_once((*key, cache_versions.generation()), read)
