@@ -1,0 +1,147 @@
+"""`billable user …`: staff accounts and their sessions."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from web.cli.common import RATE_HELP, database_url, hourly_rate, read_password, run_on
+from web.db import Database
+from web.money import format_money
+from web.queries.sessions import SessionInfo, active_sessions, end_sessions
+from web.queries.users import (
+    ROLES,
+    add_user,
+    find_user,
+    set_disabled,
+    set_hourly_rate,
+    set_password,
+    set_role,
+)
+from web.settings import Settings
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """user add, passwd, rate, role, sessions, disable, enable."""
+    user = commands.add_parser(
+        "user",
+        help="manage staff accounts: add, passwd, rate, role, disable, enable, sessions",
+        description="Manage staff accounts.",
+    )
+    user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
+    user_add = user_commands.add_parser(
+        "add",
+        help="add a staff account",
+        description="Add an account. The password is prompted for, "
+        "or read from standard input when it is not a terminal.",
+    )
+    user_add.add_argument("email")
+    user_add.add_argument("--role", choices=ROLES, default="staff", help="staff or admin (default: staff)")
+    user_add.add_argument("--name", help="display name (default: the part of the email before @)")
+    user_add.add_argument("--rate", type=hourly_rate, default=0, help=RATE_HELP + " (default: 0)")
+    user_add.set_defaults(handler=_user_add)
+    user_passwd = user_commands.add_parser(
+        "passwd",
+        help="set an account's password",
+        description="Set an account's password (prompted, or read from standard input when it is not a terminal).",
+    )
+    user_passwd.add_argument("email")
+    user_passwd.set_defaults(handler=_user_passwd)
+    user_rate = user_commands.add_parser(
+        "rate",
+        help="set an account's hourly rate",
+        description="Set an account's hourly rate. Time already logged keeps the rate it was logged with.",
+    )
+    user_rate.add_argument("email")
+    user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
+    user_rate.set_defaults(handler=_user_rate)
+    user_role = user_commands.add_parser(
+        "role",
+        help="set an account's role",
+        description="Set an account's role (staff or admin). Its sessions end: the role applies from the next sign-in.",
+    )
+    user_role.add_argument("email")
+    user_role.add_argument("role", choices=ROLES)
+    user_role.set_defaults(handler=_user_role)
+    user_sessions = user_commands.add_parser(
+        "sessions",
+        help="list (or end) an account's active sessions",
+        description="List an account's active sessions: when each began and was last used, from where, with what"
+        " browser. With --end, end them all (or the one whose id is given) at once, in every app process.",
+    )
+    user_sessions.add_argument("email")
+    user_sessions.add_argument("--end", nargs="?", const="all", metavar="ID", help="end them all, or session ID")
+    user_sessions.set_defaults(handler=_user_sessions)
+    for action, disabled, text in (
+        ("disable", True, "stop an account from signing in (and end its sessions)"),
+        ("enable", False, "let a disabled account sign in again"),
+    ):
+        command = user_commands.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        command.add_argument("email")
+        command.set_defaults(handler=_user_set_disabled, disabled=disabled)
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    password = read_password()
+    name = args.name or args.email.split("@")[0]
+    user_id = run_on(
+        database_url(settings),
+        settings,
+        lambda db: add_user(
+            db, email=args.email, name=name, role=args.role, password=password, hourly_rate_cents=args.rate
+        ),
+    )
+    print(f"added {args.role} {args.email} (id {user_id}, hourly rate {format_money(args.rate)})")
+    return 0
+
+
+def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
+    run_on(database_url(settings), settings, lambda db: set_hourly_rate(db, args.email, args.rate))
+    print(f"hourly rate of {args.email} is now {format_money(args.rate)}")
+    return 0
+
+
+def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    password = read_password()
+    run_on(database_url(settings), settings, lambda db: set_password(db, args.email, password))
+    print(f"password changed for {args.email}")
+    return 0
+
+
+def _user_role(args: argparse.Namespace, settings: Settings) -> int:
+    run_on(database_url(settings), settings, lambda db: set_role(db, args.email, args.role))
+    print(f"{args.email} is now {args.role}; their sessions have ended")
+    return 0
+
+
+def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
+    if args.end not in (None, "all") and not re.fullmatch(r"[0-9a-f]{6,64}", args.end):
+        raise ValueError(f"--end {args.end}: give a session id as listed (six or more of its hex digits), or no id")
+
+    async def work(db: Database) -> tuple[list[SessionInfo], int | None]:
+        user = await find_user(db, args.email)
+        active = await active_sessions(db, user.id, settings.session_lifetime)
+        if args.end is None:
+            return active, None
+        async with db.transaction():
+            ended, _ = await end_sessions(db, user.id, prefix=None if args.end == "all" else args.end)
+        return active, ended
+
+    active, ended = run_on(database_url(settings), settings, work)
+    if ended is not None:
+        print(f"ended {ended} session{'s' if ended != 1 else ''} of {args.email}")
+        return 0 if ended or args.end == "all" else 1
+    if not active:
+        print(f"{args.email} has no active session")
+    for info in active:
+        print(
+            f"{info.id}  since {info.created_at:%Y-%m-%d %H:%M} UTC, last used {info.last_seen_at:%Y-%m-%d %H:%M},"
+            f" from {info.address or '?'}, {info.user_agent or 'unknown browser'}"
+        )
+    return 0
+
+
+def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
+    run_on(database_url(settings), settings, lambda db: set_disabled(db, args.email, args.disabled))
+    print(f"{'disabled' if args.disabled else 'enabled'} {args.email}")
+    return 0
