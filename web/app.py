@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -46,12 +46,21 @@ log = logging.getLogger("billable")
 
 
 def build_routes(*, dev: bool = False) -> list[BaseRoute]:
-    """The route table. Every route names the role it needs (PUBLIC: anyone); tests/auth walks it.
+    """The route table, by area. Every route names the role it needs (PUBLIC: anyone); tests/auth
+    walks it.
 
     /metrics, /healthz and /readyz are public for scrapers and load balancers: they reveal timings
     and health, no company data. The gallery shows fixtures only; it is open in development mode.
     """
-    routes: list[BaseRoute] = [
+    routes = [*_dashboard_and_accounts(), *_timesheet(), *_clients(), *_exports_ops_and_files(dev)]
+    if dev:
+        routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
+    return routes
+
+
+def _dashboard_and_accounts() -> list[BaseRoute]:
+    """The dashboard and its partials, signing in and out, accounts and people."""
+    return [
         Route("/", guarded(dashboard_page, "staff"), name="dashboard"),
         Route("/partials/{name:path}", guarded(views.partial, "staff"), name="partial"),
         Route("/login", guarded(auth_views.login_page, PUBLIC), name="login_page"),
@@ -72,6 +81,12 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
             methods=["POST"],
             name="people_end_sessions",
         ),
+    ]
+
+
+def _timesheet() -> list[BaseRoute]:
+    """Logging time: the week, the entry form, its writes."""
+    return [
         Route("/timesheet", guarded(timesheet.timesheet_page, "staff"), name="timesheet"),
         Route("/timesheet/week", guarded(timesheet.week_fragment, "staff"), name="timesheet_week"),
         Route("/timesheet/services", guarded(timesheet.services_options, "staff"), name="timesheet_services"),
@@ -90,6 +105,12 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
             methods=["POST"],
             name="entry_delete",
         ),
+    ]
+
+
+def _clients() -> list[BaseRoute]:
+    """Client pages and their services (writes for admins)."""
+    return [
         Route("/clients/new", guarded(client_views.new_client_page, "admin"), name="client_new"),
         Route("/clients", guarded(client_views.create_client, "admin"), methods=["POST"], name="client_create"),
         Route("/clients/{client_id:int}", guarded(client_views.client_page, "staff"), name="client"),
@@ -131,6 +152,12 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
             methods=["POST"],
             name="service_reactivate",
         ),
+    ]
+
+
+def _exports_ops_and_files(dev: bool) -> list[BaseRoute]:
+    """CSV exports, the ops pages and probes, the gallery, static files."""
+    return [
         Route("/export/clients.csv", guarded(exports.clients_csv, "staff"), name="export_clients"),
         Route("/export/entries.csv", guarded(exports.entries_csv, "staff"), name="export_entries"),
         Route("/ops", guarded(ops_views.ops_page, "admin"), name="ops"),
@@ -141,9 +168,6 @@ def build_routes(*, dev: bool = False) -> list[BaseRoute]:
         Route("/readyz", guarded(ops_views.readyz, PUBLIC), name="readyz"),
         Mount("/static", app=static_app(), name="static"),
     ]
-    if dev:
-        routes.append(Route("/dev/events", guarded(dev_events, PUBLIC), name="dev_events"))
-    return routes
 
 
 ROUTES = build_routes()
@@ -164,19 +188,38 @@ def create_app(
     settings = settings or Settings.from_env()
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`billable serve` starts an embedded PostgreSQL for you)")
+    logging.getLogger("uvicorn.error").addFilter(quiet_stream_cuts)  # once: a filter is added only once
+    state = _app_state(settings, settings.database_url, today, extra_partials)
+    app = Starlette(
+        routes=[*build_routes(dev=settings.dev), *extra_routes],
+        middleware=_middleware(settings, state.reporter),
+        exception_handlers={
+            HTTPException: views.http_error,
+            DatabaseUnavailable: views.database_unavailable,
+            Exception: views.server_error,
+        },
+        lifespan=_lifespan(state),
+    )
+    app.state.billable = state
+    return app
+
+
+def _app_state(
+    settings: Settings, database_url: str, today: Callable[[], date] | None, extra_partials: Sequence[Partial[Any, Any]]
+) -> AppState:
+    """Everything the app holds for its lifetime: the database, the cache, the partials' registry,
+    the templates and where timings go."""
     env = make_env(dev=settings.dev, tz=settings.tz)
     env.globals.update(htmx_file=HTMX_FILE, sse_file=SSE_FILE, static=static_url, dev=settings.dev)
     db = Database(
-        settings.database_url,
+        database_url,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         timezone=settings.timezone,
         wait_s=settings.db_wait_ms / 1000,
         batch_s=settings.request_budget_ms / 1000,
     )
-    logging.getLogger("uvicorn.error").addFilter(quiet_stream_cuts)  # once: a filter is added only once
     cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000)
-    versions = Versions(settings.database_url)
     registry = Registry(
         [*catalog.PARTIALS, *extra_partials],
         env=env,
@@ -189,26 +232,44 @@ def create_app(
             "summary": settings.ttl_summary_s,
         },
         budget_s=settings.partial_budget_ms / 1000,
-        versions=versions,
+        versions=Versions(database_url),
         dev=settings.dev,
     )
     env.globals["placeholder"] = registry.placeholder_of
     metrics = OpsMetrics()
     prometheus = PrometheusMetrics(db)
     redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None
-    shared_ops = SharedOps(metrics, redis_url)
-    reporter = Reporter(settings.slow_request_ms, observers=[metrics.record, prometheus.observe])
-    state = AppState(
+    return AppState(
         settings,
         db,
         cache,
         env,
         registry,
         today or (lambda: datetime.now(settings.tz).date()),
-        shared_ops,
+        SharedOps(metrics, redis_url),
         prometheus,
-        reporter,
+        Reporter(settings.slow_request_ms, observers=[metrics.record, prometheus.observe]),
     )
+
+
+def _middleware(settings: Settings, reporter: Reporter) -> list[Middleware]:
+    return [
+        Middleware(TimingMiddleware, reporter=reporter, budget_s=settings.request_budget_ms / 1000),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret(),
+            session_cookie="billable_session",
+            max_age=settings.session_hours * 3600,
+            same_site="lax",
+        ),
+    ]
+
+
+def _lifespan(state: AppState) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start: the pool, a check that the schema is current, the cache versions' listener, the /ops
+    publisher and the dashboard's warming; stop them all, whatever happened."""
+    db, versions, shared_ops = state.db, state.registry.versions, state.shared_ops
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -220,7 +281,8 @@ def create_app(
                 raise RuntimeError(f"database needs migrations {[m.version for m in todo]}: run `billable migrate`")
             await versions.start()
             publisher = asyncio.create_task(shared_ops.publish_forever()) if shared_ops.shared else None
-            warming = asyncio.create_task(warm_dashboard(registry, state.today())) if settings.warm_on_start else None
+            if state.settings.warm_on_start:
+                warming = asyncio.create_task(warm_dashboard(state.registry, state.today()))
             yield
         finally:
             for task in (publisher, warming):
@@ -229,27 +291,6 @@ def create_app(
             await versions.stop()
             await shared_ops.close()
             await db.disconnect()
-            await cache.close()
+            await state.cache.close()
 
-    app = Starlette(
-        routes=[*build_routes(dev=settings.dev), *extra_routes],
-        middleware=[
-            Middleware(TimingMiddleware, reporter=reporter, budget_s=settings.request_budget_ms / 1000),
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(
-                SessionMiddleware,
-                secret_key=settings.session_secret(),
-                session_cookie="billable_session",
-                max_age=settings.session_hours * 3600,
-                same_site="lax",
-            ),
-        ],
-        exception_handlers={
-            HTTPException: views.http_error,
-            DatabaseUnavailable: views.database_unavailable,
-            Exception: views.server_error,
-        },
-        lifespan=lifespan,
-    )
-    app.state.billable = state
-    return app
+    return lifespan
