@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from web.db import Database
+from web.db import seed_words as words
 from web.db import versions as cache_versions
 from web.queries.users import hash_password
 
@@ -46,127 +47,6 @@ DAY_CAPACITY = 10 * 60  # minutes one person logs on one day, at most (the app r
 _TRIES = 200  # places tried for an entry before it is left out (with room to spare, hardly ever)
 _CHUNK = 200_000
 
-_FIRST = [
-    "Ada",
-    "Alan",
-    "Amara",
-    "Ben",
-    "Chloe",
-    "Dara",
-    "Elif",
-    "Emil",
-    "Farah",
-    "Gita",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kai",
-    "Lena",
-    "Luca",
-    "Maya",
-    "Nils",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sami",
-    "Tariq",
-    "Uma",
-    "Vera",
-    "Wen",
-    "Yara",
-    "Zoe",
-]
-_LAST = [
-    "Adler",
-    "Berg",
-    "Costa",
-    "Dahl",
-    "Eriksen",
-    "Faure",
-    "Garcia",
-    "Haas",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Larsen",
-    "Moreau",
-    "Novak",
-    "Okafor",
-    "Petrov",
-    "Quist",
-    "Rossi",
-    "Schmidt",
-    "Tanaka",
-    "Ueda",
-    "Varga",
-    "Weber",
-    "Young",
-    "Zimmer",
-]
-_NAME_A = [
-    "Acme",
-    "Birch",
-    "Cobalt",
-    "Delta",
-    "Ember",
-    "Fjord",
-    "Granite",
-    "Harbor",
-    "Indigo",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Meridian",
-    "North",
-    "Orchid",
-    "Pioneer",
-    "Quartz",
-    "Riverside",
-    "Summit",
-    "Tidal",
-    "Umber",
-    "Vantage",
-    "Willow",
-    "Zenith",
-]
-_NAME_B = [
-    "Analytics",
-    "Bakery",
-    "Clinics",
-    "Design",
-    "Energy",
-    "Foods",
-    "Health",
-    "Insurance",
-    "Labs",
-    "Logistics",
-    "Media",
-    "Motors",
-    "Outfitters",
-    "Partners",
-    "Realty",
-    "Robotics",
-    "Studios",
-    "Systems",
-    "Travel",
-    "Ventures",
-]
-_SUFFIX = ["Ltd", "GmbH", "Inc", "& Co", "Group", "SA", "BV", ""]
-_WORK = [
-    "Strategy workshop",
-    "Sprint planning",
-    "Bug fixing",
-    "Campaign setup",
-    "Reporting",
-    "Design review",
-    "Client call",
-    "Content writing",
-    "Data migration",
-    "Support",
-    "Research",
-    "Onboarding",
-]
 _MINUTES = [15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 480]
 _MINUTE_WEIGHTS = [4, 10, 6, 14, 10, 14, 6, 10, 10, 6, 5, 5]
 # Activity by month (Jan..Dec): summer holidays and the end of the year are quiet.
@@ -269,7 +149,7 @@ async def _seed_users(
     rows, rates = [], {}
     for n in range(count):
         user_id = first_id + n
-        name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        name = f"{rng.choice(words.FIRST_NAMES)} {rng.choice(words.LAST_NAMES)}"
         email = f"{name.lower().replace(' ', '.')}.{user_id}@staff.billable.test"
         role, password_hash = ("admin" if n < max(1, count // 10) else "staff"), None
         if n == 0 and make_demo:
@@ -293,16 +173,10 @@ async def _seed_clients(
     for n in range(count):
         client_id = first_client + n
         weight = min(rng.paretovariate(1.2), 60.0)
-        status = rng.choices(["active", "paused", "churned", "lead"], [70, 8, 14, 8])[0]
-        created = today - timedelta(days=rng.randrange(20, 3 * 365))
-        end = today
-        if status == "churned":
-            end = max(created + timedelta(days=30), today - timedelta(days=rng.randrange(30, 540)))
-        elif status == "paused":
-            end = today - timedelta(days=rng.randrange(10, 90))
-        end = min(max(end, created), today)
+        status, created, end = _client_life(rng, today)
         rate = rng.randrange(80, 201, 10) * 100 if rng.random() < 0.4 else None
-        name = f"{rng.choice(_NAME_A)} {rng.choice(_NAME_B)} {rng.choice(_SUFFIX)}".strip()
+        parts = (words.COMPANY_FIRST_WORDS, words.COMPANY_SECOND_WORDS, words.COMPANY_SUFFIXES)
+        name = " ".join(rng.choice(part) for part in parts).strip()
         client_rows.append(
             (
                 client_id,
@@ -342,6 +216,18 @@ async def _seed_clients(
         service_rows,
     )
     return clients
+
+
+def _client_life(rng: random.Random, today: date) -> tuple[str, date, date]:
+    """A client's status, the day it was created, and the last day it was served."""
+    status = rng.choices(["active", "paused", "churned", "lead"], [70, 8, 14, 8])[0]
+    created = today - timedelta(days=rng.randrange(20, 3 * 365))
+    end = today
+    if status == "churned":
+        end = max(created + timedelta(days=30), today - timedelta(days=rng.randrange(30, 540)))
+    elif status == "paused":
+        end = today - timedelta(days=rng.randrange(10, 90))
+    return status, created, min(max(end, created), today)
 
 
 def _services_for(
@@ -438,7 +324,7 @@ async def _seed_entries(
             rng.choices(_MINUTES, _MINUTE_WEIGHTS, k=count),
             rng.choices(options, k=count),
             (rng.random() < 0.82 for _ in range(count)),
-            rng.choices(_WORK, k=count),
+            rng.choices(words.WORK_NOTES, k=count),
             strict=True,
         ):
             placed = logged.place(rng, client.team, day, lo, hi, minutes)
