@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from tests.support import soup
 from web.catalog import PARTIALS
 from web.dashboard.cards import CARDS
-from web.registry import Frame, render_or_explain
+from web.partial import Frame, render_or_explain
 from web.templating import PARTIALS_DIR, make_env
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support import soup
 from web.catalog import PARTIALS
-from web.registry import Frame, Partial, render_partial
+from web.partial import Frame, Partial, render_partial
 from web.templating import PARTIALS_DIR, make_env
 
 ENV = make_env()

@@ -32,7 +32,8 @@ from web.ops import views as ops_views
 from web.ops.metrics import OpsMetrics
 from web.ops.prometheus import PrometheusMetrics
 from web.ops.shared import SharedOps
-from web.registry import Partial, Registry
+from web.partial import Partial
+from web.registry import Registry
 from web.responses import quiet_stream_cuts
 from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError

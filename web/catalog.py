@@ -6,7 +6,7 @@ from typing import Any
 
 from web.clients.partials import PARTIALS as CLIENT_PARTIALS
 from web.dashboard import PARTIALS as DASHBOARD_PARTIALS
-from web.registry import Partial
+from web.partial import Partial
 from web.timesheets.partials import PARTIALS as TIMESHEET_PARTIALS
 
 PARTIALS: list[Partial[Any, Any]] = [*DASHBOARD_PARTIALS, *CLIENT_PARTIALS, *TIMESHEET_PARTIALS]

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from web.auth.guard import current_user, person_for, refusal
 from web.dashboard.filters import parse_filters
 from web.forms import FormReader
+from web.partial import BadInput
 from web.queries.exports import client_rows, entry_rows
-from web.registry import BadInput
 from web.responses import ClosingStreamingResponse
 from web.state import AppState
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.registry import Frame, Partial, render_or_explain
+from web.partial import Frame, Partial, render_or_explain
 from web.responses import render_page
 from web.state import AppState
 from web.templating import PARTIALS_DIR

@@ -1,4 +1,5 @@
-"""Partials: declared once, then routed, cached, timed, isolated and previewed from that declaration.
+"""Partials: declared once (web/partial.py), then routed, cached, timed, isolated and previewed from
+that declaration.
 
 A `Partial` names its template (`partials/<name>.html`), how it reads its input, how it loads its
 context, how long its result may be cached and the fixtures that show it without a database. The
@@ -12,27 +13,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
-from urllib.parse import urlencode
+from typing import Any, Generic
 
 from cachetools import LRUCache
-from jinja2 import Environment, TemplateError, TemplateSyntaxError
-from markupsafe import Markup, escape
+from jinja2 import Environment
+from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
 from web import timing
 from web.cache import GuardedCache
 from web.db import Database, DatabaseUnavailable
 from web.db.versions import Versions
+from web.partial import BadInput, C, Frame, NotFound, P, Partial, Prefill, render_or_explain
 
 log = logging.getLogger("billable.partials")
 
-STATES = ("loading", "loaded", "error")
 # A request gives up on a partial after its budget, but the computation goes on to fill the cache (the
 # Retry then finds it there), up to this many budgets: past that its queries are cancelled, so a
 # lock or a hung server cannot hold a connection for good (issue #18).
@@ -41,126 +40,6 @@ WORK_BUDGET_FACTOR = 6
 # under steady writes and many filters these grew by megabytes a minute (issue #18's soak).
 MEMO_ENTRIES = 4_096  # parsed inputs, fresh entries, loading states
 MEMO_RENDERED_CHARS = 16 * 2**20  # rendered HTML, in characters
-
-
-class Params(Protocol):
-    """What a partial is asked for; `query()` gives the URL parameters that ask for it again."""
-
-    def query(self) -> dict[str, str]: ...
-
-
-P = TypeVar("P", bound=Params)
-C = TypeVar("C")
-
-
-class BadInput(ValueError):
-    """Input a user can type that we cannot use; the message says what was wrong."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))  # each a sentence
-        self.errors = dict(errors)
-
-
-class NotFound(LookupError):
-    """The thing a partial was asked about does not exist."""
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What every partial template gets besides its own context: where it lives and its state."""
-
-    name: str
-    dom_id: str
-    query: str
-    state: str = "loading"
-    message: str = ""
-    retry: bool = False
-    label: str = ""  # what the placeholder can show before loading (a client's name)
-    stale: bool = False  # loaded from an expired cache entry while a fresh one is computed
-    stale_minutes: int = 0  # how old those figures are, in whole minutes (a refresh that keeps failing)
-    viewer_role: str = "staff"  # who is looking: templates may offer admins more (data is the same)
-    refresh_on: str = ""  # an event (sent with HX-Trigger) on which a loaded partial reloads itself
-
-    @property
-    def url(self) -> str:
-        return f"/partials/{self.name}" + (f"?{self.query}" if self.query else "")
-
-
-@dataclass(frozen=True)
-class Partial(Generic[P, C]):
-    name: str  # "dashboard/revenue": its URL and its template partials/<name>.html
-    parse: Callable[[QueryParams, date], P]
-    load: Callable[[Database, P, date], Awaitable[C]]
-    dom_id: Callable[[P], str]
-    key: Callable[[P], str]  # the cache key: every input that changes the result, nothing else
-    cache_kind: str  # "stats" | "client_row" | "client_list" | "summary": picks the TTL setting
-    role: str = "staff"  # who may see it (see web.auth.guard)
-    # The cache-version scopes its result depends on: a write to any of them makes it recomputed.
-    depends: Callable[[P], Sequence[str]] = lambda params: ("epoch", "all")
-    refresh_on: str = ""  # see Frame.refresh_on
-    fixtures: Mapping[str, Callable[[], C]] = field(default_factory=dict)
-    # The partials that this one's result names, which a browser asks for next (a client list's
-    # rows): computed together into the cache when this one is computed (see Registry._prefill).
-    follow: Callable[[P, C], Prefill[Any, Any] | None] | None = None
-
-    @property
-    def template(self) -> str:
-        return f"{self.name}.html"
-
-    def frame(self, params: P, **state: Any) -> Frame:
-        return Frame(self.name, self.dom_id(params), urlencode(params.query()), refresh_on=self.refresh_on, **state)
-
-
-def render_partial(env: Environment, partial: Partial[Any, Any], frame: Frame, context: Any = None) -> str:
-    """A partial's template in the frame's state; a loaded one also gets its context's fields."""
-    values = {"frame": frame}
-    if context is not None:
-        values.update({f.name: getattr(context, f.name) for f in fields(context)})
-    with timing.measure_render():
-        return env.get_template(partial.template).render(values)
-
-
-def render_or_explain(
-    env: Environment, partial: Partial[Any, Any], frame: Frame, context: Any = None, *, dev: bool
-) -> str:
-    """Render, or, when the template itself is broken, a box in the partial's place saying so: with
-    the file, line and message in development, a plain message otherwise. The rest of the page
-    renders either way."""
-    try:
-        return render_partial(env, partial, frame, context)
-    except TemplateError as exc:
-        log.exception("template %s failed", partial.template)
-        where, line = _template_location(exc, partial.template)
-        detail = f"{where}, line {line}: {exc}" if dev else "This part of the page could not be shown."
-        return (
-            f'<div id="{escape(frame.dom_id)}" class="template-error" role="alert">'
-            f"<strong>Template error</strong> {escape(detail)}</div>"
-        )
-
-
-def _template_location(exc: TemplateError, default: str) -> tuple[str, int | str]:
-    if isinstance(exc, TemplateSyntaxError):
-        return f"partials/{exc.name or default}", exc.lineno
-    frames = traceback.extract_tb(exc.__traceback__)
-    # Jinja rewrites tracebacks so that template lines appear as frames of the template's file
-    # ("<template>" for templates not loaded from a file).
-    in_templates = [f for f in frames if f.filename.endswith(".html") or f.filename == "<template>"]
-    if in_templates:
-        last = in_templates[-1]
-        name = last.filename.split("/partials/")[-1] if last.filename.endswith(".html") else default
-        return f"partials/{name}", last.lineno or "?"
-    return f"partials/{default}", "?"
-
-
-@dataclass(frozen=True)
-class Prefill(Generic[P, C]):
-    """Several inputs of one partial, loaded together ahead of their requests."""
-
-    partial: Partial[P, C]
-    params: Sequence[P]
-    # Their contexts in the same order; None where the input names nothing (the partial's own load
-    # then says what is missing).
-    load: Callable[[Database, Sequence[P], date], Awaitable[Sequence[C | None]]]
 
 
 @dataclass

@@ -43,7 +43,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from web.auth.guard import allows, current_user
-from web.registry import Partial, Rendered
+from web.partial import Partial
+from web.registry import Rendered
 from web.responses import PRIVATE, ClosingStreamingResponse, page_html
 from web.state import AppState
 from web.static_files import static_url

@@ -16,10 +16,10 @@ from web import timing
 from web.app import create_app
 from web.dashboard.row_batch import ROWS
 from web.db import Database
+from web.partial import NotFound, Partial, Prefill
 from web.periods import Month, named_period, trailing_months
 from web.queries import figures
 from web.queries.scope import ClientScope
-from web.registry import NotFound, Partial, Prefill
 from web.settings import Settings
 
 

@@ -13,13 +13,13 @@ from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_client_id, parse_filters
 from web.db import Database
 from web.htmx import CLIENT_CHANGED
+from web.partial import NotFound, Partial
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientEntry
 from web.queries.scope import ClientScope
 from web.queries.services import Service, client_services, taken_over
 from web.queries.totals import MonthRevenue
-from web.registry import NotFound, Partial
 
 ENTRIES_PER_PAGE = 20
 

@@ -18,6 +18,7 @@ from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
 from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
+from web.partial import BadInput
 from web.periods import PERIOD_LABELS
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
@@ -25,7 +26,6 @@ from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manage
 from web.queries.scope import CLIENT_STATUSES
 from web.queries.services import KIND_LABELS, KINDS, Service, ServiceInput
 from web.queries.users import staff_list
-from web.registry import BadInput
 from web.responses import message, render_page
 from web.state import AppState
 from web.streaming import render_streamed

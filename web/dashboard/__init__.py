@@ -4,6 +4,6 @@ from typing import Any
 
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST, ROW
-from web.registry import Partial
+from web.partial import Partial
 
 PARTIALS: list[Partial[Any, Any]] = [*CARDS, LIST, ROW]

@@ -11,10 +11,10 @@ from web import charts
 from web.dashboard.filters import DashboardFilters, parse_filters
 from web.db import Database
 from web.money import percent_change
+from web.partial import Partial
 from web.periods import Month, trailing_months
 from web.queries import clients, figures
 from web.queries.totals import MonthRevenue
-from web.registry import Partial
 
 # Contexts: what each card's template is given (its first lines restate this as a contract).
 

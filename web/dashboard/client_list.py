@@ -14,11 +14,11 @@ from web import charts
 from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, parse_filters
 from web.dashboard.row_batch import ROWS
 from web.db import Database
+from web.partial import Frame, NotFound, Partial, Prefill
 from web.periods import Month, Period, trailing_months
 from web.queries import clients
 from web.queries.clients import ClientSummary
 from web.queries.totals import Figures, MonthRevenue
-from web.registry import Frame, NotFound, Partial, Prefill
 
 # Client row
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from starlette.datastructures import QueryParams
 
 from web.forms import quoted
+from web.partial import BadInput
 from web.periods import PERIOD_LABELS, Period, named_period, parse_iso_date
 from web.queries.scope import CLIENT_STATUSES, ClientScope
-from web.registry import BadInput
 
 SORTS = ("name", "revenue", "mrr", "hours")
 PAGE_SIZES = (25, 50, 100, 200)

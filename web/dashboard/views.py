@@ -14,10 +14,10 @@ from web.auth.guard import csrf_token, current_user
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST
 from web.dashboard.filters import PAGE_SIZES, parse_filters
+from web.partial import BadInput
 from web.periods import PERIOD_LABELS
 from web.queries.clients import Manager, account_managers
 from web.queries.scope import CLIENT_STATUSES
-from web.registry import BadInput
 from web.responses import page_html, render_page, render_template
 from web.state import AppState
 from web.streaming import page_response

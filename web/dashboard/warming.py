@@ -16,7 +16,8 @@ from starlette.datastructures import QueryParams
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST, ROW, parse_row
 from web.dashboard.filters import parse_filters
-from web.registry import C, P, Partial, Registry
+from web.partial import C, P, Partial
+from web.registry import Registry
 
 log = logging.getLogger("billable.warming")
 

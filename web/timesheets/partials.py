@@ -11,9 +11,9 @@ from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_filters
 from web.db import Database
 from web.htmx import ENTRIES_CHANGED
+from web.partial import BadInput, Partial
 from web.periods import Period
 from web.queries.entries import SummaryRow, timesheet_summary
-from web.registry import BadInput, Partial
 
 GROUPINGS = {"client": "By client", "staff": "By staff member"}
 
