@@ -20,6 +20,7 @@ from web.auth import views as auth_views
 from web.auth.guard import PUBLIC, guarded
 from web.auth.sessions import SessionMiddleware
 from web.cache import make_cache
+from web.clients import service_views
 from web.clients import views as client_views
 from web.dashboard.views import dashboard as dashboard_page
 from web.dashboard.warming import warm_dashboard
@@ -122,34 +123,36 @@ def _clients() -> list[BaseRoute]:
             name="client_update",
         ),
         Route(
-            "/clients/{client_id:int}/services/new", guarded(client_views.new_service_form, "admin"), name="service_new"
+            "/clients/{client_id:int}/services/new",
+            guarded(service_views.new_service_form, "admin"),
+            name="service_new",
         ),
         Route(
             "/clients/{client_id:int}/services",
-            guarded(client_views.save_service, "admin"),
+            guarded(service_views.save_service, "admin"),
             methods=["POST"],
             name="service_create",
         ),
         Route(
             "/clients/{client_id:int}/services/{service_id:int}/edit",
-            guarded(client_views.edit_service_form, "admin"),
+            guarded(service_views.edit_service_form, "admin"),
             name="service_edit",
         ),
         Route(
             "/clients/{client_id:int}/services/{service_id:int}",
-            guarded(client_views.save_service, "admin"),
+            guarded(service_views.save_service, "admin"),
             methods=["POST"],
             name="service_update",
         ),
         Route(
             "/clients/{client_id:int}/services/{service_id:int}/end",
-            guarded(client_views.end_service, "admin"),
+            guarded(service_views.end_service, "admin"),
             methods=["POST"],
             name="service_end",
         ),
         Route(
             "/clients/{client_id:int}/services/{service_id:int}/reactivate",
-            guarded(client_views.reactivate_service, "admin"),
+            guarded(service_views.reactivate_service, "admin"),
             methods=["POST"],
             name="service_reactivate",
         ),
