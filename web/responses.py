@@ -8,13 +8,16 @@ from typing import Any
 
 import anyio
 from jinja2 import Environment
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from web import htmx, timing
+from web.auth.csrf import csrf_token
 from web.db import DatabaseUnavailable
 from web.state import AppState
+from web.static_files import static_url
 
 log = logging.getLogger("billable.responses")
 
@@ -29,8 +32,6 @@ def render_page(request: Request, template: str, page: Any, *, status_code: int 
 
 
 def page_html(request: Request, template: str, page: Any) -> str:
-    from web.auth.guard import csrf_token  # the guard renders refusals with this module
-
     return render_template(
         AppState.of(request).env,
         template,
@@ -121,3 +122,22 @@ class ClosingStreamingResponse(StreamingResponse):
             if close is not None:
                 with anyio.move_on_after(self.CLOSE_WITHIN_S, shield=True):
                     await close()
+
+
+_ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>
+<link rel="icon" href="{favicon}" type="image/svg+xml"><link rel="stylesheet" href="{css}">
+</head><body><main id="main" class="error-page">
+<h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
+
+
+def error_page(status: int, title: str, detail: str) -> HTMLResponse:
+    page = _ERROR_PAGE.format(
+        title=escape(title), detail=escape(detail), favicon=static_url("favicon.svg"), css=static_url("app.css")
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def error_title(status: int) -> str:
+    return {401: "Sign in", 403: "Not allowed", 404: "Page not found", 405: "Method not allowed"}.get(
+        status, "Request not understood"
+    )

@@ -6,13 +6,12 @@ from html import escape
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from web import timing
 from web.auth.guard import allows, current_user, refusal
-from web.responses import fragment
+from web.responses import error_page, error_title, fragment
 from web.state import AppState
-from web.static_files import static_url
 from web.streaming import for_stream, with_parts_inline
 
 
@@ -38,25 +37,6 @@ async def partial(request: Request) -> Response:
     if state.settings.partials_mode == "stream" and for_stream(html)[1]:
         html = await with_parts_inline(request, html)
     return fragment(html, status_code=rendered.status)
-
-
-_ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Billable</title>
-<link rel="icon" href="{favicon}" type="image/svg+xml"><link rel="stylesheet" href="{css}">
-</head><body><main id="main" class="error-page">
-<h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
-
-
-def error_page(status: int, title: str, detail: str) -> HTMLResponse:
-    page = _ERROR_PAGE.format(
-        title=escape(title), detail=escape(detail), favicon=static_url("favicon.svg"), css=static_url("app.css")
-    )
-    return HTMLResponse(page, status_code=status)
-
-
-def error_title(status: int) -> str:
-    return {401: "Sign in", 403: "Not allowed", 404: "Page not found", 405: "Method not allowed"}.get(
-        status, "Request not understood"
-    )
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,6 @@ static/app.js adds to htmx requests, or a `csrf_token` form field); without it: 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
@@ -22,12 +21,14 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from web.auth.csrf import csrf_ok
 from web.db import DatabaseUnavailable
 from web.db.versions import Versions, generation
 from web.forms import is_id
 from web.htmx import is_htmx, wants_fragment
 from web.queries import sessions
 from web.queries.users import User, get_user, user_of_session
+from web.responses import error_page, error_title
 from web.state import AppState
 from web.timing import within
 
@@ -36,8 +37,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 ROLE_RANK = {"staff": 1, "admin": 2}
 PUBLIC = None  # the role of endpoints anyone may call
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
 log = logging.getLogger("billable.auth")
 SESSION_KEY = "sid"  # the session cookie's token, of a row in the sessions table (web/queries/sessions.py)
 USER_RECHECK_S = 30.0  # how often a session is checked (and marked used) while nothing else says to
@@ -56,7 +55,7 @@ def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
 
     @wraps(endpoint)
     async def guard(request: Request) -> Response:
-        if request.method not in SAFE_METHODS and not await _csrf_ok(request):
+        if request.method not in SAFE_METHODS and not await csrf_ok(request):
             return _csrf_refusal(request)
         if role is not None:
             user = await current_user(request)
@@ -140,33 +139,8 @@ async def person_for(request: Request, viewer: User, person_id: int, own_only: s
     return person if person is not None else refusal(request, 404, f"There is no staff member with id {person_id}.")
 
 
-def csrf_token(request: Request) -> str:
-    """This session's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
-async def _csrf_ok(request: Request) -> bool:
-    expected = request.session.get("csrf")
-    if not isinstance(expected, str):
-        return False
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
-    return sent is not None and secrets.compare_digest(sent.encode(), expected.encode())
-
-
 def refusal(request: Request, status: int, message: str) -> Response:
     """A refusal as a fragment for htmx, or as a small page."""
-    from web.views import error_page, error_title  # views imports this module
-
     if wants_fragment(request):
         return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
     return error_page(status, error_title(status), message)

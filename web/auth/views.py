@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth.guard import SESSION_KEY, csrf_token, current_user, safe_next
+from web.auth.csrf import csrf_token
+from web.auth.guard import SESSION_KEY, current_user, safe_next
 from web.queries.sessions import end_session, start_session
 from web.queries.users import LoginLimits, authenticate, finish_attempt, reserve_attempt
 from web.responses import render_page

@@ -10,7 +10,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import csrf_token, current_user
+from web.auth.csrf import csrf_token
+from web.auth.guard import current_user
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST
 from web.dashboard.filters import PAGE_SIZES, parse_filters
