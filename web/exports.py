@@ -12,7 +12,7 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user, person_for, refusal
+from web.auth.guard import person_for, refusal, signed_in
 from web.dashboard.filters import parse_filters
 from web.forms import FormReader
 from web.partial import BadInput
@@ -52,8 +52,7 @@ async def clients_csv(request: Request) -> Response:
 
 async def entries_csv(request: Request) -> Response:
     """Time entries for a period: your own, or (admins) everyone's."""
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     reader = FormReader(request.query_params)
     first = reader.date("from", "Start date")
     last = reader.date("to", "End date")

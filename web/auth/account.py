@@ -8,7 +8,7 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth.guard import SESSION_KEY, current_user
+from web.auth.guard import SESSION_KEY, signed_in
 from web.auth.views import LIMITS, try_again_at
 from web.queries.sessions import SessionInfo, active_sessions, digest, end_sessions_now
 from web.queries.users import (
@@ -46,8 +46,7 @@ async def account_page(request: Request) -> Response:
 async def change_password(request: Request) -> Response:
     """The current password, then the new one twice. A wrong current password counts as a failed
     sign-in (the same lockout), so a borrowed session cannot guess it."""
-    user = await current_user(request)
-    assert user is not None  # the route needs a signed-in user
+    user = signed_in(request)
     form = await request.form()
     current, new, again = (str(form.get(name, ""))[:1024] for name in ("current", "new", "again"))
     errors: dict[str, str] = {}
@@ -78,8 +77,7 @@ async def change_password(request: Request) -> Response:
 
 
 async def end_other_sessions(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = signed_in(request)
     state = AppState.of(request)
     await end_sessions_now(state.db, state.registry.versions, user.id, keep=request.session[SESSION_KEY])
     return RedirectResponse("/account?done=others", status_code=303)
@@ -88,8 +86,7 @@ async def end_other_sessions(request: Request) -> Response:
 async def _page(
     request: Request, *, said: str | None = None, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = signed_in(request)
     state = AppState.of(request)
     sessions = await active_sessions(state.db, user.id, state.settings.session_lifetime)
     this = digest(request.session[SESSION_KEY])[:12]

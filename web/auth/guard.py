@@ -92,6 +92,15 @@ async def current_user(request: Request) -> User | None:
     return user
 
 
+def signed_in(request: Request) -> User:
+    """The user of a request that the guard let through for a role (it read and checked them): what
+    a view behind `guarded(..., "staff")` or `"admin"` uses, with no refusal of its own to make."""
+    user: User | None = request.state.user
+    if user is None:
+        raise RuntimeError(f"{request.url.path}: signed_in() on a route the guard does not sign in")
+    return user
+
+
 @dataclass(frozen=True)
 class SessionCheck:
     """A session as last checked: when (time.monotonic()), its person's sessions version then, and

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth.guard import current_user, refusal
+from web.auth.guard import refusal, signed_in
 from web.queries.sessions import Person, end_sessions_now, people
 from web.responses import render_page
 from web.state import AppState
@@ -34,8 +34,7 @@ async def people_page(request: Request) -> Response:
 
 async def end_person_sessions(request: Request) -> Response:
     """POST /people/{user_id}/sessions/end with `session` (an id as listed) or none: all of them."""
-    admin = await current_user(request)
-    assert admin is not None  # the route needs an admin
+    admin = signed_in(request)
     form = await request.form()
     session = form.get("session")
     if session is not None and not (isinstance(session, str) and SESSION_ID.fullmatch(session)):

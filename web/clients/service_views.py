@@ -9,7 +9,7 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user, refusal
+from web.auth.guard import refusal, signed_in
 from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, trigger
 from web.queries import clients, services
@@ -79,8 +79,7 @@ async def save_service(request: Request) -> Response:
     form = ServiceForm(action, reader.values, reader.errors, version, loaded=reader.loaded())
     if parsed is None or (service_id and version is None):
         return _service_form(request, form, 422)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             if service_id is None:
@@ -144,8 +143,7 @@ async def _change_service(request: Request, reader: FormReader, change: ServiceC
     version = reader.version()
     if reader.errors or version is None:
         return message(request, " ".join(reader.errors.values()), status_code=422)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             done = await change(changes, client_id, service, version)

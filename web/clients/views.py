@@ -9,7 +9,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user, refusal
+from web.auth.guard import refusal, signed_in
 from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
@@ -57,8 +57,7 @@ class ClientPage:
 
 async def client_page(request: Request) -> Response:
     state = AppState.of(request)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     client_id = request.path_params["client_id"]
     detail = await clients.client_detail(state.db, client_id) if 0 < client_id < 2**63 else None
     if detail is None:
@@ -103,8 +102,7 @@ async def create_client(request: Request) -> Response:
     form = ClientForm("/clients", reader.values, reader.errors, await _managers(state))
     if parsed is None:
         return _new_client_form(request, form)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             client_id = await clients.create_client(state.db, changes, parsed)
@@ -132,8 +130,7 @@ async def update_client(request: Request) -> Response:
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version, loaded=reader.loaded())
     if parsed is None or version is None:
         return _client_form(request, form, 422)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await clients.update_client(state.db, changes, client_id, version, parsed)

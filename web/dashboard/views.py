@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.csrf import csrf_token
-from web.auth.guard import current_user
+from web.auth.guard import signed_in
 from web.dashboard.cards import CARDS
 from web.dashboard.client_list import LIST
 from web.dashboard.filters import PAGE_SIZES, parse_filters
@@ -78,8 +78,7 @@ async def dashboard(request: Request) -> Response:
     except BadInput as exc:
         page = DashboardPage(FilterForm(values, exc.errors, managers), [], None)
         return render_page(request, "dashboard.html", _shell(state, page), status_code=400)
-    user = await current_user(request)
-    assert user is not None  # the route needs a signed-in user
+    user = signed_in(request)
     registry = state.registry
     if filters.sort == "name":
         # Name order needs no figures, so the rows' placeholders come with the shell.

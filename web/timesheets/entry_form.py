@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user
+from web.auth.guard import signed_in
 from web.forms import FormReader, touched_fields
 from web.htmx import ENTRIES_CHANGED, trigger
 from web.money import format_duration
@@ -106,8 +106,7 @@ class Typed:
 
 async def read_entry(request: Request, data: FormData, editing: Entry | None = None) -> tuple[EntryInput | None, Typed]:
     reader = FormReader(data)  # type: ignore[arg-type]
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     person_id = editing.user_id if editing else (reader.id("user_id", "Person", required=False) or viewer.id)
     work_date = _work_date(reader, AppState.of(request).today())
     client_id = reader.id("client_id", "Client")

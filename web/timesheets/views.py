@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import current_user, person_for, refusal
+from web.auth.guard import person_for, refusal, signed_in
 from web.forms import FormReader, not_saved
 from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration, format_money
@@ -162,8 +162,7 @@ async def edit_form(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     form_data = await request.form()
     parsed, typed = await read_entry(request, form_data)
     state = AppState.of(request)
@@ -193,8 +192,7 @@ async def update(request: Request) -> Response:
     state = AppState.of(request)
     if parsed is None or typed.version is None:
         return form_response(request, await typed.form(state), status_code=422)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             rate = await entries.update_entry(state.db, changes, entry.id, typed.version, parsed)
@@ -220,8 +218,7 @@ async def delete(request: Request) -> Response:
     form_data = await request.form()
     version = FormReader(form_data).version()  # type: ignore[arg-type]
     state = AppState.of(request)
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     if version is None:
         return message(request, "This request did not say which version of the entry it deletes.", status_code=422)
     try:
@@ -243,8 +240,7 @@ async def delete(request: Request) -> Response:
 async def _whose_week(request: Request) -> tuple[User, User, date] | Response:
     """The viewer, the person whose week it is and its Monday; or the refusal saying what was wrong
     with ?user= and ?week= (a typed URL is input too)."""
-    viewer = await current_user(request)
-    assert viewer is not None  # the route needs a signed-in user
+    viewer = signed_in(request)
     state = AppState.of(request)
     reader = FormReader(request.query_params)
     week = reader.date("week", "Week", required=False) or state.today()
@@ -273,8 +269,7 @@ ENTRY_GONE = "This entry was deleted meanwhile (in another tab, or by someone el
 async def _new_entry_form(request: Request, *, gone: str | None = None) -> Response:
     """A blank form for ?user_id= (the viewer by default), taking focus. `gone`: the entry being
     opened was deleted meanwhile; said above the form, with a 404, and the week reloads without it."""
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     reader = FormReader(request.query_params)
     person_id = reader.id("user_id", "Person", required=False) or viewer.id
     if (refused := _unless_may_log_for(request, viewer, person_id)) is not None:
@@ -292,8 +287,7 @@ async def _new_entry_form(request: Request, *, gone: str | None = None) -> Respo
 async def _deleted_while_editing(request: Request) -> Response:
     """Saving an entry deleted meanwhile (in another tab, or by someone else): the form comes back as
     a new entry's, with everything typed kept, so saving again logs it anew; the week reloads."""
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     _, typed = await read_entry(request, await request.form())
     if (refused := _unless_may_log_for(request, viewer, typed.person_id)) is not None:
         return refused
@@ -328,8 +322,7 @@ def _day_label(day: date, today: date) -> str:
 
 
 async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
-    viewer = await current_user(request)
-    assert viewer is not None
+    viewer = signed_in(request)
     raw = request.path_params["entry_id"]
     entry = await entries.get_entry(AppState.of(request).db, raw) if 0 < raw < 2**63 else None
     if entry is None:
