@@ -88,3 +88,64 @@ def _log_span(values: list[float]) -> tuple[float, float]:
     """log10 bounds around the values, half a decade of margin, never empty."""
     low, high = math.log10(max(min(values), 1e-3)), math.log10(max(max(values), 1e-3))
     return low - 0.25, max(high, low + 0.5) + 0.25
+
+
+# The browser chart: (group label, key of the reference or None, key of the streamed page, key of one
+# request per partial), from the flat results of `billable bench --browser`.
+BROWSER_GROUPS: list[tuple[str, str | None, str, str]] = [
+    ("50 rows, warm", "browser_reference_50_ms", "browser_complete_warm_50_ms", "browser_requests_complete_warm_50_ms"),
+    (
+        "200 rows, warm",
+        "browser_reference_200_ms",
+        "browser_complete_warm_200_ms",
+        "browser_requests_complete_warm_200_ms",
+    ),
+    ("50 rows, cold", None, "browser_complete_cold_50_ms", "browser_requests_complete_cold_50_ms"),
+    (
+        "50 rows, CPU 4x slower",
+        "browser_reference_cpu4x_50_ms",
+        "browser_complete_cpu4x_50_ms",
+        "browser_requests_complete_cpu4x_50_ms",
+    ),
+]
+BROWSER_BARS = [("static reference", "#7f8c8d"), ("streamed (default)", "#1e8449"), ("one request each", "#c0392b")]
+BAR, GAP, GROUP_GAP, LABEL_WIDTH = 16, 3, 22, 170
+
+
+def browser_svg(results: Mapping[str, Any]) -> str:
+    """Navigation to complete in Chromium, per mode beside the static reference: one group of bars
+    for each measurement, on one linear scale (the per-request mode is what the scale is for)."""
+    groups = [
+        (label, [None if reference is None else results.get(reference), results[streamed], results.get(requests)])
+        for label, reference, streamed, requests in BROWSER_GROUPS
+        if streamed in results
+    ]
+    longest = max(float(ms) for _, values in groups for ms in values if ms is not None)
+    plot = WIDTH - LABEL_WIDTH - 120
+    height = TOP + 30 + len(groups) * (3 * (BAR + GAP) + GROUP_GAP) + 20
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="#fff"/>',
+        '<text x="10" y="18" font-weight="bold">Dashboard in Chromium: navigation to complete (ms, median)</text>',
+    ]
+    for n, (name, colour) in enumerate(BROWSER_BARS):
+        parts.append(f'<rect x="{10 + n * 170}" y="{TOP}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{26 + n * 170}" y="{TOP + 10}">{escape(name)}</text>')
+    y = TOP + 30
+    for label, (reference, *modes) in groups:
+        parts.append(f'<text x="10" y="{y + 1.5 * (BAR + GAP) + 4:.1f}">{escape(label)}</text>')
+        bars = [
+            (reference, ""),
+            *((ms, f" ({float(ms) / float(reference):.2f}x)" if reference else "") for ms in modes),
+        ]
+        for (_, colour), (ms, ratio) in zip(BROWSER_BARS, bars, strict=True):
+            if ms is not None:
+                width = max(1.0, plot * float(ms) / longest)
+                parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR}" fill="{colour}"/>')
+                text = f"{float(ms):,.0f}{ratio}"
+                parts.append(f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + BAR - 4}">{escape(text)}</text>')
+            y += BAR + GAP
+        y += GROUP_GAP
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

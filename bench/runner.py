@@ -29,7 +29,7 @@ import uvloop
 from bs4 import BeautifulSoup
 
 from bench import baselines
-from bench.chart import cold_vs_size_svg
+from bench.chart import browser_svg, cold_vs_size_svg
 from bench.http import Pool, Reply
 from bench.proxy import free_port
 from web.db import Database
@@ -153,7 +153,12 @@ def run(
 
 
 def run_browser(
-    config: BenchConfig, settings: Settings, json_path: Path | None, *, http2: bool = False
+    config: BenchConfig,
+    settings: Settings,
+    json_path: Path | None,
+    chart_path: Path | None = None,
+    *,
+    http2: bool = False,
 ) -> dict[str, Any]:
     """`billable bench --browser`: the dashboard in a real Chromium, per mode, beside its reference;
     with `http2`, also through a TLS proxy over HTTP/2 and over HTTP/1.1 (bench/proxy.py)."""
@@ -187,6 +192,9 @@ def run_browser(
     if json_path:
         json_path.write_text(json.dumps(results, indent=2))
         config.out(f"wrote {json_path}")
+    if chart_path:
+        chart_path.write_text(browser_svg(results))
+        config.out(f"wrote {chart_path}")
     return results
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bench.chart import cold_vs_size_svg
+from bench.chart import browser_svg, cold_vs_size_svg
 
 
 def run(naive: float, gather: float, billable: float) -> dict[str, dict[str, float]]:
@@ -39,3 +39,19 @@ def test_baselines_on_billable_indexes_are_dashed_where_every_size_has_them() ->
     # a size saved before the mode existed: the mode's line is left out, the others drawn
     older = cold_vs_size_svg({"m": with_own, "s": run(1_000, 500, 50)})
     assert older.count("<polyline") == 3 and "Billable" not in older
+
+
+def test_the_browser_chart_puts_each_mode_beside_the_reference() -> None:
+    results = {
+        "browser_reference_50_ms": 50.0,
+        "browser_complete_warm_50_ms": 55.0,
+        "browser_requests_complete_warm_50_ms": 500.0,
+        "browser_complete_cold_50_ms": 100.0,
+        "browser_requests_complete_cold_50_ms": 400.0,
+    }
+    svg = browser_svg(results)
+    widths = [float(w) for w in re.findall(r'<rect x="170" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert len(widths) == 5  # 50 rows warm: three bars; cold: no reference; the groups not measured left out
+    assert widths[2] == max(widths) and widths[0] < widths[1] < widths[2]  # one linear scale
+    assert "55 (1.10x)" in svg and "500 (10.00x)" in svg and "50 rows, cold" in svg
+    assert "200 rows" not in svg

@@ -26,7 +26,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.add_argument(
         "--chart",
         type=Path,
-        help="also draw cold time vs dataset size (SVG) from the latest run of each size, this one included",
+        help="also draw a chart (SVG): cold time vs dataset size from the latest run of each size, this one "
+        "included; with --browser, each mode beside the static reference",
     )
     bench.add_argument(
         "--browser",
@@ -99,7 +100,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             raise ValueError(
                 "--browser needs Playwright (pip install -e '.[test]') and chromium (apt-get install chromium)"
             )
-        run_browser(config, settings, args.json, http2=args.http2)
+        run_browser(config, settings, args.json, args.chart, http2=args.http2)
         return 0
     run(config, settings, args.json, args.chart)
     return 0
