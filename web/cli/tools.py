@@ -93,7 +93,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             raise ValueError(f"{option} {path}: there is no folder {path.resolve().parent}")
     quick = args.load_seconds < 5  # a smoke run (the test's): fewer and shorter measurements
     config = BenchConfig(
-        args.size, args.loadusers, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5, 6 if quick else 30
+        args.size, args.load_users, args.load_seconds, 1.0 if quick else 3.0, 2 if quick else 5, 6 if quick else 30
     )
     if args.browser:
         if importlib.util.find_spec("playwright") is None or not shutil.which("chromium"):
