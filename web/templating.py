@@ -38,6 +38,7 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC) -> Environment:
         money=format_money,
         money_whole=lambda cents: format_money(cents, whole=True),
         money_compact=format_compact,
+        number="{:,}".format,  # a count with thousands separators: 1,204 clients
         hours=format_hours,
         duration=format_duration,
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
