@@ -80,6 +80,7 @@ class Placeholder:
     dom_id: str
     name: str
     query: str
+    query_bytes: bytes  # as the registry takes it (a URL's query string): encoded once, not per request
     label: str  # the partial's name, and the client a row is of: as the page waterfall lists it
 
 
@@ -106,27 +107,25 @@ def placeholders_in(html_text: str) -> tuple[Placeholder, ...]:
 def _placeholder(dom_id: str, name: str, escaped_query: str | None) -> Placeholder:
     query = html.unescape(escaped_query or "")
     client = QueryParams(query).get("client")
-    return Placeholder(dom_id, name, query, name + (f" #{client}" if client else ""))
+    label = name + (f" #{client}" if client else "")
+    return Placeholder(dom_id, name, query, query.encode("latin-1", "replace"), label)
 
 
-@lru_cache(maxsize=64)
-def _part_for_stream(part_html: str) -> tuple[str, tuple[Placeholder, ...]]:
-    """A partial's HTML as the stream sends it, and the partials it names. Remembered: the registry
-    hands out the same string while the entry holds, and reading a 200-row list for its rows was a
-    tenth of a warm page's server time. Only HTML naming partials (a list) is kept."""
-    return waiting_for_stream(part_html), placeholders_in(part_html)
+def _stream_form(html_text: str) -> tuple[str, tuple[Placeholder, ...]]:
+    """HTML as the stream sends it (its placeholders waiting), and the partials it names."""
+    return waiting_for_stream(html_text), placeholders_in(html_text)
+
+
+# Remembered, by the strings themselves: the registry hands out the same partial HTML while its entry
+# holds, and a dashboard's page is the same string request after request (web.dashboard.views);
+# reading a 200-row list or page for its rows was a tenth of a warm page's server time. Two bounds:
+# parts naming partials (lists) are many and small, pages few and large.
+_part_for_stream = lru_cache(maxsize=64)(_stream_form)
+_page_for_stream = lru_cache(maxsize=16)(_stream_form)
 
 
 def for_stream(part_html: str) -> tuple[str, tuple[Placeholder, ...]]:
     return _part_for_stream(part_html) if _BUSY in part_html else (part_html, ())
-
-
-@lru_cache(maxsize=16)
-def _page_for_stream(page: str) -> tuple[str, tuple[Placeholder, ...]]:
-    """for_stream for whole pages, kept apart (pages are larger, and fewer at a time): a dashboard's
-    page is the same string request after request (web.dashboard.views), and reading its 200 rows'
-    placeholders was a tenth of a warm page's server time."""
-    return waiting_for_stream(page), placeholders_in(page)
 
 
 async def parts(request: Request, named: tuple[Placeholder, ...]) -> AsyncGenerator[list[Part], None]:
@@ -186,7 +185,7 @@ def _part_now(
 ) -> _Streamed | None:
     """The part when the registry has it at hand (see Registry.serve_now), reported as a request."""
     timing = RequestTiming(started=time.perf_counter(), partial=placeholder.name)
-    rendered = state.registry.serve_now(declared, placeholder.query.encode("latin-1", "replace"), today, role)
+    rendered = state.registry.serve_now(declared, placeholder.query_bytes, today, role)
     return None if rendered is None else _sent(state, placeholder, rendered, timing)
 
 
@@ -196,7 +195,7 @@ async def _part(
     """One partial, as GET /partials/<name> would answer it, timed and reported as such, and the
     partials it names in turn."""
     with measuring(RequestTiming(started=time.perf_counter(), partial=placeholder.name)) as timing:
-        rendered = await state.registry.serve(declared, placeholder.query.encode("latin-1", "replace"), today, role)
+        rendered = await state.registry.serve(declared, placeholder.query_bytes, today, role)
     return _sent(state, placeholder, rendered, timing)
 
 
