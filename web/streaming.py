@@ -184,6 +184,8 @@ def _part_now(
     state: AppState, declared: Partial[Any, Any], role: str, today: date, placeholder: Placeholder
 ) -> _Streamed | None:
     """The part when the registry has it at hand (see Registry.serve_now), reported as a request."""
+    # Not inside measuring(): a warm 200-row page took 12.3-13.9 ms of server CPU with it, 8.5-9.4 without.
+    # (A part rendered here for the first time counts its render time to the page, not to itself.)
     timing = RequestTiming(started=time.perf_counter(), partial=placeholder.name)
     rendered = state.registry.serve_now(declared, placeholder.query_bytes, today, role)
     return None if rendered is None else _sent(state, placeholder, rendered, timing)
