@@ -57,6 +57,11 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or start_embedded(settings.data_dir)
 
 
+def on_database(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
+    """`work` on the configured database (or the embedded one, started if need be)."""
+    return run_on(database_url(settings), settings, work)
+
+
 def run_on(url: str, settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
     async def run() -> Any:
         async with Database(url, min_size=1, max_size=4, timezone=settings.timezone) as db:

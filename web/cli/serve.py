@@ -8,11 +8,10 @@ import signal
 import sys
 from datetime import date, datetime
 
-from web.cli.common import database_url, run_on, workers
+from web.cli.common import database_url, on_database, run_on, workers
 from web.db import Database
 from web.db.migrate import migrate
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD, SIZES, seed
-from web.db.server import start_embedded
 from web.settings import Settings
 
 
@@ -69,7 +68,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print("billable serve: --workers and --reload (or --dev) do not go together", file=sys.stderr)
         return 2
     embedded = not settings.database_url
-    url = settings.database_url or start_embedded(settings.data_dir)
+    url = database_url(settings)
     today = datetime.now(settings.tz).date()
     seeded = run_on(url, settings, lambda db: _prepare(db, seed_demo=embedded, today=today))
     os.environ["DATABASE_URL"] = url  # the app (and --reload's worker) reads it from here
@@ -118,7 +117,7 @@ async def _prepare(db: Database, *, seed_demo: bool, today: date) -> bool:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    applied = run_on(database_url(settings), settings, migrate)
+    applied = on_database(settings, migrate)
     print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
     return 0
 
@@ -139,6 +138,6 @@ def _seed(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     started = datetime.now()
-    run_on(database_url(settings), settings, run)
+    on_database(settings, run)
     print(f"seeded size {args.size} in {(datetime.now() - started).total_seconds():.1f}s")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from web.cli.common import RATE_HELP, database_url, hourly_rate, read_password, run_on
+from web.cli.common import RATE_HELP, hourly_rate, on_database, read_password
 from web.db import Database
 from web.money import format_money
 from web.queries.sessions import SessionInfo, active_sessions, end_sessions
@@ -84,8 +84,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     password = read_password()
     name = args.name or args.email.split("@")[0]
-    user_id = run_on(
-        database_url(settings),
+    user_id = on_database(
         settings,
         lambda db: add_user(
             db, email=args.email, name=name, role=args.role, password=password, hourly_rate_cents=args.rate
@@ -96,20 +95,20 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
-    run_on(database_url(settings), settings, lambda db: set_hourly_rate(db, args.email, args.rate))
+    on_database(settings, lambda db: set_hourly_rate(db, args.email, args.rate))
     print(f"hourly rate of {args.email} is now {format_money(args.rate)}")
     return 0
 
 
 def _user_passwd(args: argparse.Namespace, settings: Settings) -> int:
     password = read_password()
-    run_on(database_url(settings), settings, lambda db: set_password(db, args.email, password))
+    on_database(settings, lambda db: set_password(db, args.email, password))
     print(f"password changed for {args.email}")
     return 0
 
 
 def _user_role(args: argparse.Namespace, settings: Settings) -> int:
-    run_on(database_url(settings), settings, lambda db: set_role(db, args.email, args.role))
+    on_database(settings, lambda db: set_role(db, args.email, args.role))
     print(f"{args.email} is now {args.role}; their sessions have ended")
     return 0
 
@@ -127,7 +126,7 @@ def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
             ended, _ = await end_sessions(db, user.id, prefix=None if args.end == "all" else args.end)
         return active, ended
 
-    active, ended = run_on(database_url(settings), settings, work)
+    active, ended = on_database(settings, work)
     if ended is not None:
         print(f"ended {ended} session{'s' if ended != 1 else ''} of {args.email}")
         return 0 if ended or args.end == "all" else 1
@@ -142,6 +141,6 @@ def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
-    run_on(database_url(settings), settings, lambda db: set_disabled(db, args.email, args.disabled))
+    on_database(settings, lambda db: set_disabled(db, args.email, args.disabled))
     print(f"{'disabled' if args.disabled else 'enabled'} {args.email}")
     return 0
