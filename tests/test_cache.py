@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date
 
+from anyio.from_thread import BlockingPortal
+
 from tests.support import DataBuilder, OpenApp, server_timing, soup
+from web.cache import make_cache
 
 URL = "/partials/dashboard/mrr?period=this_month"
 
@@ -80,3 +84,20 @@ def test_an_expired_entry_is_served_stale_while_it_is_refreshed(open_app: OpenAp
         assert outcome(fresh) == "hit"
         assert soup(fresh.text).select_one(".figure").get_text() == "€1,500"
         assert not soup(fresh.text).select_one("#card-mrr").has_attr("hx-trigger")
+
+
+def test_the_memory_cache_keeps_a_bounded_number_of_entries_until_their_ttl(portal: BlockingPortal) -> None:
+    async def run() -> list[object]:
+        cache = make_cache("memory://", 0.25, memory_entries=2)
+        await cache.multi_set([("a", 1), ("b", 2)], ttl=60)
+        assert await cache.get("a") == 1  # now the most recently used
+        await cache.multi_set([("c", 3)], ttl=60)
+        await cache.multi_set([("brief", 4)], ttl=0.05)
+        kept = [await cache.get(key) for key in ("a", "b", "c", "brief")]
+        await asyncio.sleep(0.06)
+        kept.append(await cache.get("brief"))
+        # No timer per entry on the loop (aiocache's own keeps one, holding its request's context).
+        assert not getattr(cache.backend, "_handlers", {})
+        return kept
+
+    assert portal.call(run) == [None, None, 3, 4, None]  # a, then b, pushed out; brief expired

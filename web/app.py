@@ -223,7 +223,7 @@ def _app_state(
         wait_s=settings.db_wait_ms / 1000,
         batch_s=settings.request_budget_ms / 1000,
     )
-    cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000)
+    cache = make_cache(settings.cache_url, settings.cache_timeout_ms / 1000, settings.cache_memory_entries)
     registry = Registry(
         [*catalog.PARTIALS, *extra_partials],
         env=env,

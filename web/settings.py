@@ -38,6 +38,11 @@ class Settings:
     cache_url: str = _setting(
         "BILLABLE_CACHE_URL", "memory://", "Partial cache: memory:// (per process) or redis://host:port/db."
     )
+    cache_memory_entries: int = _setting(
+        "BILLABLE_CACHE_MEMORY_ENTRIES",
+        1000,
+        "memory:// only: entries each process keeps, least recently used out first (a row or a card is one).",
+    )
     cache_timeout_ms: int = _setting(
         "BILLABLE_CACHE_TIMEOUT_MS",
         250,
