@@ -38,7 +38,7 @@ log = logging.getLogger("billable.partials")
 WORK_BUDGET_FACTOR = 6
 # What a process remembers besides the cache itself, each bounded (least recently used goes first):
 # under steady writes and many filters these grew by megabytes a minute (issue #18's soak).
-MEMO_ENTRIES = 4_096  # parsed inputs, fresh entries, loading states
+MEMO_ENTRIES = 1_024  # parsed inputs, fresh entries, loading states
 MEMO_RENDERED_CHARS = 16 * 2**20  # rendered HTML, in characters
 
 
