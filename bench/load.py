@@ -181,8 +181,9 @@ class MemorySampler:
 
     def growth(self, seconds: float) -> dict[str, Any]:
         """Per worker: median memory in the first, middle and last quarter of the run (at most 30 s
-        each). Early to late is the issue's figure; mid-run to late tells caches still filling (a
-        curve that flattens) from a leak (one that does not)."""
+        each), and memory at the end of the first. Early to late is the issue's figure, which counts
+        the caches filling from empty; from the end of the first quarter to late tells a leak (a
+        curve that keeps rising) from bounded caches (one that is flat once they are full)."""
         span = min(30.0, seconds / 4)
         result = {}
         for pid in sorted({pid for _, pid, _ in self.samples}):
@@ -192,12 +193,15 @@ class MemorySampler:
                 return statistics.median(window) if window else None
 
             early, middle, late = (median_within(at) for at in (0.0, (seconds - span) / 2, seconds - span))
-            if early and middle and late:
+            warm = max((mib for at, p, mib in self.samples if p == pid and at <= span), default=None)
+            if early and middle and late and warm:
                 result[str(pid)] = {
                     "first_mib": early,
+                    "warm_mib": warm,
                     "mid_mib": middle,
                     "last_mib": late,
                     "growth": late / early - 1,
+                    "growth_once_warm": late / warm - 1,
                     "growth_second_half": late / middle - 1,
                 }
         return result
@@ -248,8 +252,9 @@ def print_report(results: dict[str, Any], out: Any) -> None:
     out(f"database connections still busy at the end: {results['connections_busy_at_end']}")
     for pid, memory in results["memory"].items():
         out(
-            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['mid_mib']:.0f} mid-run,"
-            f" {memory['last_mib']:.0f} late ({memory['growth'] * 100:+.1f} % in all,"
+            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['warm_mib']:.0f} at the end of that,"
+            f" {memory['mid_mib']:.0f} mid-run, {memory['last_mib']:.0f} late ({memory['growth'] * 100:+.1f} % in all,"
+            f" {memory['growth_once_warm'] * 100:+.1f} % once warm,"
             f" {memory['growth_second_half'] * 100:+.1f} % from mid-run)"
         )
 
