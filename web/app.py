@@ -35,7 +35,7 @@ from web.ops.prometheus import PrometheusMetrics
 from web.ops.shared import SharedOps
 from web.partial import Partial
 from web.registry import Registry
-from web.responses import quiet_stream_cuts
+from web.responses import Refused, quiet_stream_cuts, refused
 from web.security import SecurityHeadersMiddleware
 from web.settings import Settings, SettingsError
 from web.state import AppState
@@ -200,6 +200,7 @@ def create_app(
         exception_handlers={
             HTTPException: views.http_error,
             DatabaseUnavailable: views.database_unavailable,
+            Refused: refused,
             Exception: views.server_error,
         },
         lifespan=_lifespan(state),

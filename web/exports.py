@@ -12,12 +12,12 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import person_for, refusal, signed_in
+from web.auth.guard import person_for, signed_in
 from web.dashboard.filters import parse_filters
 from web.forms import FormReader
 from web.partial import BadInput
 from web.queries.exports import client_rows, entry_rows
-from web.responses import ClosingStreamingResponse
+from web.responses import ClosingStreamingResponse, Refused
 from web.state import AppState
 
 MAX_EXPORT_DAYS = 366 * 10
@@ -29,7 +29,7 @@ async def clients_csv(request: Request) -> Response:
     try:
         filters = parse_filters(request.query_params, state.today())
     except BadInput as exc:
-        return refusal(request, 400, str(exc))
+        raise Refused(400, str(exc)) from None
     header = [
         "client_id",
         "name",
@@ -62,11 +62,9 @@ async def entries_csv(request: Request) -> Response:
         reader.fail("to", "An export can cover at most ten years.")
     person_id = reader.id("user", "Person", required=False)
     if reader.errors or first is None or last is None:
-        return refusal(request, 400, " ".join(reader.errors.values()))
+        raise Refused(400, " ".join(reader.errors.values()))
     if person_id is not None:
-        person = await person_for(request, viewer, person_id, "You can only export your own time.")
-        if isinstance(person, Response):
-            return person
+        await person_for(request, viewer, person_id, "You can only export your own time.")
     # Staff export their own time; admins everyone's, or one person's with ?user=.
     user_id = person_id or (None if viewer.role == "admin" else viewer.id)
     header = ["date", "person", "client", "service", "minutes", "hours", "billable", "rate", "amount", "description"]

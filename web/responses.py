@@ -10,7 +10,7 @@ import anyio
 from jinja2 import Environment
 from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from web import htmx, timing
@@ -128,6 +128,29 @@ _ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 <link rel="icon" href="{favicon}" type="image/svg+xml"><link rel="stylesheet" href="{css}">
 </head><body><main id="main" class="error-page">
 <h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the dashboard</a></p></main></body></html>"""
+
+
+class Refused(Exception):
+    """A request refused for a reason its sender can read (a bad ?week=, someone else's entry, no
+    such client): raised wherever on the request's path that is found, and answered in one place
+    (`refused`, registered in web/app.py)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return refusal(request, exc.status, exc.message)
+
+
+def refusal(request: Request, status: int, message: str) -> HTMLResponse:
+    """A refusal as a fragment for htmx, or as a small page."""
+    if htmx.wants_fragment(request):
+        return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
+    return error_page(status, error_title(status), message)
 
 
 def error_page(status: int, title: str, detail: str) -> HTMLResponse:

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web import timing
-from web.auth.guard import allows, current_user, refusal
-from web.responses import error_page, error_title, fragment
+from web.auth.guard import allows, current_user
+from web.responses import Refused, error_page, error_title, fragment
 from web.state import AppState
 from web.streaming import for_stream, with_parts_inline
 
@@ -25,7 +25,7 @@ async def partial(request: Request) -> Response:
     user = await current_user(request)
     # Checked before the cache is read: a cached partial never reaches a role that may not see it.
     if user is None or not allows(user.role, declared.role):
-        return refusal(request, 403, "Your account may not see this.")
+        raise Refused(403, "Your account may not see this.")
     request_timing = timing.current()
     if request_timing is not None:
         request_timing.partial = name

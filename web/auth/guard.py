@@ -4,6 +4,8 @@ Anonymous requests for pages are sent to /login; anonymous partial requests get 
 HX-Redirect to /login (htmx then loads the login page). A signed-in user without the role gets 403.
 Every state-changing request must carry the session's CSRF token (the `X-CSRF-Token` header that
 static/app.js adds to htmx requests, or a `csrf_token` form field); without it: 403, nothing changes.
+Past the guard, a view refuses by raising `web.responses.Refused` (someone else's entry, no such
+client, a bad ?week=), answered in one place: a fragment for htmx, a small page otherwise.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from web.auth.csrf import csrf_ok
 from web.db import DatabaseUnavailable
@@ -28,7 +29,7 @@ from web.forms import is_id
 from web.htmx import is_htmx, wants_fragment
 from web.queries import sessions
 from web.queries.users import User, get_user, user_of_session
-from web.responses import error_page, error_title
+from web.responses import Refused, refusal
 from web.state import AppState
 from web.timing import within
 
@@ -62,10 +63,10 @@ def guarded(endpoint: Endpoint, role: str | None) -> Endpoint:
             if user is None:
                 return _to_login(request)
             if not allows(user.role, role):
-                return refusal(request, 403, "Your account may not see this.")
+                raise Refused(403, "Your account may not see this.")
         # Path ids ({..:int}) match any number of digits; one no row can have is simply not found.
         if any(isinstance(v, int) and not is_id(v) for v in request.path_params.values()):
-            return refusal(request, 404, "There is nothing at this address.")
+            raise Refused(404, "There is nothing at this address.")
         return await endpoint(request)
 
     guard.required_role = role  # type: ignore[attr-defined]  # read by the route-table test
@@ -137,22 +138,17 @@ async def _recheck(state: AppState, token: str, last: SessionCheck | None) -> Se
 CSRF_REFUSED_HEADER = "X-Billable-CSRF-Refused"
 
 
-async def person_for(request: Request, viewer: User, person_id: int, own_only: str) -> User | Response:
+async def person_for(request: Request, viewer: User, person_id: int, own_only: str) -> User:
     """The person whose time `viewer` asks for: themselves, or, for an admin, anyone who exists.
-    Otherwise the refusal: 403 saying `own_only` to staff, 404 for no such person."""
+    Otherwise Refused: 403 saying `own_only` to staff, 404 for no such person."""
     if person_id == viewer.id:
         return viewer
     if viewer.role != "admin":
-        return refusal(request, 403, own_only)
+        raise Refused(403, own_only)
     person = await get_user(AppState.of(request).db, person_id)
-    return person if person is not None else refusal(request, 404, f"There is no staff member with id {person_id}.")
-
-
-def refusal(request: Request, status: int, message: str) -> Response:
-    """A refusal as a fragment for htmx, or as a small page."""
-    if wants_fragment(request):
-        return HTMLResponse(f'<p class="card__error" role="alert">{escape(message)}</p>', status_code=status)
-    return error_page(status, error_title(status), message)
+    if person is None:
+        raise Refused(404, f"There is no staff member with id {person_id}.")
+    return person
 
 
 def _csrf_refusal(request: Request) -> Response:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth.guard import refusal, signed_in
+from web.auth.guard import signed_in
 from web.queries.sessions import Person, end_sessions_now, people
-from web.responses import render_page
+from web.responses import Refused, render_page
 from web.state import AppState
 
 log = logging.getLogger("billable.auth")
@@ -38,7 +38,7 @@ async def end_person_sessions(request: Request) -> Response:
     form = await request.form()
     session = form.get("session")
     if session is not None and not (isinstance(session, str) and SESSION_ID.fullmatch(session)):
-        return refusal(request, 400, "That is not a session id from this page.")
+        raise Refused(400, "That is not a session id from this page.")
     state = AppState.of(request)
     user_id = request.path_params["user_id"]
     count = await end_sessions_now(state.db, state.registry.versions, user_id, prefix=session)

@@ -9,13 +9,13 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import refusal, signed_in
+from web.auth.guard import signed_in
 from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, trigger
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
 from web.queries.services import KIND_LABELS, KINDS, Service, ServiceInput
-from web.responses import message, render_page
+from web.responses import Refused, message, render_page
 from web.state import AppState
 
 # Section: services
@@ -47,7 +47,7 @@ async def new_service_form(request: Request) -> Response:
     state = AppState.of(request)
     client_id = request.path_params["client_id"]
     if await clients.get_client(state.db, client_id) is None:
-        return refusal(request, 404, f"There is no client with id {client_id}.")
+        raise Refused(404, f"There is no client with id {client_id}.")
     form = _new_service_form(client_id, state.today())
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
@@ -55,7 +55,7 @@ async def new_service_form(request: Request) -> Response:
 async def edit_service_form(request: Request) -> Response:
     client_id, service = await _service(request)
     if service is None:
-        return refusal(request, 404, _no_such_service(request))
+        raise Refused(404, _no_such_service(request))
     values = _service_values(service)
     form = ServiceForm(f"/clients/{client_id}/services/{service.id}", values, {}, service.version, loaded=values)
     return render_page(request, "service-form.html", ServiceFormFragment(form))
@@ -67,7 +67,7 @@ async def save_service(request: Request) -> Response:
     client_id = request.path_params["client_id"]
     service_id = request.path_params.get("service_id")
     if await clients.get_client(state.db, client_id) is None:
-        return refusal(request, 404, f"There is no client with id {client_id}.")
+        raise Refused(404, f"There is no client with id {client_id}.")
     if service_id is not None and (await _service(request))[1] is None:
         # Another client's service (or none): a wrong URL, not a service someone deleted meanwhile.
         missing = _new_service_form(client_id, state.today(), notice=_no_such_service(request), is_error=True)

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import refusal, signed_in
+from web.auth.guard import signed_in
 from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
@@ -23,7 +23,7 @@ from web.queries.changes import Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
 from web.queries.scope import CLIENT_STATUSES
 from web.queries.users import staff_list
-from web.responses import render_page
+from web.responses import Refused, render_page
 from web.state import AppState
 from web.streaming import render_streamed
 
@@ -61,11 +61,11 @@ async def client_page(request: Request) -> Response:
     client_id = request.path_params["client_id"]
     detail = await clients.client_detail(state.db, client_id) if 0 < client_id < 2**63 else None
     if detail is None:
-        return refusal(request, 404, f"There is no client with id {client_id}.")
+        raise Refused(404, f"There is no client with id {client_id}.")
     try:
         filters = parse_filters(request.query_params, state.today())
     except BadInput as exc:
-        return refusal(request, 400, str(exc))
+        raise Refused(400, str(exc)) from None
     params = ClientParams(detail.id, filters.period, period_query(filters))
     placeholders = [state.registry.placeholder(p, params) for p in PARTIALS]
     form = history = None
@@ -139,7 +139,7 @@ async def update_client(request: Request) -> Response:
     except Conflict as exc:
         current = await clients.client_detail(state.db, client_id)
         if current is None:
-            return refusal(request, 404, str(exc))
+            raise Refused(404, str(exc)) from None
         managers = await _managers(state, keep=current.manager_id)
         names = {str(m.id): m.name for m in form.managers}  # offered with yours kept (see _managers)
         theirs_values = _values_of(current)

@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from web import charts
-from web.auth.guard import refusal
 from web.db import DatabaseTimeout, PoolStats
 from web.db.migrate import pending
 from web.ops.metrics import PartialSummary, RequestRecord, slowest_requests, summarize
-from web.responses import render_page
+from web.responses import Refused, render_page
 from web.state import AppState
 from web.timing import within
 
@@ -48,28 +47,17 @@ class OpsPage:
 
 
 async def ops_page(request: Request) -> Response:
-    live = await _live(request)
-    if live is None:
-        return _bad_window(request)
-    return render_page(request, "ops.html", OpsPage(live))
+    return render_page(request, "ops.html", OpsPage(await _live(request)))
 
 
 async def ops_live(request: Request) -> Response:
-    live = await _live(request)
-    if live is None:
-        return _bad_window(request)
-    return render_page(request, "ops-live.html", OpsPage(live))
+    return render_page(request, "ops-live.html", OpsPage(await _live(request)))
 
 
-def _bad_window(request: Request) -> Response:
-    windows = " or ".join(str(w) for w in WINDOWS)
-    return refusal(request, 400, f"The window must be {windows} minutes.")
-
-
-async def _live(request: Request) -> OpsLive | None:
+async def _live(request: Request) -> OpsLive:
     window = request.query_params.get("window", "5")
     if window not in {str(w) for w in WINDOWS}:
-        return None
+        raise Refused(400, f"The window must be {' or '.join(str(w) for w in WINDOWS)} minutes.")
     state = AppState.of(request)
     metrics, processes = await state.shared_ops.combined()
     partials = summarize(metrics, int(window))

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import person_for, refusal, signed_in
+from web.auth.guard import person_for, signed_in
 from web.forms import FormReader, not_saved
 from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration, format_money
@@ -19,7 +19,7 @@ from web.queries import entries
 from web.queries.changes import Conflict, recording
 from web.queries.entries import Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, staff_list
-from web.responses import message, render_page
+from web.responses import Refused, message, render_page
 from web.state import AppState
 from web.streaming import render_streamed
 from web.timesheets.entry_form import (
@@ -83,10 +83,7 @@ class TimesheetPage:
 
 
 async def timesheet_page(request: Request) -> Response:
-    whose = await _whose_week(request)
-    if isinstance(whose, Response):
-        return whose
-    viewer, person, monday = whose
+    viewer, person, monday = await _whose_week(request)
     state = AppState.of(request)
     week = await _week(state, viewer, person, monday)
     form = await blank_form(state, person.id, default_day=_default_day(monday, state.today()))
@@ -114,10 +111,7 @@ async def timesheet_page(request: Request) -> Response:
 
 
 async def week_fragment(request: Request) -> Response:
-    whose = await _whose_week(request)
-    if isinstance(whose, Response):
-        return whose
-    viewer, person, monday = whose
+    viewer, person, monday = await _whose_week(request)
     week = await _week(AppState.of(request), viewer, person, monday)
     return render_page(request, "timesheet-week.html", TimesheetFragment(week))
 
@@ -148,13 +142,10 @@ async def new_form(request: Request) -> Response:
 
 
 async def edit_form(request: Request) -> Response:
-    entry, refused = await _own_entry(request)
-    if refused is not None and refused.status_code == 404:
+    entry = await _own_entry(request)
+    if entry is None:
         # Deleted in another tab (or by someone else) since the week was shown: the form stays a form.
         return await _new_entry_form(request, gone=f"{ENTRY_GONE} You can log new time below.")
-    if refused is not None:
-        return refused
-    assert entry is not None
     return form_response(request, await Typed.of(entry).form(AppState.of(request), focus=True))
 
 
@@ -168,8 +159,7 @@ async def create(request: Request) -> Response:
     state = AppState.of(request)
     if parsed is None:
         return form_response(request, await typed.form(state), status_code=422)
-    if (refused := _unless_may_log_for(request, viewer, parsed.user_id)) is not None:
-        return refused
+    _refuse_unless_may_log_for(viewer, parsed.user_id)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
             await entries.create_entry(state.db, changes, parsed)
@@ -181,12 +171,9 @@ async def create(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
-    entry, refused = await _own_entry(request)
-    if refused is not None and refused.status_code == 404:
+    entry = await _own_entry(request)
+    if entry is None:
         return await _deleted_while_editing(request)
-    if refused is not None:
-        return refused
-    assert entry is not None
     form_data = await request.form()
     parsed, typed = await read_entry(request, form_data, editing=entry)
     state = AppState.of(request)
@@ -211,10 +198,10 @@ async def update(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    entry, refused = await _own_entry(request)
-    if refused is not None:
-        return refused
-    assert entry is not None
+    entry = await _own_entry(request)
+    if entry is None:
+        # The page showed it, so the week reloads.
+        return message(request, "This entry does not exist (any more).", status_code=404, trigger=ENTRIES_CHANGED)
     form_data = await request.form()
     version = FormReader(form_data).version()  # type: ignore[arg-type]
     state = AppState.of(request)
@@ -237,8 +224,8 @@ async def delete(request: Request) -> Response:
 # Section: helpers
 
 
-async def _whose_week(request: Request) -> tuple[User, User, date] | Response:
-    """The viewer, the person whose week it is and its Monday; or the refusal saying what was wrong
+async def _whose_week(request: Request) -> tuple[User, User, date]:
+    """The viewer, the person whose week it is and its Monday; or Refused, saying what was wrong
     with ?user= and ?week= (a typed URL is input too)."""
     viewer = signed_in(request)
     state = AppState.of(request)
@@ -246,10 +233,8 @@ async def _whose_week(request: Request) -> tuple[User, User, date] | Response:
     week = reader.date("week", "Week", required=False) or state.today()
     person_id = reader.id("user", "Person", required=False) or viewer.id
     if reader.errors:
-        return refusal(request, 400, " ".join(reader.errors.values()))
+        raise Refused(400, " ".join(reader.errors.values()))
     person = await person_for(request, viewer, person_id, "You can only open your own timesheet.")
-    if isinstance(person, Response):
-        return person
     return viewer, person, week - timedelta(days=week.weekday())
 
 
@@ -272,8 +257,7 @@ async def _new_entry_form(request: Request, *, gone: str | None = None) -> Respo
     viewer = signed_in(request)
     reader = FormReader(request.query_params)
     person_id = reader.id("user_id", "Person", required=False) or viewer.id
-    if (refused := _unless_may_log_for(request, viewer, person_id)) is not None:
-        return refused
+    _refuse_unless_may_log_for(viewer, person_id)
     state = AppState.of(request)
     form = replace(
         await blank_form(state, person_id, default_day=state.today()),
@@ -289,8 +273,7 @@ async def _deleted_while_editing(request: Request) -> Response:
     a new entry's, with everything typed kept, so saving again logs it anew; the week reloads."""
     viewer = signed_in(request)
     _, typed = await read_entry(request, await request.form())
-    if (refused := _unless_may_log_for(request, viewer, typed.person_id)) is not None:
-        return refused
+    _refuse_unless_may_log_for(viewer, typed.person_id)
     warned = await typed.form(
         AppState.of(request),
         message=f"{ENTRY_GONE} Saving will log what is below as a new entry.",
@@ -305,11 +288,10 @@ async def _with_error(state: AppState, typed: Typed, exc: InvalidEntry) -> Entry
     return await typed.form(state, errors={**typed.errors, exc.field: str(exc)})
 
 
-def _unless_may_log_for(request: Request, viewer: User, person_id: int) -> Response | None:
-    """The refusal when `viewer` may not log time for `person_id` (only admins log others' time)."""
+def _refuse_unless_may_log_for(viewer: User, person_id: int) -> None:
+    """Only admins log others' time."""
     if person_id != viewer.id and viewer.role != "admin":
-        return refusal(request, 403, "You can only log your own time.")
-    return None
+        raise Refused(403, "You can only log your own time.")
 
 
 def _default_day(monday: date, today: date) -> date:
@@ -321,16 +303,15 @@ def _day_label(day: date, today: date) -> str:
     return f"{day:%a %-d %b}" + (f" {day.year}" if day.year != today.year else "")
 
 
-async def _own_entry(request: Request) -> tuple[Entry | None, Response | None]:
+async def _own_entry(request: Request) -> Entry | None:
+    """The entry in the path, None when it does not exist (any more); Refused when it is someone
+    else's and the viewer is not an admin."""
     viewer = signed_in(request)
     raw = request.path_params["entry_id"]
     entry = await entries.get_entry(AppState.of(request).db, raw) if 0 < raw < 2**63 else None
-    if entry is None:
-        # The page showed it, so the week reloads (the edit and save views answer with a form instead).
-        return None, message(request, "This entry does not exist (any more).", status_code=404, trigger=ENTRIES_CHANGED)
-    if entry.user_id != viewer.id and viewer.role != "admin":
-        return None, refusal(request, 403, "You can only change your own entries.")
-    return entry, None
+    if entry is not None and entry.user_id != viewer.id and viewer.role != "admin":
+        raise Refused(403, "You can only change your own entries.")
+    return entry
 
 
 async def _conflict(
