@@ -20,8 +20,6 @@ from web.queries.exports import client_rows, entry_rows
 from web.responses import ClosingStreamingResponse, Refused
 from web.state import AppState
 
-MAX_EXPORT_DAYS = 366 * 10
-
 
 async def clients_csv(request: Request) -> Response:
     """The client list with its figures, for the dashboard's current filters."""
@@ -54,15 +52,11 @@ async def entries_csv(request: Request) -> Response:
     """Time entries for a period: your own, or (admins) everyone's."""
     viewer = signed_in(request)
     reader = FormReader(request.query_params)
-    first = reader.date("from", "Start date")
-    last = reader.date("to", "End date")
-    if first and last and last < first:
-        reader.fail("to", "The end date must be on or after the start date.")
-    if first and last and (last - first).days > MAX_EXPORT_DAYS:
-        reader.fail("to", "An export can cover at most ten years.")
+    span = reader.date_range("from", "to", what="An export")
     person_id = reader.id("user", "Person", required=False)
-    if reader.errors or first is None or last is None:
+    if reader.errors or span is None:
         raise Refused(400, " ".join(reader.errors.values()))
+    first, last = span
     if person_id is not None:
         await person_for(request, viewer, person_id, "You can only export your own time.")
     # Staff export their own time; admins everyone's, or one person's with ?user=.

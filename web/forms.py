@@ -1,7 +1,8 @@
-"""Reading form fields a user typed: each reader returns the value or records a clear message.
+"""Reading what a user typed, in a form or a query string: each reader returns the value or
+records a clear message.
 
-A `FormReader` collects one message per field, so a form shows every mistake at once, next to its
-field, with the rest of what was typed kept.
+A `FormReader` collects one message per field, so a form (or the dashboard's filters) shows every
+mistake at once, next to its field, with the rest of what was typed kept.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
-from web.periods import parse_iso_date
-
 # An edit form's hidden field: its values as loaded (JSON), so that a save refused by a conflict can
 # say which of the fields the user changed.
 LOADED = "loaded"
@@ -22,6 +21,8 @@ MAX_CENTS = 10_000_000_000  # €100 million
 MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
+MAX_RANGE_DAYS = 366 * 10  # a date range (a custom period, an export): ten years at most
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # A duration as people write one: 1:30, 1.5 or 1,5 (hours, an "h" optional), 1h30 or 1 h 30 min,
 # 90m or 90 min. Digits 0-9 only.
 _DURATION = re.compile(
@@ -42,9 +43,24 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 MAX_AMOUNT_CHARS = 40  # longer is no amount we take: refused before any conversion of its digits
 
 
+def parse_iso_date(text: str) -> date:
+    """A date written YYYY-MM-DD, as every form and link here writes one; ValueError otherwise.
+    (date.fromisoformat alone also takes 20261202 and 2026-W49-3, which no field shows back.)"""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
+
+
+def _small_number(text: str) -> int | None:
+    """A whole number written in digits 0-9, of 19 digits at most (int() of thousands of digits is
+    slow, and raises past 4,300 of them); None otherwise."""
+    return int(text) if len(text) <= 19 and text.isascii() and text.isdecimal() else None
+
+
 def _as_id(text: str) -> int | None:
-    """A row id written in digits 0-9, or None (19 digits at most: no conversion of a huge number)."""
-    return int(text) if len(text) <= 19 and text.isascii() and text.isdecimal() and is_id(int(text)) else None
+    """A row id written in digits 0-9, or None."""
+    number = _small_number(text)
+    return number if number is not None and is_id(number) else None
 
 
 def quoted(typed: str) -> str:
@@ -112,6 +128,22 @@ class FormReader:
             self.fail(name, f"{label} can be at most {max_length} characters ({len(value)} now).")
         return value
 
+    def option(self, name: str) -> str | None:
+        """A filter's value: None when left out or "all"."""
+        value = self.raw(name)
+        return None if value in ("", "all") else value
+
+    def whole_number(self, name: str, label: str, *, default: int, low: int, high: int) -> int:
+        """A whole number from `low` to `high` (a page, rows per page); `default` when left out."""
+        raw = self.raw(name)
+        if not raw:
+            return default
+        number = _small_number(raw)
+        if number is None or not low <= number <= high:
+            self.fail(name, f"{label} must be a whole number from {low} to {high:,}.")
+            return default
+        return number
+
     def choice(self, name: str, label: str, choices: tuple[str, ...]) -> str:
         value = self.raw(name)
         if value not in choices:
@@ -149,7 +181,7 @@ class FormReader:
             return None
         id_ = _as_id(value)
         if id_ is None:
-            self.fail(name, f"{label} is not valid.")
+            self.fail(name, f"{label} must be an id (a positive whole number).")
         return id_
 
     def version(self, name: str = "version") -> int | None:
@@ -162,6 +194,25 @@ class FormReader:
             self.fail(name, "Version is not valid.")
             return None
         return value
+
+    def date_range(self, first: str, last: str, *, what: str, needed_for: str = "") -> tuple[date, date] | None:
+        """A start and an end date, the end on or after the start, at most MAX_RANGE_DAYS apart.
+        `what` names the range in that message ("An export"); `needed_for` ends the message for a
+        missing date (" for a custom period")."""
+        start = self.date(first, "Start date", required=False)
+        end = self.date(last, "End date", required=False)
+        for name, label in ((first, "Start date"), (last, "End date")):
+            if not self.raw(name):
+                self.fail(name, f"{label} is required{needed_for}.")
+        if start is None or end is None:
+            return None
+        if start > end:
+            self.fail(last, "The end date must be on or after the start date.")
+            return None
+        if (end - start).days > MAX_RANGE_DAYS:
+            self.fail(last, f"{what} can cover at most ten years.")
+            return None
+        return start, end
 
     def date(
         self,

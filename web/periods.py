@@ -1,11 +1,13 @@
-"""Reporting periods: named ranges of calendar dates, and the period each is compared with."""
+"""Reporting periods: named ranges of calendar dates, the period each is compared with, and the
+period a query string asks for."""
 
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from web.forms import FormReader, quoted
 
 PERIOD_LABELS = {
     "this_month": "This month",
@@ -18,16 +20,6 @@ PERIOD_LABELS = {
 
 # Read once: calendar.month_abbr formats a date on every lookup, 12 times per client row.
 _MONTH_ABBR = tuple(calendar.month_abbr)
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-
-def parse_iso_date(text: str) -> date:
-    """A date written YYYY-MM-DD, as every form and link here writes one; ValueError otherwise.
-    (date.fromisoformat alone also takes 20261202 and 2026-W49-3, which no field shows back.)"""
-    if not _ISO_DATE.fullmatch(text):
-        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
-    return date.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -159,6 +151,20 @@ def named_period(name: str, today: date) -> Period:
     if name == "last_12_months":
         return Period(name, this_month.plus(-11).first_day, this_month.last_day)
     raise KeyError(name)
+
+
+def read_period(reader: FormReader, today: date) -> Period | None:
+    """The period a query string asks for: ?period=, with ?from= and ?to= for a custom one (given
+    alone, they mean one); this month by default. None when it cannot be read, the reasons in
+    `reader.errors`."""
+    name = reader.raw("period") or ("custom" if reader.raw("from") or reader.raw("to") else "this_month")
+    if name not in PERIOD_LABELS:
+        reader.fail("period", f"Unknown period {quoted(name)}. Choose one of: {', '.join(PERIOD_LABELS)}.")
+        return None
+    if name != "custom":
+        return named_period(name, today)
+    span = reader.date_range("from", "to", what="A custom period", needed_for=" for a custom period")
+    return Period("custom", *span) if span else None
 
 
 def trailing_months(last: Month, count: int) -> list[Month]:

@@ -14,7 +14,7 @@ BAD_FILTERS = [
     (
         "period=custom&from=2024-13-01&to=2024-12-31",
         "from",
-        "Start date “2024-13-01” is not a date; use YYYY-MM-DD.",
+        "Start date “2024-13-01” is not a date that exists; use YYYY-MM-DD.",
     ),
     ("period=custom&from=2024-02-30&to=2024-03-01", "from", "is not a date"),
     ("period=custom&from=yesterday&to=2024-03-01", "from", "is not a date"),
@@ -26,7 +26,7 @@ BAD_FILTERS = [
     ("status=" + "b" * 3000, "status", "Unknown client status “bbbbbbbbbbbbbbbbbbbb…”"),
     ("period=custom&from=2024-03-01", "to", "End date is required for a custom period."),
     ("period=custom&from=2024-03-02&to=2024-03-01", "to", "The end date must be on or after the start date."),
-    ("period=custom&from=1000-01-01&to=2024-03-01", "from", "between the years 1900 and 2200"),
+    ("period=custom&from=1000-01-01&to=2024-03-01", "from", "between 1 Jan 1900 and 31 Dec 2200"),
     ("period=custom&from=1990-01-01&to=2024-03-01", "to", "at most ten years"),
     ("page=-1", "page", "Page must be a whole number from 1 to 100,000."),
     ("page=0", "page", "Page must be a whole number"),
@@ -98,8 +98,8 @@ def test_the_typed_value_is_shown_back(client: TestClient, data: DataBuilder) ->
     ("query", "status", "message"),
     [
         ("client=abc&period=this_month", 400, "Client must be an id (a positive whole number)."),
-        ("client=&period=this_month", 400, "Client is required."),
-        ("period=this_month", 400, "Client is required."),
+        ("client=&period=this_month", 400, "Choose a client."),
+        ("period=this_month", 400, "Choose a client."),
         ("client=0", 400, "Client must be an id"),
         ("client=1e3", 400, "Client must be an id"),
         ("client=424242&period=this_month", 404, "There is no client with id 424242."),

@@ -112,9 +112,9 @@ def test_admins_export_one_persons_entries(client: TestClient, team: dict[str, i
 @pytest.mark.parametrize(
     ("user", "status", "message"),
     [
-        ("abc", 400, "Person is not valid."),
-        ("-1", 400, "Person is not valid."),
-        ("9" * 30, 400, "Person is not valid."),
+        ("abc", 400, "Person must be an id (a positive whole number)."),
+        ("-1", 400, "Person must be an id (a positive whole number)."),
+        ("9" * 30, 400, "Person must be an id (a positive whole number)."),
         ("424242", 404, "There is no staff member with id 424242."),
     ],
 )

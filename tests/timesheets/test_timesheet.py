@@ -35,7 +35,7 @@ def test_log_time_resolves_the_rate(sam: TestClient, office: dict[str, int], dat
         ({"work_date": ""}, "work_date", "Date is required."),
         ({"work_date": "2026-02-30"}, "work_date", "is not a date that exists"),
         ({"client_id": ""}, "client_id", "Choose a client."),
-        ({"client_id": "abc"}, "client_id", "Client is not valid."),
+        ({"client_id": "abc"}, "client_id", "Client must be an id (a positive whole number)."),
         ({"duration": ""}, "duration", "Duration is required"),
         ({"duration": "lots"}, "duration", "is not a duration; write 1:30 or 1.5."),
         ({"duration": "\u0661"}, "duration", "is not a duration"),  # an Arabic-Indic one: digits are 0-9
