@@ -39,6 +39,10 @@ WORK_BUDGET_FACTOR = 6
 # What a process remembers besides the cache itself, each bounded (least recently used goes first):
 # under steady writes and many filters these grew by megabytes a minute (issue #18's soak).
 MEMO_ENTRIES = 1_024  # parsed inputs, fresh entries, loading states
+# Inputs of a partial with load_many asked for within this are loaded together. A browser asks for a
+# page's rows six at a time (one per connection), so a window catches a few; a page that names its
+# rows (follow) or a streamed page asks for all of them at once.
+BATCH_WINDOW_S = 0.002
 MEMO_RENDERED_CHARS = 16 * 2**20  # rendered HTML, in characters
 
 
@@ -79,7 +83,8 @@ class CacheEntry:
         return all(have >= want for have, want in zip(self.versions, versions, strict=True))
 
 
-# An input being prefilled: what was asked, its cache key and versions, and the future its requests wait on.
+# An input waiting for its batch: what was asked, its cache key and versions, and the future its
+# requests wait on.
 _Waiting = tuple[Asked[Any], str, tuple[int, ...], "asyncio.Future[CacheEntry]"]
 
 
@@ -108,7 +113,9 @@ class Registry:
         self.versions, self.dev = versions, dev
         # Computations running, by (cache key, versions): one per key and state of the data.
         self._inflight: dict[tuple[str, tuple[int, ...]], asyncio.Future[CacheEntry]] = {}
-        self._prefilling: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
+        # Inputs of partials with load_many, gathering for their batch (see BATCH_WINDOW_S).
+        self._batches: dict[tuple[str, date], list[_Waiting]] = {}
+        self._batch_tasks: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
         self._placeholders: LRUCache[Frame, Markup] = LRUCache(MEMO_ENTRIES)
         # Rendered loaded partials by (cache key, entry, frame): a cache hit is served without
         # rendering again. An entry is identified by its fresh_until, which a recomputation changes.
@@ -274,11 +281,16 @@ class Registry:
     def _computation(
         self, asked: Asked[Any], today: date, key: str, versions: tuple[int, ...]
     ) -> asyncio.Future[CacheEntry]:
-        """The one computation of this key and versions in this process (single flight): joined if running."""
+        """The one computation of this key and versions in this process (single flight): joined if
+        running; for a partial with load_many, part of a batch."""
         flight = (key, versions)
         task = self._inflight.get(flight)
         if task is None:
-            task = self._inflight[flight] = asyncio.ensure_future(self._fill(asked, today, key, versions))
+            if asked.partial.load_many is not None:
+                task = self._in_batch(asked, today, key, versions)
+            else:
+                task = asyncio.ensure_future(self._fill(asked, today, key, versions))
+            self._inflight[flight] = task
             task.add_done_callback(lambda done: self._forget(flight, done))
         return task
 
@@ -301,34 +313,46 @@ class Registry:
         # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
         await self.cache.multi_set(pairs, ttl=2 * self.ttls[partial.cache_kind])
 
-    # Prefill: the partials a result names, computed together before the browser asks for them
+    # Batches: inputs of one partial loaded together (Partial.load_many)
 
     def _prefill(self, prefill: Prefill[Any, Any], today: date) -> None:
-        """Start computing the inputs that are neither fresh here nor being computed, in one batch.
-        Each is in flight from now on, so its request, arriving a moment later, joins the batch; once
-        done, the request finds it fresh in the cache. Keys are taken now, before the batch reads
-        anything: a write during the batch moves them, and what it read is never served after."""
-        loop = asyncio.get_running_loop()
-        waiting: list[_Waiting] = []
+        """Start computing the inputs a result names that are neither fresh here nor being computed.
+        Each is in flight from now on, so its request, arriving a moment later, joins it; once done,
+        the request finds it fresh in the cache. Keys are taken now, before anything is read: a write
+        meanwhile moves them, and what was read is never served after."""
         now = time.time()
         for params in prefill.params:
             asked = Asked.of(prefill.partial, params)
             key, versions = self._key(asked, today), self.versions.of(asked.scopes)
-            flight = (key, versions)
-            if flight in self._inflight or self._fresh_here(key, versions, now) is not None:
-                continue
-            future = self._inflight[flight] = loop.create_future()
-            future.add_done_callback(lambda done, flight=flight: self._forget(flight, done))  # type: ignore[misc]
-            waiting.append((asked, key, versions, future))
-        if waiting:
-            task = asyncio.ensure_future(self._fill_together(prefill, waiting, today))
-            self._prefilling.add(task)
-            task.add_done_callback(self._prefilling.discard)
+            if self._fresh_here(key, versions, now) is None:
+                self._computation(asked, today, key, versions)
 
-    async def _fill_together(self, prefill: Prefill[Any, Any], waiting: list[_Waiting], today: date) -> None:
+    def _in_batch(
+        self, asked: Asked[Any], today: date, key: str, versions: tuple[int, ...]
+    ) -> asyncio.Future[CacheEntry]:
+        """A future for this input, loaded with the other inputs of its partial asked for within
+        BATCH_WINDOW_S, in one call of its load_many."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CacheEntry] = loop.create_future()
+        gathering = (asked.partial.name, today)
+        batch = self._batches.get(gathering)
+        if batch is None:
+            batch = self._batches[gathering] = []
+            loop.call_later(BATCH_WINDOW_S, self._start_batch, gathering)
+        batch.append((asked, key, versions, future))
+        return future
+
+    def _start_batch(self, gathering: tuple[str, date]) -> None:
+        waiting = self._batches.pop(gathering)
+        task = asyncio.ensure_future(self._fill_together(waiting[0][0].partial, waiting, gathering[1]))
+        self._batch_tasks.add(task)
+        task.add_done_callback(self._batch_tasks.discard)
+
+    async def _fill_together(self, partial: Partial[Any, Any], waiting: list[_Waiting], today: date) -> None:
+        assert partial.load_many is not None
         try:
             with timing.within(self.budget_s * WORK_BUDGET_FACTOR, own=True):
-                contexts = await prefill.load(self.db, [asked.params for asked, *_ in waiting], today)
+                contexts = await partial.load_many(self.db, [asked.params for asked, *_ in waiting], today)
         except Exception as exc:  # every waiting request fails the same way and shows its error state
             for *_, future in waiting:
                 future.set_exception(exc)
@@ -338,13 +362,13 @@ class Registry:
             if context is None:
                 missing.append((asked, key, versions, future))
                 continue
-            entry = self._entry(prefill.partial, context, versions)
+            entry = self._entry(partial, context, versions)
             self._keep_fresh(key, entry)
             future.set_result(entry)
             filled.append((key, entry))
         if filled:
-            await self._cache_set(filled, prefill.partial)
-        for asked, key, versions, future in missing:  # gone since it was named: its own load says what is missing
+            await self._cache_set(filled, partial)
+        for asked, key, versions, future in missing:  # gone (or never there): its own load says what is missing
             try:
                 future.set_result(await self._fill(asked, today, key, versions))
             except Exception as exc:

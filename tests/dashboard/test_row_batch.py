@@ -1,4 +1,5 @@
-"""Client rows asked for at the same time are loaded together, with the same figures."""
+"""Inputs of a partial with load_many asked for at the same time are loaded together (client rows:
+three queries for any number), with the same figures as alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from starlette.testclient import TestClient
 from tests.support import DataBuilder, server_timing, soup
 from web import timing
 from web.app import create_app
-from web.dashboard.row_batch import ROWS
+from web.dashboard.client_list import ROW, RowParams, client_row
 from web.db import Database
 from web.partial import NotFound, Partial, Prefill
 from web.periods import Month, named_period, trailing_months
@@ -36,7 +37,8 @@ def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Databas
         request_timing = timing.RequestTiming(started=0.0)
         token = timing._current.set(request_timing)
         try:
-            rows = await asyncio.gather(*(ROWS.load(test_db, i, period, today) for i in [*ids, 424242]))
+            assert ROW.load_many is not None
+            rows = await ROW.load_many(test_db, [RowParams(i, period, {}) for i in [*ids, 424242]], today)
         finally:
             timing._current.reset(token)
         return list(rows), request_timing.db_queries
@@ -48,9 +50,8 @@ def test_concurrent_rows_share_three_queries(data: DataBuilder, test_db: Databas
     for client_id, row in zip(ids, rows, strict=False):
         alone = portal.call(figures.client_figures, test_db, client_id, period, today)
         series = portal.call(figures.monthly_revenue, test_db, ClientScope(client_id=client_id), months[0], months[-1])
-        assert row.figures == alone  # type: ignore[attr-defined]
-        assert row.series == series  # type: ignore[attr-defined]
         assert row.client.id == client_id  # type: ignore[attr-defined]
+        assert row == client_row(row.client, alone, series, {})  # type: ignore[attr-defined]
 
 
 def test_a_page_of_the_list_computes_its_rows_before_they_are_asked_for(client: TestClient, data: DataBuilder) -> None:
@@ -77,15 +78,21 @@ class Item:
 
 
 class Items:
-    """A list partial naming items 1, 2 and 3, whose follow-up loads them together (with `batch`);
-    item 2 no longer exists. Records what each load was asked for."""
+    """An item partial that loads many at once, and a list partial naming items 1, 2 and 3, which
+    are computed as the list is; item 2 does not exist. Records what each load was asked for."""
 
-    def __init__(self, batch_fails: bool = False) -> None:
+    def __init__(self, first_batch_fails: bool = False) -> None:
         self.batches: list[list[int]] = []
         self.alone: list[int] = []
-        self.batch_fails = batch_fails
+        self.first_batch_fails = first_batch_fails
         self.item: Partial[Item, str] = Partial(
-            "test/item", lambda q, t: Item(int(q["id"])), self.load_item, lambda i: "item", lambda i: str(i.id), "stats"
+            "test/item",
+            lambda q, t: Item(int(q["id"])),
+            self.load_item,
+            lambda i: "item",
+            lambda i: str(i.id),
+            "stats",
+            load_many=self.load_items,
         )
         self.listing: Partial[Item, list[int]] = Partial(
             "test/items",
@@ -94,7 +101,7 @@ class Items:
             lambda i: "items",
             lambda i: "all",
             "stats",
-            follow=lambda params, ids: Prefill(self.item, [Item(i) for i in ids], self.load_items),
+            follow=lambda params, ids: Prefill(self.item, [Item(i) for i in ids]),
         )
 
     async def load_list(self, db: Database, params: Item, today: date) -> list[int]:
@@ -108,10 +115,25 @@ class Items:
 
     async def load_items(self, db: Database, items: Sequence[Item], today: date) -> list[str | None]:
         self.batches.append([item.id for item in items])
-        if self.batch_fails:
+        if self.first_batch_fails and len(self.batches) == 1:
             await asyncio.sleep(0.05)  # long enough for a request to come and wait for it
             raise RuntimeError("the batch failed")
         return [None if item.id == 2 else f"item {item.id}, together" for item in items]
+
+
+def test_inputs_asked_for_at_the_same_time_are_loaded_together_once_each(settings: Settings, today: date) -> None:
+    items = Items()
+    with TestClient(create_app(settings, today=lambda: today, extra_partials=[items.item])) as app:
+        registry = app.app.state.billable.registry
+
+        async def scenario() -> list[str]:
+            asked = [Item(4), Item(1), Item(4), Item(3)]  # 4 twice: single flight within the batch
+            return list(await asyncio.gather(*(registry.load_context(items.item, i, today) for i in asked)))
+
+        loaded = app.portal.call(scenario)
+    assert loaded == ["item 4, together", "item 1, together", "item 4, together", "item 3, together"]
+    assert items.batches == [[4, 1, 3]]
+    assert items.alone == []
 
 
 def test_a_prefill_loads_together_what_is_not_cached_and_leaves_the_missing_to_their_own_load(
@@ -129,15 +151,18 @@ def test_a_prefill_loads_together_what_is_not_cached_and_leaves_the_missing_to_t
                 await registry.load_context(items.item, Item(2), today)
             return [one, three]
 
-        assert app.portal.call(scenario) == ["item 1, together", "item 3, alone"]
-    assert items.batches == [[1, 2]]  # 3 was fresh in the cache already
-    assert set(items.alone) == {3, 2}  # 2 was gone: its own load said so
+        assert app.portal.call(scenario) == ["item 1, together", "item 3, together"]
+    assert items.batches[:2] == [[3], [1, 2]]  # 3 was fresh in the cache already when the list named it
+    # 2 was missing from its batch: its own load said why. (Its request, when it came after that
+    # answer, asked again: a batch of its own, then alone.)
+    assert set(items.alone) == {2}
+    assert all(batch == [2] for batch in items.batches[2:])
 
 
-def test_a_failed_prefill_fails_the_requests_waiting_for_it_and_a_retry_loads_alone(
+def test_a_failed_batch_fails_the_requests_waiting_for_it_and_a_retry_loads_again(
     settings: Settings, today: date
 ) -> None:
-    items = Items(batch_fails=True)
+    items = Items(first_batch_fails=True)
     with TestClient(create_app(settings, today=lambda: today, extra_partials=[items.item, items.listing])) as app:
         registry = app.app.state.billable.registry
 
@@ -147,5 +172,5 @@ def test_a_failed_prefill_fails_the_requests_waiting_for_it_and_a_retry_loads_al
                 await registry.load_context(items.item, Item(1), today)
             return str(await registry.load_context(items.item, Item(1), today))  # failures are not cached
 
-        assert app.portal.call(scenario) == "item 1, alone"
-    assert items.batches == [[1, 2, 3]]
+        assert app.portal.call(scenario) == "item 1, together"
+    assert items.batches == [[1, 2, 3], [1]]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,11 +14,10 @@ from starlette.datastructures import QueryParams
 
 from web import charts
 from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, parse_filters
-from web.dashboard.row_batch import ROWS
 from web.db import Database
 from web.partial import Frame, NotFound, Partial, Prefill
 from web.periods import Month, Period, trailing_months
-from web.queries import clients
+from web.queries import clients, figures
 from web.queries.clients import ClientSummary
 from web.queries.totals import Figures, MonthRevenue
 
@@ -56,19 +57,35 @@ def period_query(f: DashboardFilters) -> dict[str, str]:
 
 
 async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
-    data = await ROWS.load(db, p.client_id, p.period, today)  # batched with the rows asked at the same time
-    if data is None:
+    """One row (the registry loads rows asked for together with load_rows instead)."""
+    (row,) = await load_rows(db, [p], today)
+    if row is None:
         raise NotFound(f"There is no client with id {p.client_id}.")
-    return client_row(data.client, data.figures, data.series, p.filters_query)
+    return row
 
 
 async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> list[ClientRow | None]:
-    """A page's rows (one period) in one batch of queries; None for a client that no longer exists."""
-    loaded = await ROWS.load_many(db, [p.client_id for p in rows], rows[0].period, today)
-    return [
-        client_row(d.client, d.figures, d.series, p.filters_query) if (d := loaded.get(p.client_id)) else None
-        for p in rows
-    ]
+    """Rows in three queries per period among them (clients, their months, their MRR), whatever
+    their number; None for a client that does not exist (any more)."""
+    by_period: defaultdict[Period, list[int]] = defaultdict(list)
+    for p in rows:
+        by_period[p.period].append(p.client_id)
+    loaded = dict(
+        zip(
+            by_period,
+            await asyncio.gather(*(_rows_of(db, ids, period, today) for period, ids in by_period.items())),
+            strict=True,
+        )
+    )
+    return [client_row(*data, p.filters_query) if (data := loaded[p.period].get(p.client_id)) else None for p in rows]
+
+
+async def _rows_of(
+    db: Database, ids: list[int], period: Period, today: date
+) -> dict[int, tuple[ClientSummary, Figures, list[MonthRevenue]]]:
+    # Side by side: the months of an id that names no client are read and left unused.
+    found, months = await asyncio.gather(clients.get_clients(db, ids), figures.client_months(db, ids, period, today))
+    return {i: (found[i], months[i].figures, months[i].series) for i in ids if i in found}
 
 
 def client_row(
@@ -113,6 +130,7 @@ ROW = Partial(
     name="dashboard/client-row",
     parse=parse_row,
     load=load_row,
+    load_many=load_rows,
     dom_id=row_dom_id,
     key=row_key,
     cache_kind="client_row",
@@ -222,7 +240,7 @@ LIST = Partial(
     key=DashboardFilters.list_key,
     cache_kind="client_list",
     # The browser asks for the page's rows next: they are computed now, together.
-    follow=lambda f, page: Prefill(ROW, page.row_params, load_rows) if page.row_params else None,
+    follow=lambda f, page: Prefill(ROW, page.row_params) if page.row_params else None,
     fixtures={
         "typical": lambda: _sample_list(3, ["Acme Labs", "Birch Studios", "Cobalt Energy"]),
         "extreme": lambda: _sample_list(10_000, ["X" * 200] + [f"Client {n:05d}" for n in range(2, 51)]),
