@@ -237,7 +237,7 @@ def _app_state(
             "summary": settings.ttl_summary_s,
         },
         budget_s=settings.partial_budget_ms / 1000,
-        versions=Versions(database_url),
+        versions=Versions(database_url, on_move=db.forget_shared_reads),
         dev=settings.dev,
     )
     env.globals["placeholder"] = registry.placeholder_of

@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.auth.csrf import csrf_ok
 from web.db import DatabaseUnavailable
-from web.db.versions import Versions, generation
+from web.db.versions import Versions
 from web.forms import is_id
 from web.htmx import is_htmx, wants_fragment
 from web.queries import sessions
@@ -121,7 +121,7 @@ async def _recheck(state: AppState, token: str, last: SessionCheck | None) -> Se
     """The session as read now; or, when the database does not answer within RECHECK_WAIT_S, as last
     read, to be checked again RECHECK_RETRY_S from now."""
     versions = state.registry.versions
-    moved = generation()
+    moved = versions.generation
     try:
         with within(RECHECK_WAIT_S) if last is not None else nullcontext():
             user = await user_of_session(state.db, token, state.settings.session_lifetime)
@@ -131,7 +131,7 @@ async def _recheck(state: AppState, token: str, last: SessionCheck | None) -> Se
         log.warning("session not re-checked (%s): kept as last read for %.0f s", exc, RECHECK_RETRY_S)
         return replace(last, at=time.monotonic() - USER_RECHECK_S + RECHECK_RETRY_S)
     # A session ended while it was read is read again on the next request.
-    at = time.monotonic() if generation() == moved else 0.0
+    at = time.monotonic() if versions.generation == moved else 0.0
     return SessionCheck(at, versions.get(sessions.scope(user.id)) if user else 0, user)
 
 

@@ -169,13 +169,22 @@ class Database:
     async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """Single flight: callers asking with the same key while a read runs wait for it instead of
         running the same queries again (several cards need the same totals at the same moment).
-        The caller's key says what makes two reads the same (see web.queries.totals.read_once)."""
+        The caller's key says what makes two reads the same; a write this process learns of ends
+        the sharing (forget_shared_reads), so a request made after it never joins a read from before."""
         task = self._shared_reads.get(key)
         if task is None:
             task = self._shared_reads[key] = asyncio.ensure_future(read())
-            task.add_done_callback(lambda _: self._shared_reads.pop(key, None))
+            task.add_done_callback(lambda done: self._forget_shared_read(key, done))
         result: T = await asyncio.shield(task)
         return result
+
+    def forget_shared_reads(self) -> None:
+        """Reads running now finish for those waiting on them; new callers start their own."""
+        self._shared_reads.clear()
+
+    def _forget_shared_read(self, key: Hashable, done: asyncio.Future[Any]) -> None:
+        if self._shared_reads.get(key) is done:  # not a newer read under the same key
+            del self._shared_reads[key]
 
     async def connect(self) -> None:
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import asyncpg
 
@@ -20,13 +20,6 @@ from web.db import Database
 
 log = logging.getLogger("billable.versions")
 CHANNEL = "billable_cache"
-_generation = 0  # moves whenever any version in this process moves
-
-
-def generation() -> int:
-    """Changes after every write this process learns of: work started before it must not be shared
-    with requests made after it (see web.queries.figures.scope_totals)."""
-    return _generation
 
 
 async def bump(db: Database, scopes: Iterable[str]) -> dict[str, int]:
@@ -54,9 +47,13 @@ def decode(payload: str) -> dict[str, int]:
 class Versions:
     """This process's view of the cache versions, kept current by LISTEN."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_move: Callable[[], None] = lambda: None) -> None:
         self.url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
         self.values: dict[str, int] = {}
+        # Moves after every write this process learns of; `on_move` is told too (the database's
+        # shared reads: one started before a write is not shared with requests made after it).
+        self.generation = 0
+        self.on_move = on_move
         self._connection: asyncpg.Connection | None = None
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -70,11 +67,14 @@ class Versions:
         return ",".join(f"{scope}={self.get(scope)}" for scope in scopes)
 
     def apply(self, versions: Mapping[str, int]) -> None:
-        global _generation
+        moved = False
         for scope, version in versions.items():
             if version > self.values.get(scope, 0):
                 self.values[scope] = version
-                _generation += 1
+                moved = True
+        if moved:
+            self.generation += 1
+            self.on_move()
 
     async def start(self) -> None:
         await self._listen()

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from web.db import Database, Row
-from web.db import versions as cache_versions
 from web.periods import Month, Period, trailing_months
 
 T = TypeVar("T")
@@ -150,7 +149,6 @@ def whole_months(period: Period) -> tuple[date, date]:
 
 
 async def read_once(db: Database, key: tuple[object, ...], read: Callable[[], Awaitable[T]]) -> T:
-    """`read` on `db`, shared with every caller asking with the same key while it runs (see
-    Database.read_once). The key carries the write generation, so a request made after a write
-    never joins a read started before it."""
-    return await db.read_once((*key, cache_versions.generation()), read)
+    """`read` on `db`, shared with every caller asking with the same key while it runs, until a
+    write (see Database.read_once)."""
+    return await db.read_once(key, read)
