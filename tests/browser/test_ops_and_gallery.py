@@ -137,6 +137,18 @@ def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, na
     assert page.evaluate(LAYOUT_PROBLEMS, width) == []
 
 
+@pytest.mark.parametrize("width", [1280, 1440, 1920, 800])
+def test_the_dashboard_cards_fill_whole_rows(page: Page, live_url: str, seeded: None, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    open_page(page, live_url + "/")
+    columns, cards = page.evaluate(
+        "(() => { const grid = document.querySelector('.cards');"
+        " return [getComputedStyle(grid).gridTemplateColumns.split(' ').length, grid.children.length]; })()"
+    )
+    assert cards == 6 and cards % columns == 0, f"{cards} cards in {columns} columns leave a cell empty"
+    assert page.locator("h1").count() == 1
+
+
 @pytest.fixture
 def dev_url(settings: Settings, data: DataBuilder, today: date) -> Iterator[str]:
     port = free_port()
