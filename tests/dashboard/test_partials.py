@@ -116,6 +116,15 @@ def test_client_row(client: TestClient, agency: dict[str, int]) -> None:
     assert html.tr["id"] == f"client-row-{agency['acme']}"
 
 
+def test_a_row_and_its_sparkline_show_the_same_figure(client: TestClient, data: DataBuilder) -> None:
+    sam = data.user("Sam Staff")
+    acme = data.client("Acme")
+    data.entry(acme, sam, date(2026, 11, 3), 60, 453_950)  # €4,539.50 this month
+    _, html = card(client, "client-row", f"client={acme}&period=this_month")
+    assert html.select("td.num")[0].get_text() == "€4,540"
+    assert html.select_one("svg")["aria-label"].endswith("Nov 2026: €4,540")  # not cut to 4,539
+
+
 def test_client_list_sorted_by_revenue(client: TestClient, agency: dict[str, int]) -> None:
     _, html = card(client, "client-list", "period=this_month&sort=revenue&dir=desc")
     assert [a.get_text() for a in html.select("tbody th a.client-name")] == ["Acme", "Bolt"]

@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 from web import charts
 from web.dashboard.filters import SORTS, DashboardFilters, parse_client_id, parse_filters
 from web.db import Database
+from web.money import format_money
 from web.partial import Frame, NotFound, Partial, Prefill
 from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
@@ -92,7 +93,8 @@ def client_row(
     client: ClientSummary, figs: Figures, series: list[MonthRevenue], period_query: dict[str, str]
 ) -> ClientRow:
     values = [m.revenue_cents for m in series]
-    label = ", ".join(f"{m.month.label}: {m.revenue_cents // 100:,}" for m in series)
+    # Each month as the figures are shown everywhere (€4,540, rounded half up), not cut to 4,539.
+    label = ", ".join(f"{m.month.label}: {format_money(m.revenue_cents, whole=True)}" for m in series)
     return ClientRow(
         client=client,
         url=f"/clients/{client.id}?{urlencode(period_query)}",
