@@ -16,17 +16,45 @@ class Bar:
     value_cents: int
 
 
-def bars(values: Sequence[int], labels: Sequence[str], *, width: float, height: float, gap: float = 4) -> list[Bar]:
-    """Vertical bars scaled to the largest value; negative values are drawn as zero."""
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    value_cents: int
+
+
+def bars(
+    values: Sequence[int],
+    labels: Sequence[str],
+    *,
+    width: float,
+    height: float,
+    gap: float = 4,
+    left: float = 0,
+    top: int | None = None,
+) -> list[Bar]:
+    """Vertical bars from x = `left`, scaled so that `top` (by default the largest value) is the full
+    height; negative values are drawn as zero."""
     if not values:
         return []
-    top = max(max(values), 1)
-    step = width / len(values)
+    top = max(top or max(values), 1)
+    step = (width - left) / len(values)
     result = []
     for index, (value, label) in enumerate(zip(values, labels, strict=True)):
         bar_height = height * max(value, 0) / top
-        result.append(Bar(index * step + gap / 2, height - bar_height, step - gap, bar_height, label, value))
+        result.append(Bar(left + index * step + gap / 2, height - bar_height, step - gap, bar_height, label, value))
     return result
+
+
+def value_ticks(largest: int, *, height: float, count: int = 3) -> list[Tick]:
+    """Gridlines for a value axis from zero: `count` steps of a round size (1, 2, 2.5 or 5 times a
+    power of ten) whose last is at or above `largest`, at the top of a chart `height` tall."""
+    if largest <= 0:
+        return [Tick(height, 0)]
+    rough = largest / count
+    power = 10 ** (len(str(int(rough))) - 1)
+    step = next(power * m for m in (1, 2, 2.5, 5, 10) if power * m >= rough)
+    steps = -(-largest // step)  # at or above the largest
+    return [Tick(height - height * n / steps, int(n * step)) for n in range(int(steps) + 1)]
 
 
 def sparkline(values: Sequence[int], *, width: float, height: float, pad: float = 2) -> str:

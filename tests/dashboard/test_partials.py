@@ -92,7 +92,11 @@ def test_trend_card(client: TestClient, agency: dict[str, int]) -> None:
     assert rows[-1] == ["Nov 2026", "€2,000", "€500", "€240", "€2,740"]
     assert rows[-2] == ["Oct 2026", "€3,000", "€0", "€120", "€3,120"]
     assert len(html.select("rect.chart__bar")) == 12
-    assert html.select_one("svg desc").get_text().startswith("Revenue by month, Dec 2025 to Nov 2026")
+    assert html.select_one("svg desc").get_text().startswith("Revenue by month, Dec 2025 to Nov 2026 (so far)")
+    # A value axis, and November (today is the 15th) drawn as the part of a month it is.
+    assert [t.get_text() for t in html.select("text.chart__label")][:3] == ["€0", "€2k", "€4k"]  # October: €3,120
+    partial = html.select("rect.chart__bar--partial")
+    assert len(partial) == 1 and partial[0].title.get_text() == "Nov 2026 (so far): €2,740"
 
 
 def test_cards_follow_the_filters(client: TestClient, agency: dict[str, int]) -> None:

@@ -69,7 +69,9 @@ class AverageRevenueCard:
 class TrendCard:
     months: list[MonthRevenue]
     bars: list[charts.Bar]
+    ticks: list[charts.Tick]  # the value axis: gridlines from zero to at or above the largest month
     total_cents: int
+    in_progress: bool  # the last month is still going on: its bar is a part of it, drawn as such
 
 
 # Loaders
@@ -131,13 +133,21 @@ async def load_average_revenue(db: Database, f: DashboardFilters, today: date) -
 async def load_trend(db: Database, f: DashboardFilters, today: date) -> TrendCard:
     months = trailing_months(Month.of(f.period.end), 12)
     series = await figures.monthly_revenue(db, f.scope, months[0], months[-1])
-    return trend_card(series)
+    return trend_card(series, today)
 
 
-def trend_card(series: list[MonthRevenue]) -> TrendCard:
+# The bars' area in the drawing (360 x 136): 112 high, 8 below the top so the top value's label fits,
+# right of a 40-wide gutter for the value labels; the months' labels go under it.
+TREND_WIDTH, TREND_HEIGHT, TREND_AXIS = 360, 112, 40
+
+
+def trend_card(series: list[MonthRevenue], today: date) -> TrendCard:
     values = [m.revenue_cents for m in series]
-    bars = charts.bars(values, [m.month.label for m in series], width=360, height=120)
-    return TrendCard(series, bars, sum(values))
+    ticks = charts.value_ticks(max(values, default=0), height=TREND_HEIGHT)
+    labels = [m.month.label for m in series]
+    top = ticks[-1].value_cents
+    bars = charts.bars(values, labels, width=TREND_WIDTH, height=TREND_HEIGHT, left=TREND_AXIS, top=top)
+    return TrendCard(series, bars, ticks, sum(values), bool(series) and today < series[-1].month.last_day)
 
 
 def _ratio_percent(part: int, whole: int) -> Decimal | None:
@@ -152,7 +162,8 @@ _SAMPLE_MONTHS = trailing_months(Month(2026, 11), 12)
 
 
 def _sample_trend(values: list[int]) -> TrendCard:
-    return trend_card([MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)])
+    months = [MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)]
+    return trend_card(months, today=date(2026, 11, 15))  # November in progress
 
 
 def stats_card(name: str, load, fixtures) -> Partial[DashboardFilters, object]:  # type: ignore[no-untyped-def]
