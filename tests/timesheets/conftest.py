@@ -31,9 +31,9 @@ def sam(anonymous: TestClient, office: dict[str, int]) -> TestClient:
     return anonymous
 
 
-def log(client: TestClient, **fields: str) -> httpx2.Response:
+def log(client: TestClient, headers: dict[str, str] | None = None, **fields: str) -> httpx2.Response:
     form = {"work_date": "2026-11-12", "client_id": "", "duration": "1:30", "billable": "on", "description": ""}
-    return client.post("/timesheet/entries", data={**form, **fields})
+    return client.post("/timesheet/entries", data={**form, **fields}, headers=headers)
 
 
 def entries(data: DataBuilder) -> list[dict]:  # type: ignore[type-arg]

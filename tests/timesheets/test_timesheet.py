@@ -29,6 +29,24 @@ def test_log_time_resolves_the_rate(sam: TestClient, office: dict[str, int], dat
     assert json.loads(audit[0]["after"])["minutes"] == 90
 
 
+def test_time_logged_for_another_week_says_where_to_see_it_and_keeps_the_service(
+    sam: TestClient, office: dict[str, int]
+) -> None:
+    acme, hourly = str(office["acme"]), str(office["acme_hourly"])
+    on_this_week = {"HX-Request": "true", "HX-Current-URL": "http://testserver/timesheet"}  # today: Sun 15 Nov
+    logged = soup(log(sam, client_id=acme, service_id=hourly, work_date="2026-11-03", headers=on_this_week).text)
+    link = logged.select_one(".notice--ok a")
+    assert link.get_text() == "Show the week of 2 November"
+    assert link["href"] == f"/timesheet?user={office['sam']}&week=2026-11-02"
+    # The next entry starts from the same client and service (time is often logged in a row).
+    assert logged.select_one("#entry-client option[selected]")["value"] == acme
+    assert logged.select_one("#entry-service option[selected]")["value"] == hourly
+    # Logged in the week on screen: it shows there, nothing to link to.
+    on_that_week = {**on_this_week, "HX-Current-URL": "http://testserver/timesheet?week=2026-11-02"}
+    again = soup(log(sam, client_id=acme, work_date="2026-11-04", headers=on_that_week).text)
+    assert again.select_one(".notice--ok a") is None
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [

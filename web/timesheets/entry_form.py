@@ -31,15 +31,22 @@ class EntryForm:
     version: int | None = None
     message: str | None = None  # a success or conflict message above the form
     message_is_error: bool = False
+    message_link: tuple[str, str] | None = None  # (text, url): where to see what the message is about
     focus: bool = False  # its first field takes focus when it arrives (edit, cancel): the keyboard follows
     loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
 
 
-async def blank_form(state: AppState, person_id: int, *, default_day: date, client_id: int | None = None) -> EntryForm:
+async def blank_form(
+    state: AppState, person_id: int, *, default_day: date, client_id: int | None = None, service_id: int | None = None
+) -> EntryForm:
+    """A form for the next entry: the day, and the client and service of the last one when given
+    (time is often logged in a row for the same work)."""
     values = {"work_date": default_day.isoformat(), "billable": "on", "user_id": str(person_id)}
     if client_id is not None:
         values["client_id"] = str(client_id)
     services = await entries.service_choices(state.db, client_id, state.today()) if client_id else []
+    if service_id is not None and any(s.id == service_id for s in services):
+        values["service_id"] = str(service_id)
     # A new entry cannot go to a churned client: it is offered only to the entry that has it.
     return EntryForm(person_id, values, {}, await client_choices(state, person_id, None), services)
 

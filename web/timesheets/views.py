@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
 from web.auth.guard import person_for, signed_in
-from web.forms import FormReader, not_saved
+from web.forms import FormReader, not_saved, parse_iso_date
 from web.htmx import ENTRIES_CHANGED
 from web.money import format_duration, format_money
 from web.periods import named_period
@@ -165,9 +165,12 @@ async def create(request: Request) -> Response:
             await entries.create_entry(state.db, changes, parsed)
     except InvalidEntry as exc:
         return form_response(request, await _with_error(state, typed, exc), status_code=422)
-    blank = await blank_form(state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id)
+    blank = await blank_form(
+        state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id, service_id=parsed.service_id
+    )
     logged = f"Logged {format_duration(parsed.minutes)} on {_day_label(parsed.work_date, state.today())}."
-    return form_response(request, replace(blank, message=logged), changed=True)
+    link = _link_to_its_week(request, parsed.user_id, parsed.work_date, state.today())
+    return form_response(request, replace(blank, message=logged, message_link=link), changed=True)
 
 
 async def update(request: Request) -> Response:
@@ -292,6 +295,22 @@ def _refuse_unless_may_log_for(viewer: User, person_id: int) -> None:
     """Only admins log others' time."""
     if person_id != viewer.id and viewer.role != "admin":
         raise Refused(403, "You can only log your own time.")
+
+
+def _link_to_its_week(request: Request, person_id: int, day: date, today: date) -> tuple[str, str] | None:
+    """A link to the week of `day` when the page shows another one (its URL, which htmx sends as
+    HX-Current-URL, says which): time logged for last week is otherwise nowhere to be seen."""
+    shown = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query).get("week", [""])[-1]
+    try:
+        shown_day = parse_iso_date(shown)
+    except ValueError:
+        shown_day = today  # the page's default: this week
+    monday = day - timedelta(days=day.weekday())
+    if shown_day - timedelta(days=shown_day.weekday()) == monday:
+        return None
+    return f"Show the week of {monday:%-d %B}", "/timesheet?" + urlencode(
+        {"user": person_id, "week": monday.isoformat()}
+    )
 
 
 def _default_day(monday: date, today: date) -> date:
