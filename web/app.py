@@ -214,7 +214,7 @@ def _app_state(
 ) -> AppState:
     """Everything the app holds for its lifetime: the database, the cache, the partials' registry,
     the templates and where timings go."""
-    env = make_env(dev=settings.dev, tz=settings.tz)
+    env = make_env(dev=settings.dev, tz=settings.tz, date_style=settings.date_style)
     env.globals.update(htmx_file=HTMX_FILE, sse_file=SSE_FILE, static=static_url, dev=settings.dev)
     db = Database(
         database_url,

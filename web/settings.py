@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from web.queries.sessions import Lifetime
 
 PARTIALS_MODES = ("stream", "requests")
+DATE_STYLES = ("day-month", "month-day", "iso")  # see web.templating.format_day
 
 
 class SettingsError(ValueError):
@@ -50,6 +51,11 @@ class Settings:
     )
     data_dir: Path = _setting("BILLABLE_DATA_DIR", Path(".billable"), "Where the embedded PostgreSQL keeps its data.")
     timezone: str = _setting("BILLABLE_TIMEZONE", "UTC", "IANA zone that decides what 'today' is.")
+    date_style: str = _setting(
+        "BILLABLE_DATE_STYLE",
+        "day-month",
+        "How pages write dates: day-month (11 Nov 2026), month-day (Nov 11, 2026) or iso (2026-11-11). CSV: ISO.",
+    )
     ttl_stats_s: int = _setting("BILLABLE_TTL_STATS", 300, "Cache TTL of stats cards, seconds.")
     ttl_client_row_s: int = _setting("BILLABLE_TTL_CLIENT_ROW", 120, "Cache TTL of client rows, seconds.")
     ttl_client_list_s: int = _setting("BILLABLE_TTL_CLIENT_LIST", 120, "Cache TTL of client list pages, seconds.")
@@ -130,6 +136,8 @@ class Settings:
             raise SettingsError(f"BILLABLE_TIMEZONE: unknown time zone {self.timezone!r}") from exc
         if not self.cache_url.startswith(("memory://", "redis://", "rediss://")):
             raise SettingsError("BILLABLE_CACHE_URL: use memory:// or redis://host:port/db")
+        if self.date_style not in DATE_STYLES:
+            raise SettingsError(f"BILLABLE_DATE_STYLE: use {', '.join(DATE_STYLES)}, got {self.date_style!r}")
         if self.partials_mode not in PARTIALS_MODES:
             raise SettingsError(f"BILLABLE_PARTIALS: use {' or '.join(PARTIALS_MODES)}, got {self.partials_mode!r}")
         if not 1 <= self.pool_min <= self.pool_max:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+import calendar
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +21,18 @@ STATIC_DIR = ROOT / "static"
 STATES = "_frames/states.html"  # the macros every frame shares, a global of every template
 
 
-def make_env(*, dev: bool = False, tz: tzinfo = UTC) -> Environment:
+def format_day(day: date, style: str = "day-month") -> str:
+    """A date as pages write it (BILLABLE_DATE_STYLE): '11 Nov 2026', 'Nov 11, 2026' or '2026-11-11'."""
+    if style == "iso":
+        return day.isoformat()
+    month = calendar.month_abbr[day.month]
+    return f"{month} {day.day}, {day.year}" if style == "month-day" else f"{day.day} {month} {day.year}"
+
+
+def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-month") -> Environment:
     """Pages live in web/templates, partials in partials/<area>/<name>.html. `tz` is the zone the
-    `local` filter shows moments in (BILLABLE_TIMEZONE): "client since", history, sessions.
+    `local` filter shows moments in (BILLABLE_TIMEZONE): "client since", history, sessions; dates
+    are written one way (`day`, `moment`: BILLABLE_DATE_STYLE).
 
     StrictUndefined turns a typo in a template into an error instead of an empty figure.
     """
@@ -45,6 +55,8 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC) -> Environment:
         signed_percent=_signed_percent,
         percent=_percent,
         local=lambda moment: moment.astimezone(tz),
+        day=lambda value: format_day(value.astimezone(tz).date() if isinstance(value, datetime) else value, date_style),
+        moment=lambda value: f"{format_day(value.astimezone(tz).date(), date_style)} {value.astimezone(tz):%H:%M}",
     )
     # placeholder(frame): a partial's loading state, for a template listing partials to load (the
     # client list's rows). The app's registry replaces it with one that renders each frame once.

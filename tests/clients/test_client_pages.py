@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, sign_in, soup
 from web.clients.partials import PARTIALS
+from web.settings import Settings, SettingsError
 
 
 @pytest.fixture
@@ -377,10 +378,10 @@ def test_dates_and_times_are_shown_in_the_apps_time_zone(open_app: OpenApp, data
     with open_app(timezone="America/Los_Angeles") as client:  # UTC-8: still the 13th there
         client.post(f"/clients/{acme}", data={"name": "Acme Inc", "status": "active", "version": "1"})
         page = soup(client.get(f"/clients/{acme}").text)
-    assert "client since 2026-11-13" in page.get_text()
+    assert "client since 13 Nov 2026" in page.get_text()
     shown = page.select_one(".history time")
     written = datetime.fromisoformat(shown["datetime"])
-    assert shown.get_text() == written.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M")
+    assert shown.get_text() == written.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%-d %b %Y %H:%M")
 
 
 def test_time_entries_follow_the_pages_period(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
@@ -389,6 +390,23 @@ def test_time_entries_follow_the_pages_period(client: TestClient, acme: dict[str
     november = soup(client.get(base + "&period=this_month").text)
     assert "25 entries" in november.select_one(".pager").text  # not October's
     october = soup(client.get(base + "&period=last_month").text)
-    assert [td.text for td in october.select("tbody tr td:first-child")] == ["2026-10-30"]
+    assert [td.text for td in october.select("tbody tr td:first-child")] == ["30 Oct 2026"]
     none = soup(client.get(base + "&period=custom&from=2025-01-01&to=2025-01-31").text)
     assert none.select_one(".card__note").text == "No time logged in 2025-01-01 – 2025-01-31."
+
+
+@pytest.mark.parametrize(
+    ("style", "written"), [("day-month", "13 Nov 2026"), ("month-day", "Nov 13, 2026"), ("iso", "2026-11-13")]
+)
+def test_pages_write_dates_one_way_the_setting_chooses(
+    open_app: OpenApp, data: DataBuilder, style: str, written: str
+) -> None:
+    acme = data.client("Acme")
+    data.val("UPDATE clients SET created_at = '2026-11-13 12:00+00' WHERE id = :id", id=acme)
+    with open_app(date_style=style) as client:
+        assert f"client since {written}" in soup(client.get(f"/clients/{acme}").text).get_text()
+
+
+def test_an_unknown_date_style_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match="BILLABLE_DATE_STYLE: use day-month, month-day, iso"):
+        Settings.from_env({"DATABASE_URL": "postgresql:///x", "BILLABLE_DATE_STYLE": "dd/mm"})

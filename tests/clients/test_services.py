@@ -62,7 +62,7 @@ def test_reactivating_a_service_ended_months_ago_bills_it_from_today_only(
     hosting = data.recurring(acme, 100_000, start=date(2026, 1, 1), end=date(2026, 5, 4))
     before = revenue(acme)
     assert before == [100_000] * 5 + [0] * 6
-    assert services_partial(client, acme) == {"2026-01-01 – 2026-05-04": ["Edit", "Reactivate"]}
+    assert services_partial(client, acme) == {"1 Jan 2026 – 4 May 2026": ["Edit", "Reactivate"]}
     assert this_month(client, acme) == "€0"
 
     status, text = reactivate(client, acme, hosting, 1)
@@ -79,8 +79,8 @@ def test_reactivating_a_service_ended_months_ago_bills_it_from_today_only(
     ]
     # The ended run stays as history, no longer offering to come back: it already has.
     assert services_partial(client, acme) == {
-        "2026-11-15 – open": ["Edit", "End today"],
-        "2026-01-01 – 2026-05-04": ["Edit"],
+        "15 Nov 2026 – open": ["Edit", "End today"],
+        "1 Jan 2026 – 4 May 2026": ["Edit"],
     }
     assert data.val("SELECT count(*) FROM audit_log WHERE entity = 'service' AND action = 'create'") == 1
     # History tells the new run for what it is, with what it started with.
@@ -134,7 +134,7 @@ def test_a_service_that_has_not_ended_is_not_reactivated(client: TestClient, dat
 def test_a_service_that_starts_later_offers_no_end_today(client: TestClient, data: DataBuilder) -> None:
     acme = data.client("Acme")
     later = data.recurring(acme, 100_000, start=date(2026, 12, 1))
-    assert services_partial(client, acme) == {"2026-12-01 – open": ["Edit"]}
+    assert services_partial(client, acme) == {"1 Dec 2026 – open": ["Edit"]}
     posted = client.post(f"/clients/{acme}/services/{later}/end", data={"version": "1", "end_date": TODAY.isoformat()})
     assert posted.status_code == 422
     assert "starts on 2026-12-01 and cannot end before it starts; edit its dates instead" in posted.text
@@ -175,10 +175,10 @@ def test_a_one_off_is_scheduled_then_done_not_active_for_ever(client: TestClient
     data.one_off(acme, 50_000, on=date(2026, 11, 3))
     data.recurring(acme, 100_000, start=date(2026, 1, 1))
     assert service_statuses(client, acme) == {
-        "2026-12-01": "scheduled",
-        "2026-11-15": "today",
-        "2026-11-03": "done",
-        "2026-01-01 – open": "active",
+        "1 Dec 2026": "scheduled",
+        "15 Nov 2026": "today",
+        "3 Nov 2026": "done",
+        "1 Jan 2026 – open": "active",
     }
 
 
