@@ -12,8 +12,18 @@ from web.money import (
     format_duration,
     format_hours,
     format_money,
+    format_per_hour,
+    hourly_rate_cents,
     percent_change,
 )
+
+
+def test_the_effective_hourly_rate_rounds_half_up_and_needs_time_logged() -> None:
+    assert hourly_rate_cents(262_000, 120) == 131_000  # €2,620 over 2 h
+    assert hourly_rate_cents(100, 7) == 857  # 857.14...
+    assert hourly_rate_cents(1, 120) == 1  # half a cent an hour: up
+    assert hourly_rate_cents(500_000, 0) is None
+    assert (format_per_hour(262_000, 120), format_per_hour(0, 0)) == ("€1,310 / h", "–")
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ async def clients_csv(request: Request) -> Response:
         "mrr",
         "billable_hours",
         "hours",
+        "revenue_per_hour",
     ]
     rows = client_rows(
         state.db, filters.scope, filters.period, state.today(), sort=filters.sort, descending=filters.descending

@@ -26,6 +26,20 @@ def format_money(cents: int, *, whole: bool = False) -> str:
     return f"{sign}{CURRENCY_SYMBOL}{text}"
 
 
+def hourly_rate_cents(revenue_cents: int, minutes: int) -> int | None:
+    """Revenue per hour logged (the effective hourly rate), in cents rounded half up; None without
+    time logged. Over an hour's worth of retainer it shows how well the time was paid."""
+    if minutes <= 0:
+        return None
+    return (revenue_cents * 60 * 2 + minutes) // (minutes * 2)
+
+
+def format_per_hour(revenue_cents: int, minutes: int) -> str:
+    """'€1,310 / h', or '–' when no time was logged."""
+    rate = hourly_rate_cents(revenue_cents, minutes)
+    return "–" if rate is None else f"{format_money(rate, whole=True)} / h"
+
+
 def format_compact(cents: int) -> str:
     """A short figure for tight spaces: '€1.2M', '€35k', '€900'."""
     value = abs(cents) / 100

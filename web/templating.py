@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from web.htmx import EVENTS
-from web.money import format_compact, format_duration, format_hours, format_money
+from web.money import format_compact, format_duration, format_hours, format_money, format_per_hour
 from web.queries.services import KIND_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,7 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         money=format_money,
         money_whole=lambda cents: format_money(cents, whole=True),
         money_compact=format_compact,
+        per_hour=format_per_hour,  # {{ revenue_cents|per_hour(minutes) }}: the effective hourly rate
         number="{:,}".format,  # a count with thousands separators: 1,204 clients
         hours=format_hours,
         duration=format_duration,

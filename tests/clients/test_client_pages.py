@@ -51,6 +51,7 @@ def test_partials_show_the_clients_figures(client: TestClient, acme: dict[str, i
     figures = soup(client.get("/partials/clients/figures" + query).text)
     assert figures.select_one(".figure").text == "€4,500"  # €2,000 retainer + 25 h at €100
     assert "€2,500" in figures.select_one(".split").text
+    assert "Per hour logged€180 / h" in figures.select_one(".split").get_text(strip=True)  # €4,500 over 25 h
     services = soup(client.get("/partials/clients/services" + query).text)
     assert [th.text for th in services.select("tbody th")] == ["recurring service"]
     assert "End today" in services.text  # admins get controls

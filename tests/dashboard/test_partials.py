@@ -110,7 +110,7 @@ def test_client_row(client: TestClient, agency: dict[str, int]) -> None:
     response, html = card(client, "client-row", f"client={agency['acme']}&period=this_month")
     cells = [c.get_text(" ", strip=True) for c in html.select("tr > *")]
     assert cells[0] == "Acme active · Bea Boss"
-    assert cells[1:4] == ["€2,620", "€2,000", "1.5 h of 2.0 h"]
+    assert cells[1:5] == ["€2,620", "€2,000", "1.5 h of 2.0 h", "€1,310 / h"]  # per hour of all 2 h logged
     # The client's page opens on the same period, even a custom one of this month's dates.
     _, custom = card(client, "client-row", f"client={agency['acme']}&period=custom&from=2026-11-01&to=2026-11-30")
     assert custom.select_one("a.client-name")["href"] == (
@@ -137,6 +137,19 @@ def test_client_list_sorted_by_revenue(client: TestClient, agency: dict[str, int
     # In October only Bolt logged hours.
     _, html = card(client, "client-list", "period=custom&from=2026-10-01&to=2026-10-31&sort=hours&dir=desc")
     assert [a.get_text() for a in html.select("tbody th a.client-name")] == ["Bolt", "Acme"]
+
+
+def test_client_list_sorted_by_revenue_per_hour_puts_clients_without_time_last(
+    client: TestClient, agency: dict[str, int], data: DataBuilder
+) -> None:
+    quiet = data.client("Quiet")
+    data.recurring(quiet, 50_000, start=date(2025, 1, 1))  # revenue, but no time logged: no rate
+    # Acme: €2,620 over 2 h (€1,310 an hour); Bolt: €120 over 1 h.
+    for direction, order in (("desc", ["Acme", "Bolt", "Quiet"]), ("asc", ["Bolt", "Acme", "Quiet"])):
+        _, html = card(client, "client-list", f"period=this_month&sort=rate&dir={direction}")
+        assert [a.get_text() for a in html.select("tbody th a.client-name")] == order
+    _, html = card(client, "client-row", f"client={quiet}&period=this_month")
+    assert html.select("td.num")[3].get_text() == "–"
 
 
 def test_second_request_is_a_cache_hit(client: TestClient, agency: dict[str, int]) -> None:

@@ -33,6 +33,8 @@ def test_client_list_export_follows_the_filters(client: TestClient, data: DataBu
         "1234.56",
     )
     assert (acme_row["billable_hours"], acme_row["hours"]) == ("1.50", "1.50")
+    assert acme_row["revenue_per_hour"] == "923.04"  # €1,384.56 over 1.5 h
+    assert rows[0]["revenue_per_hour"] == ""  # no time logged: no rate
     active = read(client.get("/export/clients.csv?period=this_month&status=active"))
     assert [r["name"] for r in active] == ["Acme"]
     assert client.get("/export/clients.csv?period=nope").status_code == 400

@@ -177,7 +177,7 @@ class ClientList:
     export_url: str  # the whole list, with its figures, as CSV
 
 
-_SORT_LABELS = {"name": "Client", "revenue": "Revenue", "mrr": "MRR", "hours": "Hours"}
+_SORT_LABELS = {"name": "Client", "revenue": "Revenue", "mrr": "MRR", "hours": "Hours", "rate": "Per hour"}
 
 
 def page_url(f: DashboardFilters) -> str:

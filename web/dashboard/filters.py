@@ -11,7 +11,7 @@ from web.partial import BadInput
 from web.periods import Period, read_period
 from web.queries.scope import CLIENT_STATUSES, ClientScope
 
-SORTS = ("name", "revenue", "mrr", "hours")
+SORTS = ("name", "revenue", "mrr", "hours", "rate")
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 100_000
 MAX_SEARCH = 100

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from web.db import Database
+from web.money import hourly_rate_cents
 from web.periods import Period
 from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
@@ -38,6 +39,7 @@ async def client_rows(
                 _cents(r["mrr_cents"]),
                 _hours(r["billable_minutes"]),
                 _hours(r["minutes"]),
+                "" if (rate := hourly_rate_cents(revenue, r["minutes"])) is None else _cents(rate),
             ]
 
 

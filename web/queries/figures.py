@@ -101,6 +101,8 @@ FIGURE_SORTS = {
     "revenue": "recurring_cents + one_off_cents + hourly_cents",
     "mrr": "mrr_cents",
     "hours": "billable_minutes",  # the figure the Hours column shows first
+    # The effective hourly rate (web.money.hourly_rate_cents); none without time logged: those last.
+    "rate": "(recurring_cents + one_off_cents + hourly_cents) * 60.0 / NULLIF(minutes, 0)",
 }
 
 
@@ -110,7 +112,7 @@ def list_order(sort: str, descending: bool) -> str:
     direction = "DESC" if descending else "ASC"
     if sort == "name":
         return f"lower(c.name) {direction}, c.id {direction}"
-    return f"{FIGURE_SORTS[sort]} {direction}, lower(c.name), c.id"
+    return f"{FIGURE_SORTS[sort]} {direction} NULLS LAST, lower(c.name), c.id"
 
 
 def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
