@@ -5,13 +5,13 @@ from __future__ import annotations
 from web import charts
 
 
-def test_a_gapped_line_scales_from_zero_and_leaves_gaps() -> None:
-    # 10 px wide, 12 px high, no padding: x = 0, 5, 10; y from 12 (zero) to 0 (the largest).
-    assert charts.gapped_line([0.5, 0.6], width=10, height=12, pad=0) == "M0.0,2.0l0.01,0 L10.0,0.0"
-    # Nothing measured in the middle minute: two separate dots, not a drop to zero between them.
-    assert charts.gapped_line([1.0, None, 1.0], width=10, height=12, pad=0) == "M0.0,0.0l0.01,0 M10.0,0.0l0.01,0"
-    assert charts.gapped_line([None, None], width=10, height=12) == ""
-    assert charts.gapped_line([0.0, 0.0], width=10, height=12, pad=0) == "M0.0,12.0l0.01,0 L10.0,12.0"
+def test_minute_columns_scale_from_zero_and_leave_gaps() -> None:
+    # 30 px wide, 12 high, three minutes: 10 px each; the middle one measured nothing.
+    drawn = charts.minute_columns([6.0, None, 12.0], width=30, height=12, gap=0)
+    assert [(c.x, c.y, c.width, c.height) for c in drawn] == [(0.0, 6.0, 10.0, 6.0), (20.0, 0.0, 10.0, 12.0)]
+    assert [c.label for c in drawn] == ["2 min ago: 6 ms", "this minute: 12 ms"]
+    assert charts.minute_columns([None, None], width=30, height=12) == []
+    assert charts.minute_columns([0.0], width=30, height=12)[0].height == 1.0  # measured, however fast
 
 
 def test_a_value_axis_steps_by_round_amounts_up_to_at_least_the_largest() -> None:

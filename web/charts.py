@@ -70,22 +70,28 @@ def sparkline(values: Sequence[int], *, width: float, height: float, pad: float 
     )
 
 
-def gapped_line(values: Sequence[float | None], *, width: float, height: float, pad: float = 2) -> str:
-    """SVG path data for values scaled from zero to the largest (a small wobble stays small); a None,
-    a minute with nothing measured, leaves a gap instead of a drop to zero."""
+@dataclass(frozen=True)
+class Column:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str  # what its tooltip says
+
+
+def minute_columns(values: Sequence[float | None], *, width: float, height: float, gap: float = 0.35) -> list[Column]:
+    """A column per minute (oldest first), scaled from zero to the largest; a minute with nothing
+    measured (None) has no column, a gap rather than a dot or a drop to zero. Tooltips say how long
+    ago and the value in ms."""
     known = [v for v in values if v is not None]
-    if not known:
-        return ""
-    top = max(known) or 1
-    step = (width - 2 * pad) / max(len(values) - 1, 1)
-    usable = height - 2 * pad
-    parts, drawing = [], False
-    for i, value in enumerate(values):
+    top = max(known, default=0) or 1
+    step = width / max(len(values), 1)  # `gap`: the share of each minute's width left blank
+    columns = []
+    for index, value in enumerate(values):
         if value is None:
-            drawing = False
             continue
-        point = f"{pad + i * step:.1f},{pad + usable - usable * value / top:.1f}"
-        # A point with no neighbour is drawn as a dot (a zero-length stroke with round caps).
-        parts.append(f"L{point}" if drawing else f"M{point}l0.01,0")
-        drawing = True
-    return " ".join(parts)
+        ago = len(values) - 1 - index
+        label = f"{'this minute' if ago == 0 else f'{ago} min ago'}: {value:.0f} ms"
+        tall = max(height * value / top, 1.0)  # a measured minute shows, however fast
+        columns.append(Column(index * step + step * gap / 2, height - tall, step * (1 - gap), tall, label))
+    return columns

@@ -32,7 +32,7 @@ class OpsLive:
     window: int  # minutes
     windows: tuple[int, ...]
     partials: list[PartialSummary]
-    charts: dict[str, str]  # partial -> SVG path of its per-minute p95 (gaps where nothing was measured)
+    charts: dict[str, list[charts.Column]]  # partial -> its per-minute p95 as columns (none where nothing was measured)
     slowest: list[RequestRecord]
     pool: PoolStats
     cache: CacheHealth
@@ -65,7 +65,7 @@ async def _live(request: Request) -> OpsLive:
         window=int(window),
         windows=WINDOWS,
         partials=partials,
-        charts={p.partial: charts.gapped_line(p.per_minute_p95, width=160, height=28) for p in partials},
+        charts={p.partial: charts.minute_columns(p.per_minute_p95, width=160, height=28) for p in partials},
         slowest=slowest_requests(metrics),
         pool=state.db.pool_stats(),
         cache=await cache_health(state),
