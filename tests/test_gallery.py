@@ -12,7 +12,7 @@ from tests.support import soup
 from web.catalog import PARTIALS
 from web.dashboard.cards import CARDS
 from web.partial import Frame, render_or_explain
-from web.templating import PARTIALS_DIR, make_env
+from web.templating import PARTIALS_DIR, ROOT, make_env
 
 
 def test_gallery_shows_every_partial_in_every_state(client: TestClient) -> None:
@@ -91,3 +91,16 @@ def test_every_id_on_the_gallery_is_unique_and_every_reference_finds_one(client:
     for attribute in ("aria-labelledby", "aria-describedby", "for"):
         for element in page.select(f"[{attribute}]"):
             assert all(name in ids for name in element[attribute].split()), (attribute, element[attribute])
+
+
+def test_the_gallery_shows_the_design_pieces_first(client: TestClient) -> None:
+    design = soup(client.get("/gallery").text).select_one("#design")
+    assert design is not None
+    swatches = [code.get_text() for code in design.select(".swatches code")]
+    assert "--accent" in swatches and "--error-bg" in swatches
+    css = (ROOT / "static" / "app.css").read_text()
+    assert all(f".swatch--{role[2:]} {{ background: var({role}); }}" in css for role in swatches)  # each drawn
+    assert [b.get_text() for b in design.select("button")][:3] == ["Primary", "Secondary", "Danger"]
+    assert design.select_one(".field-error") is not None and design.select_one(".notice--ok") is not None
+    shown = {dt.get_text(): dd.get_text() for dt, dd in zip(design.select("dt"), design.select("dd"), strict=True)}
+    assert shown["money_whole"] == "€4,540" and shown["day"] == "3 Nov 2026" and shown["per_hour"] == "€1,310 / h"

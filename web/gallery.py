@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -37,9 +38,17 @@ class GalleryEntry:
     wide: bool  # a table: its states one under another, each the page's width
 
 
+# The colour roles of static/app.css (:root), shown as swatches; dark mode gives each another value.
+COLOUR_ROLES = ("ink", "muted", "line", "bg", "card", "accent", "up", "down", "topbar", "panel", "error-bg", "ok-bg")
+
+
 @dataclass(frozen=True)
 class GalleryPage:
     entries: list[GalleryEntry]
+    # The design pieces' examples: a date and a moment as every page writes them.
+    sample_day: date = date(2026, 11, 3)
+    sample_moment: datetime = datetime(2026, 11, 3, 14, 5, tzinfo=UTC)
+    colours: tuple[str, ...] = COLOUR_ROLES
 
 
 def gallery_entry(state: AppState, partial: Partial[Any, Any]) -> GalleryEntry:
