@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import TypeVar
+from urllib.parse import SplitResult, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +25,18 @@ def wants_fragment(request: Request) -> bool:
     return request.url.path.startswith("/partials/") or (
         is_htmx(request) and request.headers.get("HX-Request-Type") != "full"
     )
+
+
+def current_page(request: Request) -> SplitResult:
+    """The page the request comes from: htmx says which (HX-Current-URL); else, or when what it says
+    is no URL (a header anyone can send), this request's own."""
+    said = request.headers.get("HX-Current-URL")
+    if said:
+        try:
+            return urlsplit(said)
+        except ValueError:  # "http://[x": not an address
+            pass
+    return urlsplit(str(request.url))
 
 
 R = TypeVar("R", bound=Response)

@@ -63,6 +63,13 @@ def test_every_partial_refuses_anonymous_requests(anonymous: TestClient, partial
     assert "<html" not in response.text
 
 
+def test_a_current_url_that_is_no_address_is_ignored(anonymous: TestClient) -> None:
+    # HX-Current-URL is a header anyone can send: "http://[x" made urlsplit raise, a 500.
+    response = anonymous.get("/partials/dashboard/mrr?period=this_month", headers={"HX-Current-URL": "http://[x/?q="})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fpartials%2Fdashboard%2Fmrr%3Fperiod%3Dthis_month"
+
+
 def test_partial_roles_are_declared() -> None:
     assert {p.role for p in PARTIALS} <= set(ROLE_RANK)
 

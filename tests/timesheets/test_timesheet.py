@@ -45,6 +45,9 @@ def test_time_logged_for_another_week_says_where_to_see_it_and_keeps_the_service
     on_that_week = {**on_this_week, "HX-Current-URL": "http://testserver/timesheet?week=2026-11-02"}
     again = soup(log(sam, client_id=acme, work_date="2026-11-04", headers=on_that_week).text)
     assert again.select_one(".notice--ok a") is None
+    # A page address that is no address (anyone can send the header): this week is assumed.
+    garbled = log(sam, client_id=acme, work_date="2026-11-12", headers={**on_this_week, "HX-Current-URL": "http://[x"})
+    assert garbled.status_code == 200 and soup(garbled.text).select_one(".notice--ok a") is None
 
 
 @pytest.mark.parametrize(

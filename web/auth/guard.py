@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +26,7 @@ from web.auth.csrf import csrf_ok
 from web.db import DatabaseUnavailable
 from web.db.versions import Versions
 from web.forms import is_id
-from web.htmx import is_htmx, wants_fragment
+from web.htmx import current_page, is_htmx, wants_fragment
 from web.queries import sessions
 from web.queries.users import User, get_user, user_of_session
 from web.responses import Refused, refusal
@@ -166,8 +166,7 @@ def _csrf_refusal(request: Request) -> Response:
 def _to_login(request: Request) -> Response:
     """Send an anonymous request to sign in: a redirect for a page, 401 + HX-Redirect for htmx
     (a followed redirect would swap the login page into a card)."""
-    page = request.headers.get("HX-Current-URL") or str(request.url)
-    parts = urlsplit(page)
+    parts = current_page(request)
     target = f"/login?next={quote(parts.path + ('?' + parts.query if parts.query else ''), safe='')}"
     if wants_fragment(request) or is_htmx(request):
         response = refusal(request, 401, "Your session has ended. Sign in again.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from web.auth.guard import person_for, signed_in
 from web.forms import FormReader, not_saved, parse_iso_date
-from web.htmx import ENTRIES_CHANGED
+from web.htmx import ENTRIES_CHANGED, current_page
 from web.money import format_duration, format_money
 from web.periods import named_period
 from web.queries import entries
@@ -300,7 +300,7 @@ def _refuse_unless_may_log_for(viewer: User, person_id: int) -> None:
 def _link_to_its_week(request: Request, person_id: int, day: date, today: date) -> tuple[str, str] | None:
     """A link to the week of `day` when the page shows another one (its URL, which htmx sends as
     HX-Current-URL, says which): time logged for last week is otherwise nowhere to be seen."""
-    shown = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query).get("week", [""])[-1]
+    shown = parse_qs(current_page(request).query).get("week", [""])[-1]
     try:
         shown_day = parse_iso_date(shown)
     except ValueError:
