@@ -76,19 +76,22 @@ class OwnPostgres:
 
     def hang(self) -> None:
         """SIGSTOP the server and every backend: connections stay open and nothing answers."""
-        for process in self.processes():
-            process.suspend()
+        self._signal_each("suspend")
 
     def resume(self) -> None:
-        for process in self.processes():
-            process.resume()
+        self._signal_each("resume")
 
     def kill(self) -> None:
         """SIGKILL the server and every backend, as a crash or an OOM killer would."""
-        for process in self.processes():
-            with contextlib.suppress(psutil.NoSuchProcess):  # a backend that ended with the server
-                process.kill()
+        self._signal_each("kill")
         self.postmaster.wait(10)
+
+    def _signal_each(self, action: str) -> None:
+        # A backend listed a moment ago may have ended since (seen once in teardown, after the
+        # server was killed and restarted: ProcessLookupError from psutil's resume()).
+        for process in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                getattr(process, action)()
 
     def restart(self) -> None:
         """Start it again (crash recovery, then the same socket and data), as a supervisor would."""
