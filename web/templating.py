@@ -31,8 +31,8 @@ def format_day(day: date, style: str = "day-month") -> str:
 
 def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-month") -> Environment:
     """Pages live in web/templates, partials in partials/<area>/<name>.html. `tz` is the zone the
-    `local` filter shows moments in (BILLABLE_TIMEZONE): "client since", history, sessions; dates
-    are written one way (`day`, `moment`: BILLABLE_DATE_STYLE).
+    `day` and `moment` filters show moments in (BILLABLE_TIMEZONE), written one way
+    (BILLABLE_DATE_STYLE): "client since", history, sessions.
 
     StrictUndefined turns a typo in a template into an error instead of an empty figure.
     """
@@ -55,7 +55,7 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
         signed_percent=_signed_percent,
         percent=_percent,
-        local=lambda moment: moment.astimezone(tz),
+        # A date, or a moment's date in BILLABLE_TIMEZONE; a moment with its local time of day.
         day=lambda value: format_day(value.astimezone(tz).date() if isinstance(value, datetime) else value, date_style),
         moment=lambda value: f"{format_day(value.astimezone(tz).date(), date_style)} {value.astimezone(tz):%H:%M}",
     )

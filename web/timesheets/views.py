@@ -90,9 +90,6 @@ async def timesheet_page(request: Request) -> Response:
     # The person whose week it is stays offered once disabled: the select shows whose week it is.
     people = await staff_list(state.db, including=person.id) if viewer.role == "admin" else []
 
-    def url(day: date) -> str:
-        return "/timesheet?" + urlencode({"user": person.id, "week": day.isoformat()})
-
     summaries = []
     if viewer.role == "admin":
         period = named_period("this_month", state.today())
@@ -102,9 +99,9 @@ async def timesheet_page(request: Request) -> Response:
         week,
         form,
         people,
-        url(monday - timedelta(days=7)),
-        url(monday + timedelta(days=7)),
-        url(state.today()),
+        _week_url(person.id, monday - timedelta(days=7)),
+        _week_url(person.id, monday + timedelta(days=7)),
+        _week_url(person.id, state.today()),
         summaries,
     )
     return render_streamed(request, "timesheet.html", page)
@@ -238,7 +235,7 @@ async def _whose_week(request: Request) -> tuple[User, User, date]:
     if reader.errors:
         raise Refused(400, " ".join(reader.errors.values()))
     person = await person_for(request, viewer, person_id, "You can only open your own timesheet.")
-    return viewer, person, week - timedelta(days=week.weekday())
+    return viewer, person, _monday(week)
 
 
 async def _week(state: AppState, viewer: User, person: User, monday: date) -> Week:
@@ -305,12 +302,19 @@ def _link_to_its_week(request: Request, person_id: int, day: date, today: date) 
         shown_day = parse_iso_date(shown)
     except ValueError:
         shown_day = today  # the page's default: this week
-    monday = day - timedelta(days=day.weekday())
-    if shown_day - timedelta(days=shown_day.weekday()) == monday:
+    monday = _monday(day)
+    if _monday(shown_day) == monday:
         return None
-    return f"Show the week of {monday:%-d %B}", "/timesheet?" + urlencode(
-        {"user": person_id, "week": monday.isoformat()}
-    )
+    return f"Show the week of {monday:%-d %B}", _week_url(person_id, monday)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _week_url(person_id: int, day: date) -> str:
+    """The timesheet page of `person_id`, on the week of `day`."""
+    return "/timesheet?" + urlencode({"user": person_id, "week": day.isoformat()})
 
 
 def _default_day(monday: date, today: date) -> date:
