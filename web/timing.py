@@ -115,18 +115,28 @@ def measure_db(sql: str) -> Iterator[None]:
 @contextmanager
 def measure_render() -> Iterator[None]:
     """Time rendering against the current request, if any. A render inside a render (a template
-    calling placeholder()) is part of the outer one's time, not added again."""
+    calling placeholder()) is part of the outer one's time, not added again.
+
+    Rendering holds the event loop, so a query of the request's still in flight meanwhile is not
+    what the request waits for: its stretch pauses for the render and resumes after. Database and
+    render time never overlap, and their sum never exceeds the request's total (the issue saw db +
+    render at 715 ms of a 370 ms request)."""
     timing = _current.get()
     if timing is None or timing.rendering:
         yield
         return
     started = time.perf_counter()
+    if timing.db_running:
+        timing.db_ms += (started - timing.db_busy_since) * 1000
     timing.rendering = True
     try:
         yield
     finally:
+        ended = time.perf_counter()
         timing.rendering = False
-        timing.render_ms += (time.perf_counter() - started) * 1000
+        timing.render_ms += (ended - started) * 1000
+        if timing.db_running:
+            timing.db_busy_since = ended
 
 
 Observer = Callable[[RequestRecord], None]

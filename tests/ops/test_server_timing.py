@@ -36,3 +36,30 @@ def test_queries_side_by_side_count_their_overlap_once(portal: BlockingPortal) -
     # Answered while a query still runs (a partial past its budget): the running stretch counts.
     running = RequestTiming(started=0, db_running=1, db_busy_since=time.perf_counter() - 0.05)
     assert float(running.server_timing(60.0).split("db;dur=")[1].split(";")[0]) >= 50
+
+
+async def _render_while_a_query_runs() -> tuple[RequestTiming, float]:
+    measured = RequestTiming(started=time.perf_counter())
+    token = timing._current.set(measured)
+
+    def render() -> None:
+        with timing.measure_render():
+            time.sleep(0.04)  # a render holds the event loop: the query's answer waits behind it
+
+    try:
+        query = asyncio.create_task(_query(0.03))
+        await asyncio.sleep(0)  # the query is on its way
+        render()
+        await query
+        await _query(0.01)
+    finally:
+        timing._current.reset(token)
+    return measured, measured.elapsed_ms()
+
+
+def test_database_and_render_time_never_add_up_past_the_total(portal: BlockingPortal) -> None:
+    measured, total_ms = portal.call(_render_while_a_query_runs)
+    assert measured.render_ms >= 40
+    assert measured.db_ms >= 10  # the query after the render
+    # Counted side by side, the first query's 40 ms behind the render would be both db and render.
+    assert measured.db_ms + measured.render_ms <= total_ms, (measured.db_ms, measured.render_ms, total_ms)
