@@ -9,7 +9,6 @@ from tests.support import DataBuilder
 from web.money import (
     entry_amount_cents,
     format_compact,
-    format_duration,
     format_hours,
     format_money,
     format_per_hour,
@@ -66,13 +65,12 @@ def test_formats() -> None:
     assert format_money(123_450, whole=True) == "€1,235"
     assert format_compact(123_456_789) == "€1.2M"
     assert format_compact(3_500_000) == "€35k"
-    assert format_hours(90) == "1.5 h"
-    assert format_hours(435) == "7.3 h"  # 7.25 rounds half up, as money does (a float said 7.2)
-    assert format_hours(3) == "0.1 h" and format_hours(2) == "0.0 h"  # 0.05 up, 0.033 down
-    assert format_hours(60_000 * 60) == "60,000.0 h"
-    assert format_duration(105) == "1:45 h"  # logged time as typed; format_hours would say 1.8 h
-    assert format_duration(0) == "0:00 h"
-    assert format_duration(60_005) == "1,000:05 h"
+    assert format_hours(90) == "1:30 h"
+    assert format_hours(435) == "7:15 h"  # exact: a decimal said 7.3 (or 7.2) beside the CSV's 7.25
+    assert format_hours(105) == "1:45 h"  # as time is typed; a decimal would say 1.8 h
+    assert format_hours(105, unit=False) == "1:45"  # what the duration field shows and reads back
+    assert format_hours(0) == "0:00 h"
+    assert format_hours(60_005) == "1,000:05 h"
     assert percent_change(110, 100) == Decimal("10.0")
     assert percent_change(1, 3) == Decimal("-66.7")
     assert percent_change(5, 0) is None

@@ -50,16 +50,11 @@ def format_compact(cents: int) -> str:
     return f"{sign}{CURRENCY_SYMBOL}{value:.0f}"
 
 
-def format_hours(minutes: int) -> str:
-    """90 -> '1.5 h'; hours with one decimal, half up (435 -> '7.3 h', where a float's format gave
-    7.2 beside the CSV's 7.25), thousands separated. For figures: totals and averages."""
-    hours = (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{hours:,.1f} h"
-
-
-def format_duration(minutes: int, *, unit: bool = True) -> str:
-    """105 -> '1:45 h'; hours and minutes, as time is logged and typed (a decimal would show 1.8 h).
-    Without the unit, '1:45' is what a duration field shows and reads back."""
+def format_hours(minutes: int, *, unit: bool = True) -> str:
+    """105 -> '1:45 h'; hours and minutes, thousands separated, everywhere on screen: exact to the
+    minute (a decimal rounds: 435 minutes were '7.3 h' beside the CSV's 7.25) and as time is typed.
+    Without the unit, '1:45' is what a duration field shows and reads back. CSV keeps decimal hours
+    for spreadsheets."""
     return f"{minutes // 60:,}:{minutes % 60:02d}" + (" h" if unit else "")
 
 

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from web.htmx import EVENTS
-from web.money import format_compact, format_duration, format_hours, format_money, format_per_hour
+from web.money import format_compact, format_hours, format_money, format_per_hour
 from web.queries.services import KIND_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,6 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         per_hour=format_per_hour,  # {{ revenue_cents|per_hour(minutes) }}: the effective hourly rate
         number="{:,}".format,  # a count with thousands separators: 1,204 clients
         hours=format_hours,
-        duration=format_duration,
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
         signed_percent=_signed_percent,
         percent=_percent,

@@ -238,7 +238,7 @@ def test_a_partial_with_no_answer_from_the_app_shows_its_error_and_retries(
         "Acme Studios: This could not be loaded: no answer from the server."
     )
     expect(page.locator("body")).not_to_contain_text("Bad gateway")
-    expect(page.locator("#card-hours .figure")).to_have_text("0.0 h")  # the rest of the page is unaffected
+    expect(page.locator("#card-hours .figure")).to_have_text("0:00 h")  # the rest of the page is unaffected
     page.unroute("**/partials/dashboard/revenue?*")
     page.focus("#card-revenue button:text('Retry')")
     page.keyboard.press("Enter")

@@ -75,8 +75,8 @@ def test_clients_card(client: TestClient, agency: dict[str, int]) -> None:
 
 def test_hours_card(client: TestClient, agency: dict[str, int]) -> None:
     _, html = card(client, "hours")
-    assert html.select_one(".figure").get_text() == "2.5 h"
-    assert "83.3% utilization of 3.0 h" in html.select_one(".card__note").get_text()
+    assert html.select_one(".figure").get_text() == "2:30 h"
+    assert "83.3% utilization of 3:00 h" in html.select_one(".card__note").get_text()
 
 
 def test_average_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
@@ -110,7 +110,7 @@ def test_client_row(client: TestClient, agency: dict[str, int]) -> None:
     response, html = card(client, "client-row", f"client={agency['acme']}&period=this_month")
     cells = [c.get_text(" ", strip=True) for c in html.select("tr > *")]
     assert cells[0] == "Acme active · Bea Boss"
-    assert cells[1:5] == ["€2,620", "€2,000", "1.5 h of 2.0 h", "€1,310 / h"]  # per hour of all 2 h logged
+    assert cells[1:5] == ["€2,620", "€2,000", "1:30 h of 2:00 h", "€1,310 / h"]  # per hour of all 2 h logged
     # The client's page opens on the same period, even a custom one of this month's dates.
     _, custom = card(client, "client-row", f"client={agency['acme']}&period=custom&from=2026-11-01&to=2026-11-30")
     assert custom.select_one("a.client-name")["href"] == (

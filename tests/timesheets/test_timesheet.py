@@ -226,7 +226,7 @@ def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(
     assert 'cache;desc="miss"' in streamed["summary-client"]
     by_client = client.get(urls[0])
     rows = [[c.get_text() for c in tr.select("th, td")] for tr in soup(by_client.text).select("tbody tr")]
-    assert rows == [["Acme", "2.0 h", "2.0 h", "€120"], ["Bolt", "1.0 h", "0.0 h", "€0"]]
+    assert rows == [["Acme", "2:00 h", "2:00 h", "€120"], ["Bolt", "1:00 h", "0:00 h", "€0"]]
     assert 'cache;desc="hit"' in by_client.headers["server-timing"]
     by_staff = soup(client.get(urls[1]).text)
     assert [th.get_text() for th in by_staff.select("tbody th")] == ["Sam Staff", "Kim Colleague"]

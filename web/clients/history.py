@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from web.money import format_duration, format_money
+from web.money import format_hours, format_money
 from web.queries.clients import AuditRow, ClientHistory
 from web.queries.services import KIND_LABELS, REACTIVATES
 
@@ -57,7 +57,7 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "client_id": ("Client", _named("client")),
     "service_id": ("Service", _named("service")),
     "work_date": ("Date", _text),
-    "minutes": ("Time", lambda value, names: format_duration(int(value))),
+    "minutes": ("Time", lambda value, names: format_hours(int(value))),
     "billable": ("Billable", lambda value, names: "yes" if value else "no"),
     "rate_cents": ("Rate", _money),
     "description": ("Description", _text),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from web.db import Database
-from web.money import format_duration
+from web.money import format_hours
 from web.queries.changes import ChangeSet, Conflict
 
 _AUDITED = ("user_id", "client_id", "service_id", "work_date", "minutes", "billable", "rate_cents", "description")
@@ -147,7 +147,7 @@ class DayOverfull(InvalidEntry):
     def __init__(self, day: date, total_minutes: int) -> None:
         super().__init__(
             "duration",
-            f"That would make {format_duration(total_minutes)} on {day:%a %-d %b %Y}; a day has 24 hours.",
+            f"That would make {format_hours(total_minutes)} on {day:%a %-d %b %Y}; a day has 24 hours.",
         )
         self.day, self.total_minutes = day, total_minutes
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from web.auth.guard import signed_in
 from web.forms import FormReader, touched_fields
 from web.htmx import ENTRIES_CHANGED, trigger
-from web.money import format_duration
+from web.money import format_hours
 from web.queries import entries
 from web.queries.entries import ClientChoices, Entry, EntryInput, ServiceChoice
 from web.responses import render_page
@@ -145,7 +145,7 @@ def values_of(entry: Entry) -> dict[str, str]:
         "work_date": entry.work_date.isoformat(),
         "client_id": str(entry.client_id),
         "service_id": str(entry.service_id or ""),
-        "duration": format_duration(entry.minutes, unit=False),
+        "duration": format_hours(entry.minutes, unit=False),
         "description": entry.description,
         "billable": "on" if entry.billable else "",
     }

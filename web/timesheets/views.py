@@ -13,7 +13,7 @@ from starlette.responses import Response
 from web.auth.guard import person_for, signed_in
 from web.forms import FormReader, not_saved, parse_iso_date
 from web.htmx import ENTRIES_CHANGED, current_page
-from web.money import format_duration, format_money
+from web.money import format_hours, format_money
 from web.periods import named_period
 from web.queries import entries
 from web.queries.changes import Conflict, recording
@@ -165,7 +165,7 @@ async def create(request: Request) -> Response:
     blank = await blank_form(
         state, parsed.user_id, default_day=parsed.work_date, client_id=parsed.client_id, service_id=parsed.service_id
     )
-    logged = f"Logged {format_duration(parsed.minutes)} on {_day_label(parsed.work_date, state.today())}."
+    logged = f"Logged {format_hours(parsed.minutes)} on {_day_label(parsed.work_date, state.today())}."
     link = _link_to_its_week(request, parsed.user_id, parsed.work_date, state.today())
     return form_response(request, replace(blank, message=logged, message_link=link), changed=True)
 
@@ -216,7 +216,7 @@ async def delete(request: Request) -> Response:
         return message(request, str(exc), status_code=409, trigger=ENTRIES_CHANGED)
     return message(
         request,
-        f"Deleted {format_duration(entry.minutes)} for {entry.client} on {_day_label(entry.work_date, state.today())}.",
+        f"Deleted {format_hours(entry.minutes)} for {entry.client} on {_day_label(entry.work_date, state.today())}.",
         trigger=ENTRIES_CHANGED,
     )
 
@@ -364,7 +364,7 @@ def _unsaved(yours: EntryInput, touched: set[str], theirs: Entry) -> list[str]:
     ):
         changes.append("another client or service")
     if "duration" in touched and yours.minutes != theirs.minutes:
-        changes.append(f"duration {format_duration(yours.minutes)}")
+        changes.append(f"duration {format_hours(yours.minutes)}")
     if "billable" in touched and yours.billable != theirs.billable:
         changes.append("billable" if yours.billable else "not billable")
     if "description" in touched and yours.description != theirs.description:
