@@ -9,7 +9,7 @@ from datetime import date
 from anyio.from_thread import BlockingPortal
 
 from tests.support import DataBuilder, OpenApp, server_timing, soup
-from web.cache import make_cache
+from web.cache import REDIS_CONNECTIONS, make_cache
 
 URL = "/partials/dashboard/mrr?period=this_month"
 
@@ -101,3 +101,18 @@ def test_the_memory_cache_keeps_a_bounded_number_of_entries_until_their_ttl(port
         return kept
 
     assert portal.call(run) == [None, None, 3, 4, None]  # a, then b, pushed out; brief expired
+
+
+def test_more_calls_than_redis_connections_wait_for_one(portal: BlockingPortal, redis_url: str) -> None:
+    """redis-py's default pool refused the 101st call in flight (MaxConnectionsError), which tripped
+    the breaker while Redis was fine: under 100 users the cache flapped every few seconds."""
+
+    async def run() -> tuple[list[object], float | None]:
+        cache = make_cache(redis_url, 5.0, memory_entries=0)
+        await cache.multi_set([("many-calls", 1)], ttl=60)
+        values = await asyncio.gather(*(cache.get("many-calls") for _ in range(REDIS_CONNECTIONS * 4)))
+        return list(values), cache.down_since
+
+    values, down_since = portal.call(run)
+    assert values == [1] * (REDIS_CONNECTIONS * 4)
+    assert down_since is None  # never skipped
