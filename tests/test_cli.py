@@ -102,6 +102,13 @@ def test_a_number_out_of_range_is_a_clear_error(name: str, value: str) -> None:
         Settings.from_env({name: value})
 
 
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/one", "redis://h/0?pool_max_size=1", "memcached://h"])
+def test_a_cache_url_that_cannot_work_is_a_clear_error(url: str) -> None:
+    with pytest.raises(SettingsError, match="BILLABLE_CACHE_URL: use memory:// or redis://host:port/db"):
+        Settings.from_env({"BILLABLE_CACHE_URL": url})
+    assert Settings.from_env({"BILLABLE_CACHE_URL": "rediss://:secret@cache.example:6380/2"}).cache_url
+
+
 def test_zero_is_allowed_where_it_means_something() -> None:
     settings = Settings.from_env({"BILLABLE_SLOW_MS": "0", "BILLABLE_SHUTDOWN_S": "0"})
     assert (settings.slow_request_ms, settings.shutdown_s) == (0, 0)  # log every request; stop at once

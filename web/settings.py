@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -134,7 +135,7 @@ class Settings:
             self.tz  # noqa: B018 - raises on an unknown zone
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"BILLABLE_TIMEZONE: unknown time zone {self.timezone!r}") from exc
-        if not self.cache_url.startswith(("memory://", "redis://", "rediss://")):
+        if not re.fullmatch(r"memory://|rediss?://[^/?#]*(/\d*)?", self.cache_url):
             raise SettingsError("BILLABLE_CACHE_URL: use memory:// or redis://host:port/db")
         if self.date_style not in DATE_STYLES:
             raise SettingsError(f"BILLABLE_DATE_STYLE: use {', '.join(DATE_STYLES)}, got {self.date_style!r}")
