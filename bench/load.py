@@ -4,9 +4,11 @@ The app runs as `billable serve --workers N` on its own database (`billable_load
 Each simulated user repeats, with short pauses: the dashboard (one streamed response, read whole),
 a change of filter (the event stream htmx asks for), a client page, a CSV export (one in three cut
 after its first bytes, as a closed tab does), and logging time as one of several staff accounts.
-At the end: requests, latency percentiles and errors per kind, the writes acknowledged against
-those found in the database, database connections still busy, and each worker's memory in the
-first and the last part of the run.
+The figures are those of the run after a warm-up (`--warmup`, 30 s by default, as load-testing
+tools leave out their ramp-up): requests, latency percentiles and errors per kind, the writes
+acknowledged against those found in the database, database connections still busy, and each
+worker's memory in the first and the last part of the run, and before any traffic. The warm-up's
+requests and errors are counted apart; its writes are in the count.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class Tally:
     acknowledged: list[str] = field(default_factory=list)
     refused_writes: list[str] = field(default_factory=list)  # answered, but not logged (a form error)
     aborted_exports: int = 0
+    measured_from: float = 0.0  # time.monotonic() at which the warm-up ends and the figures begin
+    warmup_requests: int = 0
+    warmup_errors: list[str] = field(default_factory=list)
+
+    def error(self, kind: str, what: str, *, warming: bool) -> None:
+        if warming:
+            self.warmup_errors.append(f"{kind}: {what}")
+        else:
+            self.errors[kind].append(what)
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,11 @@ async def prepare_staff(db: Database) -> Clients:
     return Clients([row["id"] for row in rows], [row["id"] for row in rows if row["status"] == "active"])
 
 
-async def run_users(base: str, users: int, seconds: float, clients: Clients, run_id: str) -> Tally:
+async def run_users(base: str, users: int, warmup: float, seconds: float, clients: Clients, run_id: str) -> Tally:
     tally = Tally()
     sessions = [await _sign_in(base, email) for email in STAFF]
-    deadline = time.monotonic() + seconds
+    tally.measured_from = time.monotonic() + warmup
+    deadline = tally.measured_from + seconds
     limits = httpx2.Limits(max_connections=users)
     async with httpx2.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         await asyncio.gather(
@@ -107,14 +119,18 @@ async def _user(
         kind = rng.choices(KINDS, WEIGHTS)[0]
         n += 1
         started = time.perf_counter()
+        warming = time.monotonic() < tally.measured_from
         try:
             status = await _one(client, kind, cookies, csrf, rng, clients, f"{name}-{n}", tally)
         except httpx2.TransportError as exc:
-            tally.errors[kind].append(f"{type(exc).__name__}")
+            tally.error(kind, type(exc).__name__, warming=warming)
             continue
-        tally.latencies[kind].append((time.perf_counter() - started) * 1000)
+        if warming:
+            tally.warmup_requests += 1
+        else:
+            tally.latencies[kind].append((time.perf_counter() - started) * 1000)
         if status >= 500:
-            tally.errors[kind].append(str(status))
+            tally.error(kind, str(status), warming=warming)
         await asyncio.sleep(rng.uniform(*THINK_S))  # a person reads before the next click
 
 
@@ -170,44 +186,45 @@ class MemorySampler:
 
     def __init__(self, supervisor: subprocess.Popen[bytes]) -> None:
         self.supervisor = psutil.Process(supervisor.pid)
-        self.samples: list[tuple[float, int, float]] = []  # (seconds since start, pid, MiB)
+        self.samples: list[tuple[float, int, float]] = []  # (time.monotonic(), pid, MiB)
 
-    async def run(self, started: float) -> None:
+    async def run(self) -> None:
         while True:
             forked = [w for w in self.supervisor.children() if "--multiprocessing-fork" in " ".join(w.cmdline())]
             for worker in forked or [self.supervisor]:  # one worker: the server process serves itself
-                self.samples.append((time.monotonic() - started, worker.pid, worker.memory_info().rss / 2**20))
+                self.samples.append((time.monotonic(), worker.pid, worker.memory_info().rss / 2**20))
             await asyncio.sleep(0.5)
 
-    def growth(self, seconds: float) -> dict[str, Any]:
-        """Per worker: median memory in the first, middle and last quarter of the run (at most 30 s
-        each), and memory at the end of the first. Early to late is the issue's figure, which counts
-        the caches filling from empty; from the end of the first quarter to late tells a leak (a
-        curve that keeps rising) from bounded caches (one that is flat once they are full)."""
+    def growth(self, measured_from: float, seconds: float) -> dict[str, Any]:
+        """Per worker: memory before any traffic, and the median in the first, middle and last
+        quarter of the measured run (at most 30 s each). Early to late is the issue's figure; from
+        mid-run to late tells a leak (a curve that keeps rising) from caches that are full."""
         span = min(30.0, seconds / 4)
         result = {}
         for pid in sorted({pid for _, pid, _ in self.samples}):
+            mine = [(at - measured_from, mib) for at, p, mib in self.samples if p == pid]
 
-            def median_within(start: float, pid: int = pid) -> float | None:
-                window = [mib for at, p, mib in self.samples if p == pid and start <= at <= start + span]
+            def median_within(start: float, mine: list[tuple[float, float]] = mine) -> float | None:
+                window = [mib for at, mib in mine if start <= at <= start + span]
                 return statistics.median(window) if window else None
 
             early, middle, late = (median_within(at) for at in (0.0, (seconds - span) / 2, seconds - span))
-            warm = max((mib for at, p, mib in self.samples if p == pid and at <= span), default=None)
-            if early and middle and late and warm:
+            if early and middle and late:
                 result[str(pid)] = {
+                    "idle_mib": mine[0][1],
                     "first_mib": early,
-                    "warm_mib": warm,
                     "mid_mib": middle,
                     "last_mib": late,
                     "growth": late / early - 1,
-                    "growth_once_warm": late / warm - 1,
                     "growth_second_half": late / middle - 1,
+                    "growth_from_idle": late / mine[0][1] - 1,
                 }
         return result
 
 
-def report(tally: Tally, found: int, busy_connections: int, memory: dict[str, Any], seconds: float) -> dict[str, Any]:
+def report(
+    tally: Tally, found: int, busy_connections: int, memory: dict[str, Any], warmup: float, seconds: float
+) -> dict[str, Any]:
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -223,6 +240,7 @@ def report(tally: Tally, found: int, busy_connections: int, memory: dict[str, An
         for kind in KINDS
     }
     return {
+        "warmup": {"seconds": warmup, "requests": tally.warmup_requests, "errors": tally.warmup_errors[:5]},
         "seconds": seconds,
         "requests": sum(k["requests"] for k in kinds.values()),
         "kinds": kinds,
@@ -238,6 +256,12 @@ def report(tally: Tally, found: int, busy_connections: int, memory: dict[str, An
 
 
 def print_report(results: dict[str, Any], out: Any) -> None:
+    warmup = results["warmup"]
+    if warmup["seconds"]:
+        errors = f"errors: {'; '.join(warmup['errors'])}" if warmup["errors"] else "no errors"
+        out(
+            f"warm-up: {warmup['requests']:,} requests in {warmup['seconds']:.0f} s, {errors}; not in the figures below"
+        )
     out(f"load: {results['requests']:,} requests in {results['seconds']:.0f} s")
     out(f"{'kind':<10} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, row in results["kinds"].items():
@@ -245,6 +269,8 @@ def print_report(results: dict[str, Any], out: Any) -> None:
             f"{kind:<10} {row['requests']:>9,} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}"
             f" {row['p99_ms']:>8.1f} {row['errors']:>7}"
         )
+    for kind, samples in results["error_samples"].items():
+        out(f"errors in {kind}: {', '.join(samples)}")
     out(f"exports cut mid-download: {results['aborted_exports']}")
     out(f"writes acknowledged: {results['writes_acknowledged']}, found in the database: {results['writes_found']}")
     if results["writes_refused"]:
@@ -252,10 +278,10 @@ def print_report(results: dict[str, Any], out: Any) -> None:
     out(f"database connections still busy at the end: {results['connections_busy_at_end']}")
     for pid, memory in results["memory"].items():
         out(
-            f"worker {pid}: {memory['first_mib']:.0f} MiB early, {memory['warm_mib']:.0f} at the end of that,"
-            f" {memory['mid_mib']:.0f} mid-run, {memory['last_mib']:.0f} late ({memory['growth'] * 100:+.1f} % in all,"
-            f" {memory['growth_once_warm'] * 100:+.1f} % once warm,"
-            f" {memory['growth_second_half'] * 100:+.1f} % from mid-run)"
+            f"worker {pid}: {memory['idle_mib']:.0f} MiB before any request; {memory['first_mib']:.0f} early,"
+            f" {memory['mid_mib']:.0f} mid-run, {memory['last_mib']:.0f} late ({memory['growth'] * 100:+.1f} %,"
+            f" {memory['growth_second_half'] * 100:+.1f} % from mid-run, {memory['growth_from_idle'] * 100:+.1f} %"
+            " from before any request)"
         )
 
 

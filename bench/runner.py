@@ -641,7 +641,14 @@ def _print_table(results: dict[str, Any], out: Callable[[str], None]) -> None:
 
 
 def run_load(
-    config: BenchConfig, settings: Settings, json_path: Path | None, *, users: int, seconds: float, workers: int
+    config: BenchConfig,
+    settings: Settings,
+    json_path: Path | None,
+    *,
+    users: int,
+    warmup: float,
+    seconds: float,
+    workers: int,
 ) -> dict[str, Any]:
     """`billable load`: see bench/load.py."""
     from bench import load
@@ -661,13 +668,16 @@ def run_load(
     run_id = secrets.token_hex(4)
     try:
         _wait_until_up(base, server)
-        config.out(f"load: {users} users for {seconds:.0f} s on {workers} worker(s), dataset {config.size}")
+        config.out(
+            f"load: {users} users for {seconds:.0f} s after {warmup:.0f} s of warm-up"
+            f" on {workers} worker(s), dataset {config.size}"
+        )
 
         async def measure() -> tuple[load.Tally, load.MemorySampler, int, int]:
             sampler = load.MemorySampler(server)
-            sampling = asyncio.create_task(sampler.run(time.monotonic()))
+            sampling = asyncio.create_task(sampler.run())
             try:
-                tally = await load.run_users(base, users, seconds, clients, run_id)
+                tally = await load.run_users(base, users, warmup, seconds, clients, run_id)
             finally:
                 sampling.cancel()
             await asyncio.sleep(1.0)  # what the aborted downloads held is given back meanwhile
@@ -688,7 +698,7 @@ def run_load(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
-    results = load.report(tally, found, busy, sampler.growth(seconds), seconds)
+    results = load.report(tally, found, busy, sampler.growth(tally.measured_from, seconds), warmup, seconds)
     load.print_report(results, config.out)
     if json_path:
         json_path.write_text(json.dumps(results, indent=2))

@@ -52,7 +52,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "acknowledged against those stored, connections still busy, and each worker's memory early and late.",
     )
     load_cmd.add_argument("--users", type=users, default=100, help="simulated staff (default: 100)")
-    load_cmd.add_argument("--seconds", type=float, default=120.0, help="how long (default: 120)")
+    load_cmd.add_argument("--seconds", type=float, default=120.0, help="how long, measured (default: 120)")
+    load_cmd.add_argument(
+        "--warmup",
+        type=float,
+        default=30.0,
+        help="traffic before the measured run, left out of its figures (default: 30)",
+    )
     load_cmd.add_argument("--workers", type=workers, default=2, help="app processes (default: 2)")
     load_cmd.add_argument("--size", choices=list(SIZES), default="s", help="dataset size (default: s)")
     load_cmd.add_argument("--json", type=Path, help="also write the results to this JSON file")
@@ -73,10 +79,16 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     _needs_bench_extra()
     from bench.runner import BenchConfig, run_load
 
-    if args.seconds <= 0:
-        raise ValueError("--seconds must be positive")
+    if args.seconds <= 0 or args.warmup < 0:
+        raise ValueError("--seconds must be positive, --warmup 0 or more")
     results = run_load(
-        BenchConfig(args.size), settings, args.json, users=args.users, seconds=args.seconds, workers=args.workers
+        BenchConfig(args.size),
+        settings,
+        args.json,
+        users=args.users,
+        warmup=args.warmup,
+        seconds=args.seconds,
+        workers=args.workers,
     )
     return 0 if results["writes_found"] >= results["writes_acknowledged"] else 1
 
