@@ -109,9 +109,12 @@ def test_more_calls_than_redis_connections_wait_for_one(portal: BlockingPortal, 
 
     async def run() -> tuple[list[object], float | None]:
         cache = make_cache(redis_url, 5.0, memory_entries=0)
-        await cache.multi_set([("many-calls", 1)], ttl=60)
-        values = await asyncio.gather(*(cache.get("many-calls") for _ in range(REDIS_CONNECTIONS * 4)))
-        return list(values), cache.down_since
+        try:
+            await cache.multi_set([("many-calls", 1)], ttl=60)
+            values = await asyncio.gather(*(cache.get("many-calls") for _ in range(REDIS_CONNECTIONS * 4)))
+            return list(values), cache.down_since
+        finally:
+            await cache.close()
 
     values, down_since = portal.call(run)
     assert values == [1] * (REDIS_CONNECTIONS * 4)
