@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 # Entries are pickled contexts: raised whenever a cached context changes shape (a field added), so
 # that a deploy sharing Redis with the version before it does not read the old shape.
-NAMESPACE = "billable:4"
+NAMESPACE = "billable:5"
 PROBE_EVERY_S = 0.5  # while the cache is skipped, how often it is tried again (in the background)
 REDIS_CONNECTIONS = 50  # per process; past them a call waits for one (within the cache's timeout)
 

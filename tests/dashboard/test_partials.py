@@ -76,7 +76,7 @@ def test_clients_card(client: TestClient, agency: dict[str, int]) -> None:
 def test_hours_card(client: TestClient, agency: dict[str, int]) -> None:
     _, html = card(client, "hours")
     assert html.select_one(".figure").get_text() == "2:30 h"
-    assert "83.3% utilization of 3:00 h" in html.select_one(".card__note").get_text()
+    assert "83.3% of 3:00 h logged" in html.select_one(".card__note").get_text()
 
 
 def test_average_revenue_card(client: TestClient, agency: dict[str, int]) -> None:

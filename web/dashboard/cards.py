@@ -55,7 +55,8 @@ class HoursCard:
     period_label: str
     billable_minutes: int
     total_minutes: int
-    utilization_percent: Decimal | None  # billable / all hours; None without hours
+    billable_percent: Decimal | None  # billable / all hours logged; None without hours (not utilization,
+    # which is billable hours / capacity)
 
 
 @dataclass(frozen=True)
