@@ -51,6 +51,8 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         per_hour=format_per_hour,  # {{ revenue_cents|per_hour(minutes) }}: the effective hourly rate
         number="{:,}".format,  # a count with thousands separators: 1,204 clients
         hours=format_hours,
+        # A route or partial name that may wrap after each "/", never inside a word.
+        path=lambda name: Markup("/<wbr>").join(name.split("/")),
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
         signed_percent=_signed_percent,
         percent=_percent,

@@ -44,6 +44,9 @@ def test_ops_lists_every_partial_with_counts_and_percentiles(client: TestClient,
         assert cells[5] == "50%"  # one miss, then one hit
     assert int(rows["dashboard/client-row"][0]) == busy["dashboard/client-row"] == 6
     assert "page /" in rows
+    # Names wrap after a "/", never inside a word ("dashboard/reven|ue" did at 1280 px).
+    names = [th.code.decode_contents() for th in page.select("#ops-live table")[0].select("tbody th")]
+    assert "dashboard/<wbr/>mrr" in names and "dashboard/<wbr/>client-row" in names
     # Reading a page and writing to it are told apart: signing in (Argon2) would swamp the page's times.
     assert client.post("/clients", data={"name": ""}).status_code == 422
     again = soup(client.get("/ops").text).select("#ops-live table")[0].select("tbody tr")
