@@ -109,10 +109,16 @@ def test_the_week_shows_hours_per_day(sam: TestClient, office: dict[str, int]) -
     assert "Week of 2 November" in sam.get(page.select_one(".week-nav a")["href"]).text
 
 
-def test_services_follow_the_client(sam: TestClient, office: dict[str, int]) -> None:
+def test_services_follow_the_client(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
     options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
-    assert [o.get_text() for o in options] == ["No service", "hourly service (hourly)"]
+    # Each with the rate it bills time at; the rule for rates is the hint below the field.
+    assert [o.get_text() for o in options] == ["No service", "hourly service (hourly · €110.00 / h)"]
     assert options[1]["value"] == str(office["bolt_hourly"])
+    free = data.hourly(office["bolt"], 0, start=date(2026, 1, 1))
+    options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
+    assert {o["value"]: o.get_text() for o in options}[str(free)] == "hourly service (hourly · time free)"
+    hint = " ".join(soup(sam.get("/timesheet").text).select_one("#entry-rate-rule").get_text().split())
+    assert "else the client's" in hint and "unless it moves to another client or service" in hint
     assert sam.get("/timesheet/services?client_id=nope").status_code == 200
 
 
@@ -121,8 +127,8 @@ def test_ended_services_come_last_and_say_so(sam: TestClient, office: dict[str, 
     data.recurring(office["bolt"], 50_000, start=date(2026, 1, 1), end=date(2026, 12, 31))  # ends after today
     options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
     labels = [o.get_text() for o in options]
-    assert labels[1] == "hourly service (hourly)"  # current ones first, hourly first
-    assert labels[-1].endswith("(hourly) · ended 30 Jun 2025") and options[-1]["value"] == str(old)
+    assert labels[1] == "hourly service (hourly · €110.00 / h)"  # current ones first, hourly first
+    assert labels[-1].endswith("(hourly · €90.00 / h) · ended 30 Jun 2025") and options[-1]["value"] == str(old)
     assert not any("ended" in label for label in labels[:-1])
     launch = data.one_off(office["bolt"], 90_000, on=date(2026, 10, 15))  # done: its day has passed
     options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")

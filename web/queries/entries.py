@@ -54,6 +54,7 @@ class ServiceChoice:
     name: str
     kind: str
     ended: date | None = None  # its end date (a one-off's date), when that has passed
+    rate_cents: int | None = None  # its own hourly rate, which time logged on it is billed at
 
 
 _ENTRY_SELECT = (
@@ -124,12 +125,12 @@ async def service_choices(db: Database, client_id: int, today: date) -> list[Ser
     # A one-off is over once its day has passed; the others at their end date.
     over = "CASE WHEN kind = 'one_off' AND start_date < :today THEN start_date WHEN end_date < :today THEN end_date END"
     rows = await db.fetch_all(
-        f"SELECT id, name, kind, {over} AS ended FROM services WHERE client_id = :client "
+        f"SELECT id, name, kind, {over} AS ended, hourly_rate_cents FROM services WHERE client_id = :client "
         f"ORDER BY ({over}) IS NOT NULL, {over} DESC, kind <> 'hourly', name, id",
         client=client_id,
         today=today,
     )
-    return [ServiceChoice(row["id"], row["name"], row["kind"], row["ended"]) for row in rows]
+    return [ServiceChoice(row["id"], row["name"], row["kind"], row["ended"], row["hourly_rate_cents"]) for row in rows]
 
 
 class InvalidEntry(ValueError):
