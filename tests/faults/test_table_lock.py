@@ -64,26 +64,22 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
 
             return await asyncio.gather(*(one(n) for n in range(200)))
 
-    async def backends() -> int:
-        """Server processes on the test's database: the app's, and any it left waiting on the lock."""
+    async def number(sql: str) -> int:
+        """One number from the server, on a connection of its own (the pool may be the one stuck)."""
         conn = await asyncpg.connect(database_url)
         try:
-            return int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
+            return int(await conn.fetchval(sql))
         finally:
             await conn.close()
 
-    async def max_connections() -> int:
-        conn = await asyncpg.connect(database_url)
-        try:
-            return int(await conn.fetchval("SHOW max_connections"))
-        finally:
-            await conn.close()
+    # Server processes on the test's database: the app's, and any it left waiting on the lock.
+    backends = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
 
     answers: list[tuple[float, float, int]] = []
     most_backends = waves = 0
     while time.monotonic() - locked_at < LOCKED_S - WAVE_S:
         answers += portal.call(burst)  # not asyncio.run: the browser tests leave a loop in this thread
-        most_backends = max(most_backends, portal.call(backends))
+        most_backends = max(most_backends, portal.call(number, backends))
         waves += 1
     assert time.monotonic() - locked_at < LOCKED_S, "the last wave outlasted the lock: start it earlier"
     assert waves >= 5, f"only {waves} waves of 200 in {LOCKED_S:.0f} s"
@@ -104,7 +100,7 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
     # max_connections within 10 s, and then nobody could connect at all. Now they end within the
     # server's check interval: at most 31 processes seen here (the pool's 10, the test's own, and
     # those still ending), with two test suites sharing the 2 cores.
-    limit = portal.call(max_connections)
+    limit = portal.call(number, "SHOW max_connections")
     assert most_backends < limit / 2, f"{most_backends} server processes on the database (max {limit})"
     released = time.monotonic()
     while httpx2.get(live_url + urls[0], cookies=cookies).status_code != 200:
