@@ -68,7 +68,9 @@ async def prepare_staff(db: Database) -> Clients:
     """The load's staff accounts (signed in by the users), and the clients they visit and log time for."""
     for email in STAFF:
         try:
-            await add_user(db, email=email, name=email.split("@")[0], role="staff", password=PASSWORD)
+            await add_user(
+                db, email=email, name=email.split("@")[0], role="staff", password=PASSWORD, today=date.today()
+            )
         except UserExists:
             await set_password(db, email, PASSWORD)
     rows = await db.fetch_all("SELECT id, status FROM clients ORDER BY id LIMIT 200")

@@ -224,7 +224,15 @@ async def _prepare_database(
             await seed(db, size, today=datetime.now(settings.tz).date(), reset=True, progress=config.out)
             seeded_s = time.monotonic() - seed_started
         try:
-            await add_user(db, email=BENCH_EMAIL, name="Bench", role="admin", password=BENCH_PASSWORD)
+            await add_user(
+                db,
+                email=BENCH_EMAIL,
+                name="Bench",
+                role="admin",
+                password=BENCH_PASSWORD,
+                today=datetime.now(settings.tz).date(),
+                weekly_minutes=0,  # no time of its own: the team's utilization stays as seeded
+            )
         except UserExists:
             await db.execute("UPDATE users SET role = 'admin', disabled = false WHERE email = :e", e=BENCH_EMAIL)
         from web.queries.users import set_password

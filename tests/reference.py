@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 from web.money import entry_amount_cents
@@ -39,3 +40,20 @@ def reference_mrr(services: list[dict[str, Any]], today: date) -> dict[int, int]
         if s["kind"] == "recurring" and s["start_date"] <= today <= (s["end_date"] or date.max):
             mrr[s["client_id"]] += s["monthly_price_cents"]
     return dict(mrr)
+
+
+def reference_capacity_minutes(capacity_rows: list[dict[str, Any]], start: date, end: date) -> dict[int, Fraction]:
+    """Each person's capacity over start..end, day by day: a weekday holds a fifth of the weekly
+    minutes of their latest row from that day or before; a weekend and a day before any row, none."""
+    by_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in sorted(capacity_rows, key=lambda r: r["from_date"]):
+        by_user[row["user_id"]].append(row)
+    minutes: dict[int, Fraction] = defaultdict(Fraction)
+    for user, rows in by_user.items():
+        day = start
+        while day <= end:
+            in_effect = [r for r in rows if r["from_date"] <= day]
+            if in_effect and day.weekday() < 5:
+                minutes[user] += Fraction(in_effect[-1]["weekly_minutes"], 5)
+            day += timedelta(days=1)
+    return dict(minutes)

@@ -81,6 +81,14 @@ class DataBuilder:
             )
         )
 
+    def capacity(self, user_id: int, from_date: date, weekly_hours: float) -> None:
+        self.val(
+            "INSERT INTO user_capacity (user_id, from_date, weekly_minutes) VALUES (:u, :d, :m)",
+            u=user_id,
+            d=from_date,
+            m=round(weekly_hours * 60),
+        )
+
     def client(
         self,
         name: str = "Acme",

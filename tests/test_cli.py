@@ -69,6 +69,26 @@ def test_migrate_seed_and_user_add(database_url: str, data: DataBuilder) -> None
     assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
 
 
+def test_capacity_is_set_from_a_date_and_shown_as_it_changed(database_url: str, data: DataBuilder) -> None:
+    env = {"DATABASE_URL": database_url}
+    added = billable("user", "add", "sam@example.com", "--capacity", "32", env=env, stdin="correct horse\n")
+    assert added.returncode == 0, added.stderr
+    assert "32:00 h a week" in added.stdout
+    changed = billable("user", "capacity", "SAM@example.com", "37:30", "--from", "2030-01-07", env=env)
+    assert changed.returncode == 0, changed.stderr
+    lines = changed.stdout.splitlines()
+    assert lines[-1] == "from 2030-01-07: 37:30 h a week" and lines[-2].endswith(": 32:00 h a week")
+    assert billable("user", "capacity", "sam@example.com", env=env).stdout.splitlines() == lines  # shown alone
+    for bad, says in (("169", "0 to 168"), ("forty", "is not a duration")):
+        refused = billable("user", "capacity", "sam@example.com", bad, env=env)
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    refused = billable("user", "capacity", "sam@example.com", "40", "--from", "2030-02-30", env=env)
+    assert refused.returncode == 2 and "not a date that exists" in refused.stderr
+    assert data.val("SELECT count(*) FROM user_capacity") == 2  # nothing written by the refused ones
+    unknown = billable("user", "capacity", "ghost@example.com", "40", env=env)
+    assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
+
+
 def test_staff_hourly_rates_are_set_with_the_account_or_later(database_url: str, data: DataBuilder) -> None:
     env = {"DATABASE_URL": database_url}
     added = billable("user", "add", "sam@example.com", "--rate", "95.50", env=env, stdin="correct horse\n")

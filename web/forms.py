@@ -26,9 +26,9 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # A duration as people write one: 1:30, 1.5 or 1,5 (hours, an "h" optional), 1h30 or 1 h 30 min,
 # 90m or 90 min. Digits 0-9 only.
 _DURATION = re.compile(
-    r"^\s*(?:(?P<clock_h>\d{1,2}):(?P<clock_m>[0-5]\d)"
-    r"|(?P<hours>\d{1,2}(?:[.,]\d{1,2})?)\s*h?"
-    r"|(?P<h>\d{1,2})\s*h\s*(?P<m>[0-5]?\d)\s*(?:m|min)?"
+    r"^\s*(?:(?P<clock_h>\d{1,3}):(?P<clock_m>[0-5]\d)"
+    r"|(?P<hours>\d{1,3}(?:[.,]\d{1,2})?)\s*h?"
+    r"|(?P<h>\d{1,3})\s*h\s*(?P<m>[0-5]?\d)\s*(?:m|min)?"
     r"|(?P<minutes>\d{1,4})\s*(?:m|min))\s*$",
     re.ASCII | re.IGNORECASE,
 )
@@ -238,8 +238,15 @@ class FormReader:
             return None
         return parsed
 
-    def duration_minutes(self, name: str, label: str) -> int | None:
-        """'1:30', '1.5', '1,5', '2h', '1h30' or '90m' -> minutes; between 1 minute and 24 hours."""
+    def duration_minutes(
+        self,
+        name: str,
+        label: str,
+        *,
+        allowed: tuple[int, int] = (1, 24 * 60),
+        says: str = "between 1 minute and 24 hours",
+    ) -> int | None:
+        """'1:30', '1.5', '1,5', '2h', '1h30' or '90m' -> minutes, within `allowed` (which `says` puts in words)."""
         value = self.raw(name)
         match = _DURATION.match(value)
         if not value:
@@ -258,8 +265,8 @@ class FormReader:
                 (parts["clock_h"], parts["clock_m"]) if parts["clock_h"] is not None else (parts["h"], parts["m"])
             )
             minutes = int(hours) * 60 + int(mins)
-        if not 1 <= minutes <= 24 * 60:
-            self.fail(name, f"{label} must be between 1 minute and 24 hours.")
+        if not allowed[0] <= minutes <= allowed[1]:
+            self.fail(name, f"{label} must be {says}.")
             return None
         return minutes
 

@@ -8,7 +8,7 @@ import time
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, billable, cheap_hash, session_of, sign_in, soup
+from tests.support import PASSWORD, TODAY, DataBuilder, OpenApp, billable, cheap_hash, session_of, sign_in, soup
 from web.db import Database
 from web.queries.users import set_disabled, set_password, set_role
 
@@ -63,7 +63,7 @@ def test_a_new_password_role_or_disabling_ends_every_session_of_the_person(
     for change in (
         lambda: set_password(test_db, "ada@test.example", "a brand new password"),
         lambda: set_role(test_db, "ada@test.example", "staff"),
-        lambda: set_disabled(test_db, "ada@test.example", True),
+        lambda: set_disabled(test_db, "ada@test.example", True, today=TODAY),
     ):
         data.val("UPDATE users SET password_hash = :h, role = 'admin', disabled = false", h=original)
         with open_app() as laptop, open_app() as phone:  # two sign-ins, in two app processes

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import date, datetime
 
-from web.cli.common import RATE_HELP, hourly_rate, on_database, read_password
+from web.cli.common import RATE_HELP, hourly_rate, on_database, read_password, weekly_hours
 from web.db import Database
-from web.money import format_money
+from web.db import versions as cache_versions
+from web.forms import parse_iso_date
+from web.money import format_hours, format_money
+from web.queries import capacity
 from web.queries.sessions import SessionInfo, active_sessions, end_sessions
 from web.queries.users import (
     ROLES,
@@ -22,10 +26,10 @@ from web.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """user add, passwd, rate, role, sessions, disable, enable."""
+    """user add, passwd, rate, capacity, role, sessions, disable, enable."""
     user = commands.add_parser(
         "user",
-        help="manage staff accounts: add, passwd, rate, role, disable, enable, sessions",
+        help="manage staff accounts: add, passwd, rate, capacity, role, disable, enable, sessions",
         description="Manage staff accounts.",
     )
     user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
@@ -39,6 +43,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     user_add.add_argument("--role", choices=ROLES, default="staff", help="staff or admin (default: staff)")
     user_add.add_argument("--name", help="display name (default: the part of the email before @)")
     user_add.add_argument("--rate", type=hourly_rate, default=0, help=RATE_HELP + " (default: 0)")
+    user_add.add_argument(
+        "--capacity",
+        type=weekly_hours,
+        default=capacity.DEFAULT_WEEKLY_MINUTES,
+        metavar="HOURS",
+        help="hours a week there to work, from today, e.g. 40, 32 or 37:30 (default: 40)",
+    )
     user_add.set_defaults(handler=_user_add)
     user_passwd = user_commands.add_parser(
         "passwd",
@@ -55,6 +66,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     user_rate.add_argument("email")
     user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
     user_rate.set_defaults(handler=_user_rate)
+    user_capacity = user_commands.add_parser(
+        "capacity",
+        help="show or set an account's hours a week (utilization's capacity)",
+        description="Show an account's capacity, the hours a week it is there to work, as it changed over time;"
+        " or set it from a date on (today by default). Utilization is billable hours / capacity: a change"
+        " dated in the past changes the utilization of the past from that date.",
+    )
+    user_capacity.add_argument("email")
+    user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
+    user_capacity.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    user_capacity.set_defaults(handler=_user_capacity)
     user_role = user_commands.add_parser(
         "role",
         help="set an account's role",
@@ -87,11 +109,49 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     user_id = on_database(
         settings,
         lambda db: add_user(
-            db, email=args.email, name=name, role=args.role, password=password, hourly_rate_cents=args.rate
+            db,
+            email=args.email,
+            name=name,
+            role=args.role,
+            password=password,
+            today=_today(settings),
+            hourly_rate_cents=args.rate,
+            weekly_minutes=args.capacity,
         ),
     )
-    print(f"added {args.role} {args.email} (id {user_id}, hourly rate {format_money(args.rate)})")
+    print(
+        f"added {args.role} {args.email} (id {user_id}, hourly rate {format_money(args.rate)},"
+        f" {format_hours(args.capacity)} a week)"
+    )
     return 0
+
+
+def _user_capacity(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> list[capacity.CapacityChange]:
+        user = await find_user(db, args.email)
+        if args.hours is not None:
+            async with db.transaction():
+                await capacity.set_capacity(db, user.id, args.from_date or _today(settings), args.hours)
+                await cache_versions.bump(db, ["all"])
+        return (await capacity.capacity_changes(db, user.id)).get(user.id, [])
+
+    changes = on_database(settings, work)
+    if not changes:
+        print(f"{args.email} has no capacity set")
+    for change in changes:
+        print(f"from {change.from_date:%Y-%m-%d}: {format_hours(change.weekly_minutes)} a week")
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return parse_iso_date(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date that exists, as YYYY-MM-DD: {text!r}") from None
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(settings.tz).date()
 
 
 def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
@@ -141,6 +201,6 @@ def _user_sessions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_set_disabled(args: argparse.Namespace, settings: Settings) -> int:
-    on_database(settings, lambda db: set_disabled(db, args.email, args.disabled))
+    on_database(settings, lambda db: set_disabled(db, args.email, args.disabled, today=_today(settings)))
     print(f"{'disabled' if args.disabled else 'enabled'} {args.email}")
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 from web.db import Database
 from web.db import seed_words as words
 from web.db import versions as cache_versions
+from web.queries.capacity import DEFAULT_WEEKLY_MINUTES
 from web.queries.users import hash_password
 
 DEMO_EMAIL = "demo@billable.test"
@@ -94,7 +95,7 @@ async def _seed_rows(
 ) -> None:
     rng = random.Random(rng_seed)
     first_user = int(await db.fetch_val("SELECT COALESCE(max(id), 0) FROM users")) + 1
-    user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user, demo_account)
+    user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user, demo_account, today)
     clients = await _seed_clients(db, rng, size.clients, user_ids, today)
     progress(f"seed: {len(user_ids)} staff, {len(clients)} clients")
     async with _bulk_load(db, "timesheet_entries"):
@@ -141,7 +142,7 @@ async def _bulk_load(db: Database, table: str) -> AsyncIterator[None]:
 
 
 async def _seed_users(
-    db: Database, rng: random.Random, count: int, first_id: int, demo_account: bool
+    db: Database, rng: random.Random, count: int, first_id: int, demo_account: bool, today: date
 ) -> tuple[list[int], dict[int, int]]:
     """Staff with generated names and no password (they cannot sign in); with demo_account, the
     first is the demo admin, who can. Only the embedded default database gets a demo account."""
@@ -158,7 +159,21 @@ async def _seed_users(
         rates[user_id] = rate
         rows.append((user_id, name, email, role, rate, password_hash))
     await db.copy_records("users", ("id", "name", "email", "role", "hourly_rate_cents", "password_hash"), rows)
+    await _seed_capacity(db, list(rates), today)
     return list(rates), rates
+
+
+async def _seed_capacity(db: Database, user_ids: list[int], today: date) -> None:
+    """Everyone there since the history begins, 40 hours a week; every eighth person four days
+    a week, and every eleventh went down to that a year ago (a dated change). Not from the random
+    stream, so the rest of the data is the same as before capacity existed."""
+    since = today - timedelta(days=HISTORY_DAYS)
+    rows = []
+    for n, user_id in enumerate(user_ids):
+        rows.append((user_id, since, 1920 if n % 8 == 3 else DEFAULT_WEEKLY_MINUTES))
+        if n % 11 == 5:
+            rows.append((user_id, today - timedelta(days=365), 1920))
+    await db.copy_records("user_capacity", ("user_id", "from_date", "weekly_minutes"), rows)
 
 
 async def _seed_clients(

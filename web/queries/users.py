@@ -8,12 +8,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from web.db import Database
+from web.db import versions as cache_versions
+from web.queries import capacity
 from web.queries.sessions import Lifetime, digest, end_sessions
 
 ROLES = ("staff", "admin")
@@ -105,8 +107,19 @@ def _verifies(stored: str, password: str) -> bool:
         return False
 
 
-async def add_user(db: Database, *, email: str, name: str, role: str, password: str, hourly_rate_cents: int = 0) -> int:
-    """Create a staff account; raises UserExists when the email is taken (case-insensitive)."""
+async def add_user(
+    db: Database,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    today: date,
+    hourly_rate_cents: int = 0,
+    weekly_minutes: int = capacity.DEFAULT_WEEKLY_MINUTES,
+) -> int:
+    """Create a staff account, with its capacity from today; raises UserExists when the email is
+    taken (case-insensitive)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email or len(email) > 320:
@@ -125,6 +138,8 @@ async def add_user(db: Database, *, email: str, name: str, role: str, password: 
             rate=hourly_rate_cents,
             hash=hash_password(password),
         )
+        await capacity.set_capacity(db, user_id, today, weekly_minutes)
+        await cache_versions.bump(db, ["all"])  # the team's capacity from today
     return int(user_id)
 
 
@@ -157,12 +172,16 @@ async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
     await _set_by_email(db, email, "hourly_rate_cents", rate_cents)
 
 
-async def set_disabled(db: Database, email: str, disabled: bool) -> None:
-    """Disabling also ends every session of the account, in every app process at once."""
+async def set_disabled(db: Database, email: str, disabled: bool, *, today: date) -> None:
+    """Disabling also ends every session of the account, in every app process at once, and its
+    capacity from today (enabling gives back the last it had): the team's past stays as it was."""
     async with db.transaction():
         user_id = await _set_by_email(db, email, "disabled", disabled)
         if disabled:
             await end_sessions(db, user_id)
+        weekly = 0 if disabled else await capacity.last_working_capacity(db, user_id)
+        if await capacity.set_capacity(db, user_id, today, weekly) != weekly:
+            await cache_versions.bump(db, ["all"])
 
 
 async def set_role(db: Database, email: str, role: str) -> None:

@@ -1,0 +1,110 @@
+"""Capacity and utilization (issue #20 item 6): the arithmetic against a day-by-day reference, and
+the writes that date a change."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from anyio.from_thread import BlockingPortal
+
+from tests.reference import reference_capacity_minutes
+from tests.support import DataBuilder
+from web.db import Database
+from web.queries.capacity import (
+    CapacityChange,
+    capacities,
+    capacity_minutes,
+    set_capacity,
+    utilization,
+    weekdays,
+    whole_minutes,
+)
+from web.queries.users import add_user, set_disabled
+
+
+def slow_capacity(changes: list[CapacityChange], first: date, last: date) -> Fraction:
+    rows = [{"user_id": 1, "from_date": c.from_date, "weekly_minutes": c.weekly_minutes} for c in changes]
+    return reference_capacity_minutes(rows, first, last).get(1, Fraction(0))
+
+
+def test_weekdays_count_mondays_to_fridays() -> None:
+    assert weekdays(date(2026, 11, 30), date(2026, 12, 6)) == 5  # Monday to Sunday
+    assert weekdays(date(2026, 12, 5), date(2026, 12, 6)) == 0  # a weekend
+    assert weekdays(date(2026, 12, 1), date(2026, 12, 31)) == 23
+    assert weekdays(date(2026, 12, 2), date(2026, 12, 1)) == 0
+    rng = random.Random(7)
+    for _ in range(300):
+        first = date(2026, 1, 1) + timedelta(days=rng.randrange(400))
+        last = first + timedelta(days=rng.randrange(-3, 60))
+        expected = sum(1 for n in range((last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5)
+        assert weekdays(first, last) == expected, (first, last)
+
+
+def test_capacity_follows_dated_changes_like_the_reference() -> None:
+    # Hand-computed: 40 h from 1 Dec, 24 h from Monday 14 Dec; December 2026 has 23 weekdays, 9 of
+    # them before the 14th: 9 x 8 h + 14 x 4.8 h = 139.2 h.
+    changes = [CapacityChange(1, date(2026, 12, 1), 2400), CapacityChange(1, date(2026, 12, 14), 1440)]
+    assert capacity_minutes(changes, date(2026, 12, 1), date(2026, 12, 31)) == Fraction(139 * 60 + 12)
+    assert capacity_minutes(changes, date(2026, 11, 1), date(2026, 11, 30)) == 0  # before the first change
+    rng = random.Random(11)
+    for _ in range(200):
+        start = date(2026, 1, 1)
+        days = sorted(rng.sample(range(300), rng.randrange(1, 5)))
+        changes = [
+            CapacityChange(1, start + timedelta(days=d), rng.choice([0, 1200, 1920, 2250, 2251, 2400])) for d in days
+        ]
+        first = start + timedelta(days=rng.randrange(-20, 320))
+        last = first + timedelta(days=rng.randrange(0, 120))
+        assert capacity_minutes(changes, first, last) == slow_capacity(changes, first, last), (changes, first, last)
+
+
+def test_utilization_is_billable_over_capacity_half_up() -> None:
+    assert utilization(6 * 60, Fraction(8 * 60)) == Decimal("75.0")
+    assert utilization(1, Fraction(2400 * 3, 5)) == Decimal("0.1")  # 1/1440 = 0.0694 %
+    assert utilization(1, Fraction(2000)) == Decimal("0.1")  # 0.05 % exactly: half up
+    assert utilization(10 * 60, Fraction(8 * 60)) == Decimal("125.0")  # overtime shows
+    assert utilization(60, Fraction(0)) is None
+    assert whole_minutes(Fraction(6753, 5)) == 1351  # 1,350.6
+    assert whole_minutes(Fraction(2701, 2)) == 1351  # 1,350.5: half up
+
+
+def test_a_dated_change_keeps_what_came_before(data: DataBuilder, test_db: Database, portal: BlockingPortal) -> None:
+    sam = data.user("Sam")
+    data.capacity(sam, date(2026, 1, 1), 40)
+    before = portal.call(set_capacity, test_db, sam, date(2026, 12, 14), 24 * 60)
+    assert before == 2400
+    assert portal.call(set_capacity, test_db, sam, date(2026, 12, 14), 24 * 60) == 1440  # the same: nothing written
+    assert data.val("SELECT count(*) FROM user_capacity WHERE user_id = :u", u=sam) == 2
+    november = portal.call(capacities, test_db, date(2026, 11, 1), date(2026, 11, 30))
+    assert november == {sam: Fraction(21 * 8 * 60)}  # 21 weekdays at 8 h: untouched by December's change
+
+
+def test_new_and_disabled_accounts_date_their_capacity(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal
+) -> None:
+    joined = date(2026, 12, 3)
+
+    async def add() -> int:
+        return await add_user(
+            test_db, email="new@test.example", name="New", role="staff", password="a long password 1", today=joined
+        )
+
+    new = portal.call(add)
+    assert data.rows("SELECT from_date, weekly_minutes FROM user_capacity WHERE user_id = :u", u=new) == [
+        {"from_date": joined, "weekly_minutes": 2400}
+    ]
+    data.val("UPDATE user_capacity SET weekly_minutes = 1920 WHERE user_id = :u", u=new)  # four days a week
+    left = date(2026, 12, 10)
+    portal.call(lambda: set_disabled(test_db, "new@test.example", True, today=left))
+    back = date(2027, 1, 4)
+    portal.call(lambda: set_disabled(test_db, "new@test.example", False, today=back))
+    assert data.rows(
+        "SELECT from_date, weekly_minutes FROM user_capacity WHERE user_id = :u ORDER BY from_date", u=new
+    ) == [
+        {"from_date": joined, "weekly_minutes": 1920},
+        {"from_date": left, "weekly_minutes": 0},
+        {"from_date": back, "weekly_minutes": 1920},  # what they had before they left
+    ]

@@ -1,0 +1,119 @@
+"""Capacity: the hours a week each person is there to work, from a date on, and utilization,
+billable hours ÷ capacity (issue #20; defined in README, "What the figures mean").
+
+A week's capacity is spread evenly over Monday to Friday, so a period holds a person's weekly
+minutes × its weekdays ÷ 5, each weekday at the capacity in effect on it. Public holidays and
+leave are not known here: they show as lower utilization, which is what they are."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from web.db import Database
+
+DEFAULT_WEEKLY_MINUTES = 40 * 60  # what a new account starts with
+MAX_WEEKLY_MINUTES = 7 * 24 * 60
+WORKDAYS = 5
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    """From `from_date` on (until the person's next change), `weekly_minutes` a week."""
+
+    user_id: int
+    from_date: date
+    weekly_minutes: int
+
+
+def weekdays(first: date, last: date) -> int:
+    """Mondays to Fridays in first..last (0 when first > last)."""
+    if first > last:
+        return 0
+    whole_weeks, rest = divmod((last - first).days + 1, 7)
+    start = first.weekday()
+    return whole_weeks * WORKDAYS + sum(1 for n in range(rest) if (start + n) % 7 < WORKDAYS)
+
+
+def capacity_minutes(changes: Sequence[CapacityChange], first: date, last: date) -> Fraction:
+    """One person's capacity over first..last from their changes in date order; none before the
+    first (a person hired today adds nothing to last year)."""
+    total = 0  # weekly minutes x weekdays: five times the minutes
+    for change, following in zip(changes, [*changes[1:], None], strict=True):
+        until = last if following is None else min(last, following.from_date - timedelta(days=1))
+        total += change.weekly_minutes * weekdays(max(first, change.from_date), until)
+    return Fraction(total, WORKDAYS)
+
+
+def whole_minutes(minutes: Fraction) -> int:
+    """To the minute, half up: capacity is exact (37:31 h a week over three days is 1,350.6 minutes),
+    what is shown is whole minutes."""
+    return int((minutes + Fraction(1, 2)) // 1)
+
+
+def utilization(billable_minutes: int, capacity: Fraction) -> Decimal | None:
+    """Billable ÷ capacity in percent, one decimal, half up; None without capacity."""
+    if capacity == 0:
+        return None
+    exact = Decimal(billable_minutes * 100 * capacity.denominator) / capacity.numerator
+    return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+async def capacity_changes(db: Database, user_id: int | None = None) -> dict[int, list[CapacityChange]]:
+    """Every change, by person, in date order (a few rows per person: read whole)."""
+    rows = await db.fetch_all(
+        "SELECT user_id, from_date, weekly_minutes FROM user_capacity"
+        " WHERE CAST(:user_id AS bigint) IS NULL OR user_id = :user_id ORDER BY user_id, from_date",
+        user_id=user_id,
+    )
+    changes: dict[int, list[CapacityChange]] = {}
+    for row in rows:
+        changes.setdefault(row["user_id"], []).append(CapacityChange(**row))
+    return changes
+
+
+async def capacities(db: Database, first: date, last: date) -> dict[int, Fraction]:
+    """Each person's capacity over first..last, in minutes."""
+    return {user: capacity_minutes(changes, first, last) for user, changes in (await capacity_changes(db)).items()}
+
+
+async def set_capacity(db: Database, user_id: int, from_date: date, weekly_minutes: int) -> int | None:
+    """The person's capacity from `from_date` on (until their next change, if one is later); returns
+    the weekly minutes in effect on that day before, or None if there were none. Writes nothing when
+    that is already the capacity. The caller holds the transaction and bumps the cache versions."""
+    if not 0 <= weekly_minutes <= MAX_WEEKLY_MINUTES:
+        raise ValueError("a week holds 0 to 168 hours")
+    before = await weekly_minutes_on(db, user_id, from_date)
+    if before == weekly_minutes:
+        return before
+    await db.execute(
+        "INSERT INTO user_capacity (user_id, from_date, weekly_minutes) VALUES (:user_id, :from_date, :minutes)"
+        " ON CONFLICT (user_id, from_date) DO UPDATE SET weekly_minutes = EXCLUDED.weekly_minutes",
+        user_id=user_id,
+        from_date=from_date,
+        minutes=weekly_minutes,
+    )
+    return before
+
+
+async def weekly_minutes_on(db: Database, user_id: int, day: date) -> int | None:
+    minutes = await db.fetch_val(
+        "SELECT weekly_minutes FROM user_capacity WHERE user_id = :user_id AND from_date <= :day"
+        " ORDER BY from_date DESC LIMIT 1",
+        user_id=user_id,
+        day=day,
+    )
+    return None if minutes is None else int(minutes)
+
+
+async def last_working_capacity(db: Database, user_id: int) -> int:
+    """The person's latest capacity above zero (what an account enabled again returns to)."""
+    minutes = await db.fetch_val(
+        "SELECT weekly_minutes FROM user_capacity WHERE user_id = :user_id AND weekly_minutes > 0"
+        " ORDER BY from_date DESC LIMIT 1",
+        user_id=user_id,
+    )
+    return DEFAULT_WEEKLY_MINUTES if minutes is None else int(minutes)
