@@ -79,6 +79,30 @@ def test_hours_card(client: TestClient, agency: dict[str, int]) -> None:
     assert "83.3% of 3:00 h logged" in html.select_one(".card__note").get_text()
 
 
+def test_utilization_card(client: TestClient, agency: dict[str, int], data: DataBuilder) -> None:
+    sam = data.val("SELECT id FROM users WHERE name = 'Sam Staff'")
+    data.capacity(agency["boss"], date(2026, 1, 1), 40)
+    data.capacity(sam, date(2026, 1, 1), 40)
+    data.capacity(sam, date(2026, 11, 9), 20)  # half time from Monday 9 November
+    _, html = card(client, "utilization")
+    # 1-15 November so far: 10 weekdays; Bea 10 x 8 h, Sam 5 x 8 h + 5 x 4 h: 140 h of capacity,
+    # 2:30 h billable (Acme's 1:30, Bolt's 1:00): 1.79 %.
+    assert html.select_one(".figure").get_text() == "1.8%"
+    note = " ".join(html.select_one(".card__note").get_text().split())
+    assert note == "2:30 h billable of 140:00 h capacity · 1–15 Nov 2026 so far"
+    assert html.select_one("meter")["value"] == "1.8"
+    # October, whole: 22 weekdays at 8 h for both, 1:00 h billable.
+    _, html = card(client, "utilization", "period=last_month")
+    assert html.select_one(".figure").get_text() == "0.3%"
+    assert " ".join(html.select_one(".card__note").get_text().split()) == "1:00 h billable of 352:00 h capacity"
+    # The card is the team's: a filter on clients changes nothing but says so.
+    _, html = card(client, "utilization", f"period=this_month&manager={agency['boss']}")
+    assert html.select_one(".figure").get_text() == "1.8%"
+    assert "whole team, all clients" in html.select_one(".card__note").get_text()
+    _, html = card(client, "utilization", "period=custom&from=2025-01-01&to=2025-01-31")
+    assert "No capacity set for this period" in html.get_text()
+
+
 def test_average_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
     _, html = card(client, "average-revenue")
     # Only Acme is active: its revenue €2,620 over one active client.

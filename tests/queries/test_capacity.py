@@ -8,11 +8,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from anyio.from_thread import BlockingPortal
 
 from tests.reference import reference_capacity_minutes
-from tests.support import DataBuilder
+from tests.support import TODAY, DataBuilder
+from web.dashboard.cards import load_utilization
+from web.dashboard.filters import parse_filters
 from web.db import Database
+from web.db.seed import SIZES, seed
 from web.queries.capacity import (
     CapacityChange,
     capacities,
@@ -108,3 +112,29 @@ def test_new_and_disabled_accounts_date_their_capacity(
         {"from_date": left, "weekly_minutes": 0},
         {"from_date": back, "weekly_minutes": 1920},  # what they had before they left
     ]
+
+
+@pytest.mark.parametrize("rng_seed", [11, 23])
+def test_the_utilization_card_matches_the_reference_on_seeded_data(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal, rng_seed: int
+) -> None:
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=TODAY, rng_seed=rng_seed))
+    # A part-timer from the middle of a month, and someone who left in it: changes inside periods.
+    users = [r["id"] for r in data.rows("SELECT id FROM users ORDER BY id")]
+    data.capacity(users[0], date(2026, 10, 14), 24)
+    data.capacity(users[1], date(2026, 10, 22), 0)
+    rows = data.rows("SELECT user_id, from_date, weekly_minutes FROM user_capacity")
+    entries = data.rows("SELECT work_date, minutes FROM timesheet_entries WHERE billable")
+    for query, (first, last) in {
+        "period=last_month": (date(2026, 10, 1), date(2026, 10, 31)),
+        "period=this_month": (date(2026, 11, 1), TODAY),  # in progress: up to today
+        "period=last_12_months": (date(2025, 12, 1), TODAY),
+        "period=custom&from=2025-11-10&to=2026-10-20": (date(2025, 11, 10), date(2026, 10, 20)),
+    }.items():
+        filters = parse_filters(dict(pair.split("=") for pair in query.split("&")), TODAY)
+        card = portal.call(load_utilization, test_db, filters, TODAY)
+        capacity = sum(reference_capacity_minutes(rows, first, last).values())
+        billable = sum(e["minutes"] for e in entries if first <= e["work_date"] <= last)
+        assert (card.billable_minutes, card.capacity_minutes) == (billable, whole_minutes(capacity)), query
+        assert card.percent == utilization(billable, capacity), query
+        assert card.percent is not None and card.percent > 0, query  # a real figure, not an empty one

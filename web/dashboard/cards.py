@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from web import charts
 from web.dashboard.filters import DashboardFilters, parse_filters
@@ -13,7 +14,8 @@ from web.db import Database
 from web.money import percent_change
 from web.partial import Partial
 from web.periods import Month, trailing_months
-from web.queries import clients, figures
+from web.queries import capacity, clients, figures
+from web.queries.scope import ClientScope
 from web.queries.totals import MonthRevenue
 
 # Contexts: what each card's template is given (its first lines restate this as a contract).
@@ -57,6 +59,16 @@ class HoursCard:
     total_minutes: int
     billable_percent: Decimal | None  # billable / all hours logged; None without hours (not utilization,
     # which is billable hours / capacity)
+
+
+@dataclass(frozen=True)
+class UtilizationCard:
+    period_label: str
+    span_label: str | None  # the days so far, while the period is in progress: capacity ends today
+    billable_minutes: int  # on every client: capacity is the whole team's
+    capacity_minutes: int
+    percent: Decimal | None  # billable / capacity; None without capacity in the span
+    whole_team: bool  # the filters narrow the clients, which this card does not follow: it says so
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,23 @@ async def load_hours(db: Database, f: DashboardFilters, today: date) -> HoursCar
     totals = await figures.scope_totals(db, f.scope, f.period, today)
     billable, total = totals.figures.billable_minutes, totals.figures.minutes
     return HoursCard(f.period.label, billable, total, _ratio_percent(billable, total))
+
+
+async def load_utilization(db: Database, f: DashboardFilters, today: date) -> UtilizationCard:
+    in_progress = f.period.in_progress(today)
+    span = f.period.so_far(today) if in_progress else f.period
+    team, totals = await asyncio.gather(
+        capacity.capacities(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
+    )
+    billable, available = totals.figures.billable_minutes, sum(team.values(), Fraction(0))
+    return UtilizationCard(
+        f.period.label,
+        span.span_label if in_progress else None,
+        billable,
+        capacity.whole_minutes(available),
+        capacity.utilization(billable, available),
+        whole_team=not f.scope.everyone,
+    )
 
 
 async def load_average_revenue(db: Database, f: DashboardFilters, today: date) -> AverageRevenueCard:
@@ -219,6 +248,15 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         },
     ),
     stats_card(
+        "average-revenue",
+        load_average_revenue,
+        {
+            "typical": lambda: AverageRevenueCard("This month", 293_943, 42),
+            "extreme": lambda: AverageRevenueCard("Year to date", 9_876_543_210, 1),
+            "empty": lambda: AverageRevenueCard("This month", None, 0),
+        },
+    ),
+    stats_card(
         "hours",
         load_hours,
         {
@@ -228,12 +266,14 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         },
     ),
     stats_card(
-        "average-revenue",
-        load_average_revenue,
+        "utilization",
+        load_utilization,
         {
-            "typical": lambda: AverageRevenueCard("This month", 293_943, 42),
-            "extreme": lambda: AverageRevenueCard("Year to date", 9_876_543_210, 1),
-            "empty": lambda: AverageRevenueCard("This month", None, 0),
+            "typical": lambda: UtilizationCard("This month", "1–3 Dec 2026", 41_400, 57_600, Decimal("71.9"), False),
+            "extreme": lambda: UtilizationCard(
+                "Last 12 months", None, 999_999_999, 99_999_999, Decimal("1000.0"), whole_team=True
+            ),
+            "empty": lambda: UtilizationCard("This month", None, 0, 0, None, False),
         },
     ),
     stats_card(
