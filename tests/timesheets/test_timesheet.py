@@ -244,6 +244,36 @@ def test_summaries_per_client_and_per_staff_are_cached_and_refreshed(
     assert client.get("/partials/timesheets/summary?by=planet").status_code == 400
 
 
+def test_the_staff_summary_shows_each_persons_utilization(
+    client: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    data.capacity(office["sam"], date(2026, 1, 1), 40)
+    data.capacity(office["kim"], date(2026, 1, 1), 40)
+    data.capacity(office["kim"], date(2026, 11, 9), 20)  # half time from Monday 9 November
+    ivy = data.user("Ivy Idle")
+    data.capacity(ivy, date(2026, 11, 2), 32)  # no time logged: listed, idle
+    gone = data.user("Gus Gone")
+    data.capacity(gone, date(2026, 1, 1), 40)
+    data.capacity(gone, date(2026, 10, 1), 0)  # left before November: not listed
+    data.entry(office["acme"], office["sam"], date(2026, 11, 3), 600, 6_000)  # 10 h billable
+    data.entry(office["acme"], office["sam"], date(2026, 11, 4), 60, 6_000, billable=False)
+    data.entry(office["bolt"], office["kim"], date(2026, 11, 10), 180, 7_000)  # 3 h billable
+    data.entry(office["bolt"], office["kim"], date(2026, 11, 20), 240, 7_000)  # logged ahead: not yet counted
+    html = soup(client.get("/partials/timesheets/summary?by=staff&period=this_month").text)
+    rows = [[c.get_text() for c in tr.select("th, td")] for tr in html.select("tbody tr")]
+    # 1-15 November so far: 10 weekdays. Sam 80 h; Kim 5 x 8 h + 5 x 4 h = 60 h; Ivy 10 x 6:24 h = 64 h.
+    assert rows == [
+        ["Sam Staff", "11:00 h", "10:00 h", "€600", "80:00 h", "12.5%"],
+        ["Kim Colleague", "7:00 h", "7:00 h", "€490", "60:00 h", "5.0%"],  # 3 h of it by today
+        ["Ivy Idle", "0:00 h", "0:00 h", "€0", "64:00 h", "0.0%"],
+    ]
+    team = [c.get_text() for c in html.select("tfoot tr > *")]
+    assert team == ["Whole team", "13:00 h billable", "204:00 h", "6.4%"]  # 13 / 204
+    assert "over 1–15 Nov 2026 so far" in html.select_one(".card__note").get_text()
+    by_client = soup(client.get("/partials/timesheets/summary?by=client&period=this_month").text)
+    assert "Utilization" not in by_client.get_text() and by_client.select_one("tfoot") is None
+
+
 def test_summaries_are_for_admins(sam: TestClient) -> None:
     assert soup(sam.get("/timesheet").text).select_one(".summaries") is None
     assert sam.get("/partials/timesheets/summary?by=client&period=this_month").status_code == 403
@@ -442,7 +472,7 @@ def test_a_summary_cut_at_20_rows_says_how_many_more_there_are(
     wrong = client.get("/partials/timesheets/summary?by=client&period=this_month&all=yes")
     assert wrong.status_code == 400 and "all: 1 (every row) or left out" in wrong.text
     by_staff = soup(client.get("/partials/timesheets/summary?by=staff&period=this_month").text)
-    assert len(by_staff.select("tbody tr")) == 1 and by_staff.select_one(".card__note") is None
+    assert len(by_staff.select("tbody tr")) == 1 and "more" not in by_staff.get_text()
 
 
 def test_a_conflict_names_only_what_was_changed_in_the_refused_form(

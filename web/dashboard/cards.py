@@ -6,7 +6,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 
 from web import charts
 from web.dashboard.filters import DashboardFilters, parse_filters
@@ -15,7 +14,6 @@ from web.money import percent_change
 from web.partial import Partial
 from web.periods import Month, trailing_months
 from web.queries import capacity, clients, figures
-from web.queries.scope import ClientScope
 from web.queries.totals import MonthRevenue
 
 # Contexts: what each card's template is given (its first lines restate this as a contract).
@@ -65,9 +63,7 @@ class HoursCard:
 class UtilizationCard:
     period_label: str
     span_label: str | None  # the days so far, while the period is in progress: capacity ends today
-    billable_minutes: int  # on every client: capacity is the whole team's
-    capacity_minutes: int
-    percent: Decimal | None  # billable / capacity; None without capacity in the span
+    team: capacity.Utilization  # billable hours on every client: capacity is the whole team's
     whole_team: bool  # the filters narrow the clients, which this card does not follow: it says so
 
 
@@ -136,20 +132,9 @@ async def load_hours(db: Database, f: DashboardFilters, today: date) -> HoursCar
 
 
 async def load_utilization(db: Database, f: DashboardFilters, today: date) -> UtilizationCard:
-    in_progress = f.period.in_progress(today)
-    span = f.period.so_far(today) if in_progress else f.period
-    team, totals = await asyncio.gather(
-        capacity.capacities(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
-    )
-    billable, available = totals.figures.billable_minutes, sum(team.values(), Fraction(0))
-    return UtilizationCard(
-        f.period.label,
-        span.span_label if in_progress else None,
-        billable,
-        capacity.whole_minutes(available),
-        capacity.utilization(billable, available),
-        whole_team=not f.scope.everyone,
-    )
+    span = capacity.utilization_span(f.period, today)
+    team = await capacity.team_utilization(db, span, today)
+    return UtilizationCard(f.period.label, span.span_label if span != f.period else None, team, not f.scope.everyone)
 
 
 async def load_average_revenue(db: Database, f: DashboardFilters, today: date) -> AverageRevenueCard:
@@ -269,11 +254,13 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         "utilization",
         load_utilization,
         {
-            "typical": lambda: UtilizationCard("This month", "1–3 Dec 2026", 41_400, 57_600, Decimal("71.9"), False),
-            "extreme": lambda: UtilizationCard(
-                "Last 12 months", None, 999_999_999, 99_999_999, Decimal("1000.0"), whole_team=True
+            "typical": lambda: UtilizationCard(
+                "This month", "1–3 Dec 2026", capacity.Utilization(41_400, 57_600, Decimal("71.9")), False
             ),
-            "empty": lambda: UtilizationCard("This month", None, 0, 0, None, False),
+            "extreme": lambda: UtilizationCard(
+                "Last 12 months", None, capacity.Utilization(999_999_999, 99_999_999, Decimal("1000.0")), True
+            ),
+            "empty": lambda: UtilizationCard("This month", None, capacity.Utilization(0, 0, None), False),
         },
     ),
     stats_card(

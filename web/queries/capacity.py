@@ -7,6 +7,7 @@ leave are not known here: they show as lower utilization, which is what they are
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,6 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from web.db import Database
+from web.periods import Period
+from web.queries import figures
+from web.queries.scope import ClientScope
 
 DEFAULT_WEEKLY_MINUTES = 40 * 60  # what a new account starts with
 MAX_WEEKLY_MINUTES = 7 * 24 * 60
@@ -60,6 +64,31 @@ def utilization(billable_minutes: int, capacity: Fraction) -> Decimal | None:
         return None
     exact = Decimal(billable_minutes * 100 * capacity.denominator) / capacity.numerator
     return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Utilization:
+    billable_minutes: int
+    capacity_minutes: int  # to the minute
+    percent: Decimal | None  # billable / capacity; None without capacity
+
+    @classmethod
+    def of(cls, billable_minutes: int, capacity: Fraction) -> Utilization:
+        return cls(billable_minutes, whole_minutes(capacity), utilization(billable_minutes, capacity))
+
+
+def utilization_span(period: Period, today: date) -> Period:
+    """The days utilization covers: while the period is in progress, its days so far (capacity up
+    to today, as hours are logged up to today)."""
+    return period.so_far(today) if period.in_progress(today) else period
+
+
+async def team_utilization(db: Database, span: Period, today: date) -> Utilization:
+    """Billable hours on every client over everyone's capacity."""
+    team, totals = await asyncio.gather(
+        capacities(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
+    )
+    return Utilization.of(totals.figures.billable_minutes, sum(team.values(), Fraction(0)))
 
 
 async def capacity_changes(db: Database, user_id: int | None = None) -> dict[int, list[CapacityChange]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from web.db import Database
 from web.money import format_hours
+from web.queries.capacity import Utilization
 from web.queries.changes import ChangeSet, Conflict
 
 _AUDITED = ("user_id", "client_id", "service_id", "work_date", "minutes", "billable", "rate_cents", "description")
@@ -289,6 +290,9 @@ class SummaryRow:
     minutes: int
     billable_minutes: int
     amount_cents: int
+    id: int = 0  # the client's or the person's
+    billable_so_far: int = 0  # billable minutes up to the summary's `so_far` day
+    utilization: Utilization | None = None  # a person's, filled in by the summary's loader
 
 
 @dataclass(frozen=True)
@@ -297,22 +301,47 @@ class Summary:
     count: int  # rows there are in all
 
 
-async def timesheet_summary(db: Database, by: str, first: date, last: date, limit: int = 20) -> Summary:
+# What each summary groups, and from what: clients with time in the period; people with time, or
+# with capacity on some day of it up to `so_far` (an idle week is what utilization is there to show).
+_SUMMARY_SOURCES = {
+    "client": "c.name, c.id FROM timesheet_entries e JOIN clients c ON c.id = e.client_id"
+    " WHERE e.work_date BETWEEN :first AND :last GROUP BY c.name, c.id",
+    "staff": "u.name, u.id FROM users u"
+    " LEFT JOIN timesheet_entries e ON e.user_id = u.id AND e.work_date BETWEEN :first AND :last"
+    " GROUP BY u.name, u.id HAVING count(e.id) > 0 OR EXISTS (SELECT 1 FROM user_capacity r"
+    " WHERE r.user_id = u.id AND r.weekly_minutes > 0 AND r.from_date <= :so_far AND NOT EXISTS ("
+    " SELECT 1 FROM user_capacity later WHERE later.user_id = u.id AND later.from_date > r.from_date"
+    " AND later.from_date <= :first))",
+}
+
+
+async def timesheet_summary(
+    db: Database, by: str, first: date, last: date, limit: int = 20, *, so_far: date | None = None
+) -> Summary:
     """Time logged in first..last per client or per staff member, most hours first."""
-    group = {"client": "c.name, c.id", "staff": "u.name, u.id"}[by]
     # count(*) OVER (): the number of groups, counted before LIMIT (window functions run after GROUP BY).
     rows = await db.fetch_all(
-        f"SELECT {group.split(',')[0]} AS name, SUM(e.minutes) AS minutes,"
+        "SELECT COALESCE(SUM(e.minutes), 0) AS minutes,"
         " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable), 0) AS billable_minutes,"
-        " SUM(e.amount_cents) AS amount_cents, count(*) OVER () AS groups"
-        " FROM timesheet_entries e JOIN clients c ON c.id = e.client_id"
-        f" JOIN users u ON u.id = e.user_id WHERE e.work_date BETWEEN :first AND :last GROUP BY {group}"
-        " ORDER BY minutes DESC, name LIMIT :limit",
+        " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable AND e.work_date <= :so_far), 0) AS billable_so_far,"
+        " COALESCE(SUM(e.amount_cents), 0) AS amount_cents, count(*) OVER () AS groups,"
+        f" {_SUMMARY_SOURCES[by]} ORDER BY minutes DESC, name LIMIT :limit",
         first=first,
         last=last,
+        so_far=so_far or last,
         limit=limit,
     )
     return Summary(
-        [SummaryRow(r["name"], int(r["minutes"]), int(r["billable_minutes"]), int(r["amount_cents"])) for r in rows],
+        [
+            SummaryRow(
+                r["name"],
+                int(r["minutes"]),
+                int(r["billable_minutes"]),
+                int(r["amount_cents"]),
+                r["id"],
+                int(r["billable_so_far"]),
+            )
+            for r in rows
+        ],
         int(rows[0]["groups"]) if rows else 0,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 from datetime import date
+from fractions import Fraction
 
 from starlette.datastructures import QueryParams
 
@@ -13,6 +15,7 @@ from web.db import Database
 from web.htmx import ENTRIES_CHANGED
 from web.partial import BadInput, Partial
 from web.periods import Period
+from web.queries.capacity import Utilization, capacities, team_utilization, utilization_span
 from web.queries.entries import SummaryRow, timesheet_summary
 
 GROUPINGS = {"client": "By client", "staff": "By staff member"}
@@ -50,13 +53,25 @@ class TimesheetSummary:
     rows: list[SummaryRow]
     more: int = 0  # rows not shown (a default: summaries cached before this field unpickle without it)
     showing_all: bool = False  # asked for every row (?all=1): no offer to show them
+    team: Utilization | None = None  # by staff member: everyone's, as on the dashboard's card
+    so_far_label: str | None = None  # by staff member, in a period in progress: the days utilization covers
 
 
 async def load_summary(db: Database, p: SummaryParams, today: date) -> TimesheetSummary:
     limit = ALL_ROWS if p.show_all else TOP_ROWS
-    summary = await timesheet_summary(db, p.by, p.period.start, p.period.end, limit)
+    span = utilization_span(p.period, today)
+    summary = await timesheet_summary(db, p.by, p.period.start, p.period.end, limit, so_far=span.end)
     more = summary.count - len(summary.rows)
-    return TimesheetSummary(GROUPINGS[p.by], p.period.label, summary.rows, more, p.show_all)
+    title = GROUPINGS[p.by]
+    if p.by != "staff":
+        return TimesheetSummary(title, p.period.label, summary.rows, more, p.show_all)
+    available, team = await asyncio.gather(capacities(db, span.start, span.end), team_utilization(db, span, today))
+    rows = [
+        replace(r, utilization=Utilization.of(r.billable_so_far, available.get(r.id, Fraction(0))))
+        for r in summary.rows
+    ]
+    so_far = span.span_label if span != p.period else None
+    return TimesheetSummary(title, p.period.label, rows, more, p.show_all, team, so_far)
 
 
 def _sample(count: int, name: str = "Northwind Partners", more: int = 0) -> TimesheetSummary:
@@ -64,6 +79,17 @@ def _sample(count: int, name: str = "Northwind Partners", more: int = 0) -> Time
         SummaryRow(f"{name} {n + 1}", 600 * (count - n), 480 * (count - n), 90_000 * (count - n)) for n in range(count)
     ]
     return TimesheetSummary("By client", "This month", rows, more)
+
+
+def _sample_staff() -> TimesheetSummary:
+    """By staff member on 3 December: utilization over the days so far, someone idle among them."""
+    people = [("Ada Lovelace", 1_500, 1_320, 1_440), ("Grace Hopper", 1_200, 900, 1_152), ("Alan Turing", 0, 0, 864)]
+    rows = [
+        SummaryRow(name, minutes, billable, billable * 150, utilization=Utilization.of(billable, Fraction(capacity)))
+        for name, minutes, billable, capacity in people
+    ]
+    team = Utilization.of(2_220, Fraction(3_456))
+    return TimesheetSummary("By staff member", "This month", rows, team=team, so_far_label="1–3 Dec 2026")
 
 
 SUMMARY = Partial(
@@ -76,7 +102,7 @@ SUMMARY = Partial(
     role="admin",
     refresh_on=ENTRIES_CHANGED,
     fixtures={
-        "typical": lambda: _sample(4),
+        "typical": _sample_staff,
         "extreme": lambda: _sample(20, "A staff member with a remarkably long name " * 3, more=1_234),
         "empty": lambda: _sample(0),
     },
