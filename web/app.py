@@ -83,6 +83,12 @@ def _dashboard_and_accounts() -> list[BaseRoute]:
             methods=["POST"],
             name="people_end_sessions",
         ),
+        Route(
+            "/people/{user_id:int}/capacity",
+            guarded(people.set_person_capacity, "admin"),
+            methods=["POST"],
+            name="people_capacity",
+        ),
     ]
 
 

@@ -133,7 +133,7 @@ def test_admins_see_where_people_are_signed_in_and_end_a_session(
         page = soup(admin.get("/people").text)
         row = next(r for r in page.select("tbody tr") if "Sam Staff" in r.get_text())
         assert "Sam's Browser" in row.get_text() and "from testclient" in row.get_text()
-        ending = row.select_one("form")
+        ending = row.select_one("form[action$='/sessions/end']")
         fields = {i["name"]: i["value"] for i in ending.select("input[type=hidden]")}
         ended = admin.post(ending["action"], data=fields)
         assert "The session has ended." in soup(ended.text).select_one("[role=status]").get_text()
