@@ -118,17 +118,20 @@ _HOURLY = (
     "SELECT COALESCE(SUM(amount_cents), 0) AS cents, COALESCE(SUM(minutes) FILTER (WHERE billable), 0) AS billable,"
     " COALESCE(SUM(minutes), 0) AS minutes FROM timesheet_entries WHERE {who} AND work_date BETWEEN :start AND :end"
 )
+# Retainers by term, a run of one price (migration 0012), as the app defines them.
 _RECURRING = (
     "SELECT COALESCE(SUM(monthly_price_cents * months_touched(GREATEST(start_date, :start), "
-    "LEAST(COALESCE(end_date, :end), :end))), 0) FROM services WHERE {who} AND kind = 'recurring' "
-    "AND start_date <= :end AND (end_date IS NULL OR end_date >= :start)"
+    "LEAST(COALESCE(end_date, :end), :end))), 0) FROM (SELECT s.client_id, t.start_date, t.end_date,"
+    " t.monthly_price_cents FROM services s CROSS JOIN LATERAL recurring_terms(s) t WHERE s.kind = 'recurring') terms"
+    " WHERE {who} AND start_date <= :end AND (end_date IS NULL OR end_date >= :start)"
 )
 _ONE_OFF = (
     "SELECT COALESCE(SUM(fixed_price_cents), 0) FROM services WHERE {who} AND kind = 'one_off' "
     "AND start_date BETWEEN :start AND :end"
 )
 _MRR = (
-    "SELECT COALESCE(SUM(monthly_price_cents), 0) AS cents, count(DISTINCT client_id) AS paying FROM services "
+    "SELECT COALESCE(SUM(recurring_price_on(services, :today)), 0) AS cents, count(DISTINCT client_id) AS paying"
+    " FROM services "
     "WHERE {who} AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
 )
 # The trend's hourly revenue of every client, the twelve months in one scan (see TRENDS).

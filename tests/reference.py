@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
@@ -24,7 +25,7 @@ def reference_revenue(
                 first = max(month.first_day, start, s["start_date"])
                 last = min(month.last_day, end, s["end_date"] or date.max)
                 if first <= last:
-                    revenue[s["client_id"]] += s["monthly_price_cents"]
+                    revenue[s["client_id"]] += reference_price_on(s, first)
                 month = month.plus(1)
         elif s["kind"] == "one_off" and start <= s["start_date"] <= end:
             revenue[s["client_id"]] += s["fixed_price_cents"]
@@ -34,11 +35,18 @@ def reference_revenue(
     return dict(revenue)
 
 
+def reference_price_on(service: dict[str, Any], day: date) -> int:
+    """A retainer's monthly price on `day`: its last change from that day or before, else its first price."""
+    changes = service.get("price_changes") or "[]"
+    in_effect = [c for c in json.loads(changes) if date.fromisoformat(c["from"]) <= day]
+    return int(max(in_effect, key=lambda c: c["from"])["cents"]) if in_effect else int(service["monthly_price_cents"])
+
+
 def reference_mrr(services: list[dict[str, Any]], today: date) -> dict[int, int]:
     mrr: dict[int, int] = defaultdict(int)
     for s in services:
         if s["kind"] == "recurring" and s["start_date"] <= today <= (s["end_date"] or date.max):
-            mrr[s["client_id"]] += s["monthly_price_cents"]
+            mrr[s["client_id"]] += reference_price_on(s, today)
     return dict(mrr)
 
 

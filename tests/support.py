@@ -113,6 +113,18 @@ class DataBuilder:
     def recurring(self, client_id: int, monthly_cents: int, start: date, end: date | None = None) -> int:
         return self._service(client_id, "recurring", start, end, monthly=monthly_cents)
 
+    def price_change(self, service_id: int, from_month: date, monthly_cents: int) -> None:
+        """A retainer's new price from `from_month` on (its first day), as the app stores one: in date
+        order, replacing a change of the same month."""
+        self.val(
+            "UPDATE services SET price_changes = (SELECT jsonb_agg(c ORDER BY c ->> 'from') FROM jsonb_array_elements("
+            "jsonb_path_query_array(price_changes, '$[*] ? (@.from != $m)', jsonb_build_object('m', CAST(:m AS date)))"
+            " || jsonb_build_object('from', CAST(:m AS date), 'cents', CAST(:c AS bigint))) c) WHERE id = :id",
+            id=service_id,
+            m=from_month,
+            c=monthly_cents,
+        )
+
     def one_off(self, client_id: int, price_cents: int, on: date) -> int:
         return self._service(client_id, "one_off", on, None, fixed=price_cents)
 

@@ -19,6 +19,7 @@ from typing import Any
 from web.db import Database
 from web.db import seed_words as words
 from web.db import versions as cache_versions
+from web.periods import Month
 from web.queries.capacity import DEFAULT_WEEKLY_MINUTES
 from web.queries.users import hash_password
 
@@ -230,7 +231,29 @@ async def _seed_clients(
         ),
         service_rows,
     )
+    await _seed_price_changes(db, today)
     return clients
+
+
+async def _seed_price_changes(db: Database, today: date) -> None:
+    """Retainers whose price changed from a month on (migration 0012): a quarter raised 5 % a year
+    ago, an eighth 3 % more three months ago, and some open ones raised from next month. By id,
+    not from the random stream, so the rest of the data is as it was."""
+    this_month = Month.of(today)
+    year_ago, quarter_ago, next_month = (this_month.plus(n).first_day for n in (-12, -3, 1))
+    change = "jsonb_build_object('from', CAST(:{0} AS date), 'cents', monthly_price_cents * {1} / 100)"
+    for condition, changes in (
+        ("id % 8 = 1 AND start_date < :year_ago", [change.format("year_ago", 105), change.format("quarter_ago", 108)]),
+        ("id % 8 = 5 AND start_date < :year_ago", [change.format("year_ago", 105)]),
+        ("id % 4 = 3 AND end_date IS NULL AND start_date < :next_month", [change.format("next_month", 110)]),
+    ):
+        await db.execute(
+            f"UPDATE services SET price_changes = jsonb_build_array({', '.join(changes)})"
+            f" WHERE kind = 'recurring' AND {condition}",
+            year_ago=year_ago,
+            quarter_ago=quarter_ago,
+            next_month=next_month,
+        )
 
 
 def _client_life(rng: random.Random, today: date) -> tuple[str, date, date]:

@@ -6,6 +6,8 @@ Revenue of a client for a period (days start..end, both included) is the sum of
   * one-off services whose date (start_date) falls in the period;
   * billable time entries in the period, each minutes / 60 x rate rounded half up to the cent.
 MRR is the sum of monthly prices of recurring services active today.
+A recurring service's price can change from a month on (migration 0012): each month bills the price
+in effect in it, read through the SQL functions recurring_terms and recurring_price_on.
 """
 
 from __future__ import annotations
@@ -39,14 +41,16 @@ from web.queries.totals import (
 _FIGURES_SQL = """
 WITH scope AS NOT MATERIALIZED (SELECT c.id, c.status FROM clients c WHERE {where}),
 recurring AS (
-    SELECT s.client_id,
-           SUM(s.monthly_price_cents * months_touched(GREATEST(s.start_date, :start),
-                                                      LEAST(COALESCE(s.end_date, :end), :end))) AS cents
-    FROM services s JOIN scope ON scope.id = s.client_id
+    -- By term (a run of one price, migration 0012): each bills the months it touches in the period.
+    SELECT t.client_id,
+           SUM(t.monthly_price_cents * months_touched(GREATEST(t.start_date, :start),
+                                                      LEAST(COALESCE(t.end_date, :end), :end))) AS cents
+    FROM services s JOIN scope ON scope.id = s.client_id CROSS JOIN LATERAL recurring_terms(s) t
     WHERE s.kind = 'recurring' AND s.start_date <= :end AND (s.end_date IS NULL OR s.end_date >= :start)
-    GROUP BY s.client_id),
+      AND t.start_date <= :end AND (t.end_date IS NULL OR t.end_date >= :start)
+    GROUP BY t.client_id),
 mrr AS (
-    SELECT s.client_id, SUM(s.monthly_price_cents) AS cents
+    SELECT s.client_id, SUM(recurring_price_on(s, :today)) AS cents
     FROM services s JOIN scope ON scope.id = s.client_id
     WHERE s.kind = 'recurring' AND s.start_date <= :today AND (s.end_date IS NULL OR s.end_date >= :today)
     GROUP BY s.client_id),
@@ -162,7 +166,7 @@ async def scope_mrr(db: Database, scope: ClientScope, today: date) -> Mrr:
         "services s WHERE" if scope.everyone else f"services s JOIN clients c ON c.id = s.client_id WHERE {where} AND"
     )
     row = await db.fetch_one(
-        "SELECT COALESCE(SUM(s.monthly_price_cents), 0) AS mrr, count(DISTINCT s.client_id) AS paying "
+        "SELECT COALESCE(SUM(recurring_price_on(s, :today)), 0) AS mrr, count(DISTINCT s.client_id) AS paying "
         f"FROM {services} s.kind = 'recurring' "
         "AND s.start_date <= :today AND (s.end_date IS NULL OR s.end_date >= :today)",
         **params,
@@ -177,7 +181,8 @@ WITH scope AS NOT MATERIALIZED (SELECT c.id FROM clients c WHERE {where}),
 months AS (
     SELECT generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month')::date AS month),
 recurring AS (
-    SELECT m.month, SUM(s.monthly_price_cents) AS cents
+    -- A month's price: the one in effect on its first day of service (prices change at month starts).
+    SELECT m.month, SUM(recurring_price_on(s, GREATEST(m.month, s.start_date))) AS cents
     FROM months m
     JOIN services s ON s.kind = 'recurring'
         AND s.start_date <= (m.month + interval '1 month' - interval '1 day')::date
@@ -281,7 +286,7 @@ async def client_months(
 
 async def _clients_mrr(db: Database, client_ids: Sequence[int], today: date) -> dict[int, int]:
     rows = await db.fetch_all(
-        "SELECT client_id, SUM(monthly_price_cents) AS mrr FROM services WHERE client_id = ANY(:ids) "
+        "SELECT client_id, SUM(recurring_price_on(services, :today)) AS mrr FROM services WHERE client_id = ANY(:ids) "
         "AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today) "
         "GROUP BY client_id",
         ids=list(client_ids),
