@@ -23,6 +23,8 @@ MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
 MAX_RANGE_DAYS = 366 * 10  # a date range (a custom period, an export): ten years at most
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
+Day = date  # for annotations in FormReader, where `date` names its method
 # A duration as people write one: 1:30, 1.5 or 1,5 (hours, an "h" optional), 1h30 or 1 h 30 min,
 # 90m or 90 min. Digits 0-9 only.
 _DURATION = re.compile(
@@ -237,6 +239,17 @@ class FormReader:
             self.fail(name, f"{label} must be between {earliest:%-d %b %Y} and {latest:%-d %b %Y}.")
             return None
         return parsed
+
+    def month(self, name: str, label: str, *, default: Day) -> Day | None:
+        """A month as <input type="month"> sends it, YYYY-MM, as its first day; `default` when empty."""
+        value = self.raw(name)
+        if not value:
+            return default
+        year, _, month = value.partition("-")
+        if not (_ISO_MONTH.fullmatch(value) and 1 <= int(month) <= 12 and int(year) >= 1900):
+            self.fail(name, f"{label} {self.shown(name)} is not a month; use YYYY-MM, e.g. 2026-12.")
+            return None
+        return date(int(year), int(month), 1)
 
     def duration_minutes(
         self,

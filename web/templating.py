@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from web.htmx import EVENTS
 from web.money import format_compact, format_hours, format_money, format_per_hour
+from web.periods import Month
 from web.queries.services import KIND_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,7 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         # A route or partial name that may wrap after each "/", never inside a word.
         path=lambda name: Markup("/<wbr>").join(name.split("/")),
         kind_label=KIND_LABELS.__getitem__,  # a service's kind as people say it: "One-off"
+        month_label=lambda day: Month.of(day).label,  # the month of a date: "Sep 2026"
         signed_percent=_signed_percent,
         percent=_percent,
         # A date, or a moment's date in BILLABLE_TIMEZONE; a moment with its local time of day.

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from web.money import format_hours, format_money
+from web.periods import Month
 from web.queries.clients import AuditRow, ClientHistory
 from web.queries.services import KIND_LABELS, REACTIVATES
 
@@ -38,6 +39,12 @@ def _money(value: Any, names: dict[int, str]) -> str:
     return format_money(int(value))
 
 
+def _price_changes(value: Any, names: dict[int, str]) -> str:
+    """A retainer's dated prices: "€1,200.00 from Sep 2026, €1,500.00 from Jan 2027"; none: "—"."""
+    changes = [f"{format_money(int(c['cents']))} from {Month.of(date.fromisoformat(c['from'])).label}" for c in value]
+    return ", ".join(changes) or EMPTY
+
+
 def _named(noun: str) -> Format:
     """An id shown as the name it has now; '<noun> #id' for one since deleted."""
     return lambda value, names: names.get(value) or f"{noun} #{value}"
@@ -49,6 +56,7 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "account_manager_id": ("Account manager", _named("manager")),
     "kind": ("Kind", lambda value, names: KIND_LABELS.get(value, str(value))),
     "monthly_price_cents": ("Monthly price", _money),
+    "price_changes": ("Price changes", _price_changes),
     "fixed_price_cents": ("Price", _money),
     "hourly_rate_cents": ("Hourly rate", _money),
     "start_date": ("Start date", _text),

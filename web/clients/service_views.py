@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from web.auth.guard import signed_in
 from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, trigger
+from web.periods import Month
 from web.queries import clients, services
 from web.queries.changes import ChangeSet, Conflict, recording
 from web.queries.services import KIND_LABELS, KINDS, Service, ServiceInput
@@ -31,6 +32,8 @@ class ServiceForm:
     message_is_error: bool = False
     kinds: tuple[str, ...] = KINDS
     loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
+    dated_price: bool = False  # editing a retainer: its price changes from a month on (price_from)
+    confirm: bool = False  # a price change into a month gone by, said in `message`: sent again, it is saved
 
     @property
     def blank_url(self) -> str:
@@ -56,8 +59,15 @@ async def edit_service_form(request: Request) -> Response:
     client_id, service = await _service(request)
     if service is None:
         raise Refused(404, _no_such_service(request))
-    values = _service_values(service)
-    form = ServiceForm(f"/clients/{client_id}/services/{service.id}", values, {}, service.version, loaded=values)
+    values = _service_values(service, AppState.of(request).today())
+    form = ServiceForm(
+        f"/clients/{client_id}/services/{service.id}",
+        values,
+        {},
+        service.version,
+        loaded=values,
+        dated_price=service.kind == "recurring",
+    )
     return render_page(request, "service-form.html", ServiceFormFragment(form))
 
 
@@ -68,17 +78,22 @@ async def save_service(request: Request) -> Response:
     service_id = request.path_params.get("service_id")
     if await clients.get_client(state.db, client_id) is None:
         raise Refused(404, f"There is no client with id {client_id}.")
-    if service_id is not None and (await _service(request))[1] is None:
+    today = state.today()
+    saved = (await _service(request))[1] if service_id is not None else None
+    if service_id is not None and saved is None:
         # Another client's service (or none): a wrong URL, not a service someone deleted meanwhile.
-        missing = _new_service_form(client_id, state.today(), notice=_no_such_service(request), is_error=True)
+        missing = _new_service_form(client_id, today, notice=_no_such_service(request), is_error=True)
         return _service_form(request, missing, 404)
     reader = FormReader(await request.form())  # type: ignore[arg-type]
-    parsed = _read_service(reader)
+    dated = saved is not None and saved.kind == "recurring"
+    parsed = _read_service(reader, today if dated else None)
     version = reader.version() if service_id else None
     action = f"/clients/{client_id}/services" + (f"/{service_id}" if service_id else "")
-    form = ServiceForm(action, reader.values, reader.errors, version, loaded=reader.loaded())
+    form = ServiceForm(action, reader.values, reader.errors, version, loaded=reader.loaded(), dated_price=dated)
     if parsed is None or (service_id and version is None):
         return _service_form(request, form, 422)
+    if saved is not None and _rewrites_the_past(saved, parsed, today) and reader.raw("confirm") != "1":
+        return _service_form(request, replace(form, message=_past_price_warning(parsed, today), confirm=True), 200)
     viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
@@ -91,15 +106,40 @@ async def save_service(request: Request) -> Response:
         _, current = await _service(request)
         if current is None:
             return message(request, str(exc), status_code=409, trigger=CLIENT_CHANGED)
-        theirs = _service_values(current)
+        theirs = _service_values(current, today)
         touched = reader.touched(_SERVICE_LABELS)
         yours = not_saved(
-            changed_fields(_service_values(parsed), theirs, _SERVICE_LABELS, touched, {"kind": KIND_LABELS.__getitem__})
+            changed_fields(
+                _service_values(parsed, today), theirs, _SERVICE_LABELS, touched, {"kind": KIND_LABELS.__getitem__}
+            )
         )
-        shown = ServiceForm(action, theirs, {}, current.version, str(exc) + yours, True, loaded=theirs)
+        shown = ServiceForm(
+            action, theirs, {}, current.version, str(exc) + yours, True, loaded=theirs, dated_price=dated
+        )
         return _service_form(request, shown, 409, changed=True)  # the services list shows theirs too
-    blank = _new_service_form(client_id, state.today(), kind=parsed.kind, notice=f"Saved {parsed.name}.")
+    blank = _new_service_form(client_id, today, kind=parsed.kind, notice=f"Saved {parsed.name}.")
     return _service_form(request, blank, 200, changed=True)
+
+
+def _rewrites_the_past(saved: Service, edited: ServiceInput, today: date) -> bool:
+    """A retainer's new price from a month before this one: revenue already reported changes."""
+    start = edited.price_from
+    return (
+        start is not None
+        and start < Month.of(today).first_day
+        and edited.kind == "recurring"
+        and saved.price_on(start) != edited.price_cents
+    )
+
+
+def _past_price_warning(edited: ServiceInput, today: date) -> str:
+    assert edited.price_from is not None
+    since, until = Month.of(edited.price_from), Month.of(today).plus(-1)
+    months = since.label if since == until else f"{since.label} – {until.label}"
+    return (
+        f"The new price applies from {since.label}: the revenue of {months}, already reported, changes with it."
+        " Save again to confirm, or pick this month."
+    )
 
 
 # A write behind one of a service's buttons, given the service and the version the page showed; it
@@ -181,7 +221,9 @@ def _new_service_form(
     return ServiceForm(f"/clients/{client_id}/services", values, {}, message=notice, message_is_error=is_error)
 
 
-def _read_service(reader: FormReader) -> ServiceInput | None:
+def _read_service(reader: FormReader, dated_from: date | None = None) -> ServiceInput | None:
+    """The form's service; with `dated_from` (today, editing a retainer) the month its price applies
+    from, this month when left empty."""
     name = reader.text("name", "Name")
     kind = reader.choice("kind", "Kind", KINDS)
     label = {"recurring": "Monthly price", "one_off": "Price", "hourly": "Hourly rate"}.get(kind, "Price")
@@ -194,23 +236,39 @@ def _read_service(reader: FormReader) -> ServiceInput | None:
         reader.fail("end_date", "A one-off service has no end date (it bills once, on its date); leave End empty.")
     elif start and end and end < start:
         reader.fail("end_date", "The end date must be on or after the start date.")
+    price_from = None
+    if dated_from is not None and kind == "recurring":
+        price_from = reader.month("price_from", "New price from", default=Month.of(dated_from).first_day)
     if reader.errors or price is None or start is None:
         return None
-    return ServiceInput(name, kind, price, start, end)
+    return ServiceInput(name, kind, price, start, end, price_from)
 
 
-def _service_values(service: Service | ServiceInput) -> dict[str, str]:
-    """A service's fields as its form shows them."""
-    return {
+def _service_values(service: Service | ServiceInput, today: date) -> dict[str, str]:
+    """A service's fields as its form shows them: a retainer's price as it is today, to change from
+    this month unless another is picked."""
+    price = service.shown_price(today) if isinstance(service, Service) else service.price_cents
+    values = {
         "name": service.name,
         "kind": service.kind,
-        "price": f"{service.price_cents / 100:.2f}",
+        "price": f"{price / 100:.2f}",
         "start_date": service.start_date.isoformat(),
         "end_date": service.end_date.isoformat() if service.end_date else "",
     }
+    if service.kind == "recurring":
+        chosen = service.price_from if isinstance(service, ServiceInput) else None
+        values["price_from"] = (chosen or Month.of(today).first_day).strftime("%Y-%m")
+    return values
 
 
-_SERVICE_LABELS = {"name": "name", "kind": "kind", "price": "price", "start_date": "start date", "end_date": "end date"}
+_SERVICE_LABELS = {
+    "name": "name",
+    "kind": "kind",
+    "price": "price",
+    "price_from": "new price from",
+    "start_date": "start date",
+    "end_date": "end date",
+}
 
 
 def _service_form(request: Request, form: ServiceForm, status_code: int, *, changed: bool = False) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,10 +15,27 @@ from web.queries.changes import ChangeSet, Conflict
 KINDS = ("recurring", "one_off", "hourly")
 KIND_LABELS = {"recurring": "Recurring", "one_off": "One-off", "hourly": "Hourly"}
 PRICE_COLUMN = {"recurring": "monthly_price_cents", "one_off": "fixed_price_cents", "hourly": "hourly_rate_cents"}
-_AUDITED = ("name", "kind", "monthly_price_cents", "fixed_price_cents", "hourly_rate_cents", "start_date", "end_date")
+_AUDITED = (
+    "name",
+    "kind",
+    "monthly_price_cents",
+    "price_changes",
+    "fixed_price_cents",
+    "hourly_rate_cents",
+    "start_date",
+    "end_date",
+)
 # In the audit of Reactivate's change: the ended service it carries on (a new run of it, or the same
 # one without its end date), which the history names as a reactivation.
 REACTIVATES = "reactivates"
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A retainer's monthly price from the first day of a month on (until its next change)."""
+
+    from_month: date
+    cents: int
 
 
 @dataclass(frozen=True)
@@ -24,10 +43,25 @@ class Service:
     id: int
     name: str
     kind: str
-    price_cents: int  # monthly, fixed or hourly, by kind
+    price_cents: int  # monthly (before its first price change), fixed or hourly, by kind
     start_date: date
     end_date: date | None
     version: int
+    price_changes: tuple[PriceChange, ...] = ()  # a retainer's, in date order
+
+    def price_on(self, day: date) -> int:
+        """The price in effect on `day`: a retainer's last change from then or before, else its first."""
+        return price_on(self.price_cents, self.price_changes, day)
+
+    def shown_price(self, today: date) -> int:
+        """What the service costs as people mean it: today's price, or its first one if it starts later."""
+        return self.price_on(max(today, self.start_date))
+
+    def price_terms(self) -> list[PriceChange]:
+        """A retainer's prices as they apply from its first month on; [] when its price never changed."""
+        first_month = Month.of(self.start_date).first_day
+        later = [c for c in self.price_changes if c.from_month > first_month]
+        return [PriceChange(first_month, self.price_on(self.start_date)), *later] if later else []
 
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
@@ -49,16 +83,42 @@ class ServiceInput:
     price_cents: int
     start_date: date
     end_date: date | None
+    # Editing a retainer: the month its price (if changed) applies from; earlier months keep theirs.
+    price_from: date | None = None
+
+
+def price_on(first_cents: int, changes: Sequence[PriceChange], day: date) -> int:
+    return next((c.cents for c in reversed(changes) if c.from_month <= day), first_cents)
+
+
+def price_changes_of(stored: str | list[dict[str, Any]]) -> tuple[PriceChange, ...]:
+    """The changes as the row stores them (jsonb, which the driver reads as text)."""
+    values = json.loads(stored) if isinstance(stored, str) else stored
+    return tuple(PriceChange(date.fromisoformat(c["from"]), int(c["cents"])) for c in values)
+
+
+def _stored(changes: Sequence[PriceChange]) -> str:
+    return json.dumps([{"from": c.from_month.isoformat(), "cents": c.cents} for c in changes])
+
+
+def with_price_from(service: Service, from_month: date, cents: int) -> tuple[int, tuple[PriceChange, ...]]:
+    """A retainer's first price and changes once its price is `cents` from `from_month` (a first of
+    a month) on: a change of that month replaces the one there, later ones stay; from its first
+    month or before, it is the first price, and changes up to that month go."""
+    if from_month <= Month.of(service.start_date).first_day:
+        return cents, tuple(c for c in service.price_changes if c.from_month > from_month)
+    kept = [c for c in service.price_changes if c.from_month != from_month]
+    return service.price_cents, tuple(sorted([*kept, PriceChange(from_month, cents)], key=lambda c: c.from_month))
 
 
 async def client_services(db: Database, client_id: int) -> list[Service]:
     rows = await db.fetch_all(
         "SELECT id, name, kind, COALESCE(monthly_price_cents, fixed_price_cents, hourly_rate_cents) AS price_cents,"
-        " start_date, end_date, version FROM services WHERE client_id = :client"
+        " start_date, end_date, version, price_changes FROM services WHERE client_id = :client"
         " ORDER BY end_date IS NOT NULL, start_date DESC, id",
         client=client_id,
     )
-    return [Service(**row) for row in rows]
+    return [Service(**{**row, "price_changes": price_changes_of(row["price_changes"])}) for row in rows]
 
 
 def taken_over(services: list[Service]) -> frozenset[int]:
@@ -107,7 +167,31 @@ async def add_service(
 async def update_service(
     db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, service: ServiceInput
 ) -> None:
-    await _save(db, changes, client_id, service_id, version, _columns(service))
+    """Save an edited service. A retainer's price is dated: changed, it applies from
+    `service.price_from` on (the months before keep theirs); its first price is written only when
+    that month is its first. A service that stops being a retainer drops its price changes."""
+    before = await _locked(db, client_id, service_id, version)
+    values = _columns(service)
+    if service.kind == "recurring" and before["kind"] == "recurring":
+        saved = Service(
+            service_id,
+            before["name"],
+            "recurring",
+            before["monthly_price_cents"],
+            service.start_date,
+            service.end_date,
+            version,
+            price_changes_of(before["price_changes"]),
+        )
+        from_month = service.price_from or Month.of(service.start_date).first_day
+        if saved.price_on(from_month) == service.price_cents:  # the price as it was: nothing to date
+            first, dated = saved.price_cents, saved.price_changes
+        else:
+            first, dated = with_price_from(saved, from_month, service.price_cents)
+        values |= {"monthly_price_cents": first, "price_changes": _stored(dated)}
+    else:
+        values["price_changes"] = "[]"
+    await _update(db, changes, client_id, before, values)
 
 
 async def set_end_date(
@@ -149,7 +233,10 @@ async def reactivate(
     # (a double click, another admin's stale page) is a conflict rather than a second copy.
     await db.execute("UPDATE services SET version = version + 1 WHERE id = :id", id=service_id)
     kind: str = before["kind"]
-    again = ServiceInput(before["name"], kind, before[PRICE_COLUMN[kind]], today, None)
+    price = before[PRICE_COLUMN[kind]]
+    if kind == "recurring":  # at the price it had last, not its first
+        price = price_on(price, price_changes_of(before["price_changes"]), before["end_date"])
+    again = ServiceInput(before["name"], kind, price, today, None)
     return await add_service(db, changes, client_id, again, carries_on=service_id)
 
 
@@ -169,12 +256,6 @@ async def _locked(db: Database, client_id: int, service_id: int, version: int) -
     return row
 
 
-async def _save(
-    db: Database, changes: ChangeSet, client_id: int, service_id: int, version: int, values: dict[str, Any]
-) -> None:
-    await _update(db, changes, client_id, await _locked(db, client_id, service_id, version), values)
-
-
 async def _update(
     db: Database, changes: ChangeSet, client_id: int, before: Row, values: dict[str, Any], *, reactivating: bool = False
 ) -> None:
@@ -184,9 +265,9 @@ async def _update(
     end: date | None = values["end_date"] if "end_date" in values else before["end_date"]
     if end is not None and end < start:
         raise ValueError(f"The end date must be on or after the start date ({start.isoformat()}).")
+    assignments = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k == "price_changes" else f"{k} = :{k}" for k in values)
     row = await db.fetch_one(
-        "UPDATE services SET " + ", ".join(f"{k} = :{k}" for k in values) + ", version = version + 1"
-        " WHERE id = :id RETURNING " + ", ".join(_AUDITED),
+        f"UPDATE services SET {assignments}, version = version + 1 WHERE id = :id RETURNING " + ", ".join(_AUDITED),
         id=before["id"],
         **values,
     )
@@ -196,6 +277,11 @@ async def _update(
         before["id"],
         "update",
         client_id=client_id,
-        before={k: before[k] for k in _AUDITED},
-        after={k: row[k] for k in _AUDITED} | ({REACTIVATES: before["id"]} if reactivating else {}),
+        before=_audited(before),
+        after=_audited(row) | ({REACTIVATES: before["id"]} if reactivating else {}),
     )
+
+
+def _audited(row: Row) -> dict[str, Any]:
+    """The audited columns of a row, its price changes as the list they are (not their text)."""
+    return {k: json.loads(row[k]) if k == "price_changes" else row[k] for k in _AUDITED}
