@@ -130,8 +130,8 @@ _ONE_OFF = (
     "AND start_date BETWEEN :start AND :end"
 )
 _MRR = (
-    "SELECT COALESCE(SUM(recurring_price_on(services, :today)), 0) AS cents, count(DISTINCT client_id) AS paying"
-    " FROM services "
+    "SELECT COALESCE(SUM(dated_value(monthly_price_cents, price_changes, :today)), 0) AS cents,"
+    " count(DISTINCT client_id) AS paying FROM services "
     "WHERE {who} AND kind = 'recurring' AND start_date <= :today AND (end_date IS NULL OR end_date >= :today)"
 )
 # The trend's hourly revenue of every client, the twelve months in one scan (see TRENDS).

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from web.dated import changes_of, value_on
 from web.money import format_hours, format_money
 from web.periods import Month
 from web.queries.clients import AuditRow, ClientHistory
@@ -39,12 +40,6 @@ def _money(value: Any, names: dict[int, str]) -> str:
     return format_money(int(value))
 
 
-def _price_changes(value: Any, names: dict[int, str]) -> str:
-    """A retainer's dated prices: "€1,200.00 from Sep 2026, €1,500.00 from Jan 2027"; none: "—"."""
-    changes = [f"{format_money(int(c['cents']))} from {Month.of(date.fromisoformat(c['from'])).label}" for c in value]
-    return ", ".join(changes) or EMPTY
-
-
 def _named(noun: str) -> Format:
     """An id shown as the name it has now; '<noun> #id' for one since deleted."""
     return lambda value, names: names.get(value) or f"{noun} #{value}"
@@ -56,7 +51,6 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "account_manager_id": ("Account manager", _named("manager")),
     "kind": ("Kind", lambda value, names: KIND_LABELS.get(value, str(value))),
     "monthly_price_cents": ("Monthly price", _money),
-    "price_changes": ("Price changes", _price_changes),
     "fixed_price_cents": ("Price", _money),
     "hourly_rate_cents": ("Hourly rate", _money),
     "start_date": ("Start date", _text),
@@ -69,6 +63,11 @@ FIELDS: dict[str, tuple[str, Format]] = {
     "billable": ("Billable", lambda value, names: "yes" if value else "no"),
     "rate_cents": ("Rate", _money),
     "description": ("Description", _text),
+}
+# Dated values (web/dated.py): their changes are told as the value they change, from when.
+_DATED: dict[str, tuple[str, Callable[[date], str]]] = {
+    "price_changes": ("monthly_price_cents", lambda day: Month.of(day).label),
+    "rate_changes": ("hourly_rate_cents", lambda day: f"{day:%-d %b %Y}"),
 }
 _VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
 _IN_SUBJECT = {"name", "user_id", "work_date", "client_id"}  # see _subject
@@ -95,14 +94,34 @@ def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
         return [
             f"{_label(c)} {_format(c, row.after[c], history)}"
             for c in order
-            if c in row.after and row.after[c] is not None and c not in _NOT_LISTED
+            if c in row.after and row.after[c] not in (None, []) and c not in _NOT_LISTED | _DATED.keys()
         ]
     if row.action != "update":
         return []  # a delete is told by its subject
-    return [
-        f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
-        for c in _changed_columns(row)
+    lines = []
+    for c in _changed_columns(row):
+        if c in _DATED:
+            lines += _dated_changes(row, c, history)
+        else:
+            lines.append(
+                f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
+            )
+    return lines
+
+
+def _dated_changes(row: AuditRow, column: str, history: ClientHistory) -> list[str]:
+    """ "Hourly rate €150.00 → €170.00 from 1 Dec 2026" for each change made; one taken back, said so."""
+    value_column, when = _DATED[column]
+    before, after = changes_of(row.before.get(column) or []), changes_of(row.after.get(column) or [])
+    first = row.before.get(value_column)
+    lines = [
+        f"{_label(value_column)} {_format(value_column, value_on(first, before, c.since), history)}"
+        f" → {_format(value_column, c.cents, history)} from {when(c.since)}"
+        for c in after
+        if c not in before
     ]
+    lines += [f"{_label(value_column)} from {when(c.since)} taken back" for c in before if c not in after]
+    return lines
 
 
 def _verb(row: AuditRow) -> str:

@@ -11,6 +11,7 @@ from starlette.datastructures import QueryParams
 
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_client_id, parse_filters
+from web.dated import Change
 from web.db import Database
 from web.htmx import CLIENT_CHANGED
 from web.partial import NotFound, Partial
@@ -18,7 +19,7 @@ from web.periods import Month, Period, trailing_months
 from web.queries import clients, figures
 from web.queries.clients import ClientEntry
 from web.queries.scope import ClientScope
-from web.queries.services import PriceChange, Service, client_services, taken_over
+from web.queries.services import Service, client_services, taken_over
 from web.queries.totals import MonthRevenue
 
 ENTRIES_PER_PAGE = 20
@@ -226,7 +227,7 @@ def _sample_services(count: int, long: bool = False) -> ClientServices:
             date(2026, 1, 31) if i % 2 else None,
             1,
             # The first retainer's price changed twice, the second time from a month ahead.
-            (PriceChange(date(2025, 9, 1), 165_000), PriceChange(date(2027, 1, 1), 180_000)) if i == 0 else (),
+            (Change(date(2025, 9, 1), 165_000), Change(date(2027, 1, 1), 180_000)) if i == 0 else (),
         )
         for i in range(count)
     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from web.dated import Change, changes_of, stored, value_on, with_change
 from web.db import Database, Row
 from web.periods import Month
 from web.queries.changes import ChangeSet, Conflict
@@ -31,14 +32,6 @@ REACTIVATES = "reactivates"
 
 
 @dataclass(frozen=True)
-class PriceChange:
-    """A retainer's monthly price from the first day of a month on (until its next change)."""
-
-    from_month: date
-    cents: int
-
-
-@dataclass(frozen=True)
 class Service:
     id: int
     name: str
@@ -47,7 +40,7 @@ class Service:
     start_date: date
     end_date: date | None
     version: int
-    price_changes: tuple[PriceChange, ...] = ()  # a retainer's, in date order
+    price_changes: tuple[Change, ...] = ()  # a retainer's, each from the first of a month, in date order
 
     def price_on(self, day: date) -> int:
         """The price in effect on `day`: a retainer's last change from then or before, else its first."""
@@ -57,11 +50,11 @@ class Service:
         """What the service costs as people mean it: today's price, or its first one if it starts later."""
         return self.price_on(max(today, self.start_date))
 
-    def price_terms(self) -> list[PriceChange]:
+    def price_terms(self) -> list[Change]:
         """A retainer's prices as they apply from its first month on; [] when its price never changed."""
         first_month = Month.of(self.start_date).first_day
-        later = [c for c in self.price_changes if c.from_month > first_month]
-        return [PriceChange(first_month, self.price_on(self.start_date)), *later] if later else []
+        later = [c for c in self.price_changes if c.since > first_month]
+        return [Change(first_month, self.price_on(self.start_date)), *later] if later else []
 
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
@@ -87,28 +80,19 @@ class ServiceInput:
     price_from: date | None = None
 
 
-def price_on(first_cents: int, changes: Sequence[PriceChange], day: date) -> int:
-    return next((c.cents for c in reversed(changes) if c.from_month <= day), first_cents)
+def price_on(first_cents: int, changes: Sequence[Change], day: date) -> int:
+    price = value_on(first_cents, changes, day)
+    assert price is not None  # a retainer's prices are never none (the form requires one)
+    return price
 
 
-def price_changes_of(stored: str | list[dict[str, Any]]) -> tuple[PriceChange, ...]:
-    """The changes as the row stores them (jsonb, which the driver reads as text)."""
-    values = json.loads(stored) if isinstance(stored, str) else stored
-    return tuple(PriceChange(date.fromisoformat(c["from"]), int(c["cents"])) for c in values)
-
-
-def _stored(changes: Sequence[PriceChange]) -> str:
-    return json.dumps([{"from": c.from_month.isoformat(), "cents": c.cents} for c in changes])
-
-
-def with_price_from(service: Service, from_month: date, cents: int) -> tuple[int, tuple[PriceChange, ...]]:
+def with_price_from(service: Service, from_month: date, cents: int) -> tuple[int, tuple[Change, ...]]:
     """A retainer's first price and changes once its price is `cents` from `from_month` (a first of
     a month) on: a change of that month replaces the one there, later ones stay; from its first
     month or before, it is the first price, and changes up to that month go."""
     if from_month <= Month.of(service.start_date).first_day:
-        return cents, tuple(c for c in service.price_changes if c.from_month > from_month)
-    kept = [c for c in service.price_changes if c.from_month != from_month]
-    return service.price_cents, tuple(sorted([*kept, PriceChange(from_month, cents)], key=lambda c: c.from_month))
+        return cents, tuple(c for c in service.price_changes if c.since > from_month)
+    return service.price_cents, with_change(service.price_changes, from_month, cents)
 
 
 async def client_services(db: Database, client_id: int) -> list[Service]:
@@ -118,7 +102,7 @@ async def client_services(db: Database, client_id: int) -> list[Service]:
         " ORDER BY end_date IS NOT NULL, start_date DESC, id",
         client=client_id,
     )
-    return [Service(**{**row, "price_changes": price_changes_of(row["price_changes"])}) for row in rows]
+    return [Service(**{**row, "price_changes": changes_of(row["price_changes"])}) for row in rows]
 
 
 def taken_over(services: list[Service]) -> frozenset[int]:
@@ -181,14 +165,14 @@ async def update_service(
             service.start_date,
             service.end_date,
             version,
-            price_changes_of(before["price_changes"]),
+            changes_of(before["price_changes"]),
         )
         from_month = service.price_from or Month.of(service.start_date).first_day
         if saved.price_on(from_month) == service.price_cents:  # the price as it was: nothing to date
             first, dated = saved.price_cents, saved.price_changes
         else:
             first, dated = with_price_from(saved, from_month, service.price_cents)
-        values |= {"monthly_price_cents": first, "price_changes": _stored(dated)}
+        values |= {"monthly_price_cents": first, "price_changes": stored(dated)}
     else:
         values["price_changes"] = "[]"
     await _update(db, changes, client_id, before, values)
@@ -235,7 +219,7 @@ async def reactivate(
     kind: str = before["kind"]
     price = before[PRICE_COLUMN[kind]]
     if kind == "recurring":  # at the price it had last, not its first
-        price = price_on(price, price_changes_of(before["price_changes"]), before["end_date"])
+        price = price_on(price, changes_of(before["price_changes"]), before["end_date"])
     again = ServiceInput(before["name"], kind, price, today, None)
     return await add_service(db, changes, client_id, again, carries_on=service_id)
 

@@ -87,8 +87,10 @@ SELECT status, COALESCE(SUM(recurring), 0) AS recurring_cents, COALESCE(SUM(one_
        COALESCE(SUM(minutes), 0) AS minutes
 FROM (
     -- The price the month's rollup counted: the one in effect on the service's last (first) day.
-    SELECT c.status, -recurring_price_on(s, CASE WHEN s.end_date BETWEEN :first_month_first AND :day_before
-                                                 THEN s.end_date ELSE s.start_date END) AS recurring,
+    SELECT c.status,
+           -dated_value(s.monthly_price_cents, s.price_changes,
+                        CASE WHEN s.end_date BETWEEN :first_month_first AND :day_before THEN s.end_date
+                             ELSE s.start_date END) AS recurring,
            0 AS one_off, 0 AS hourly, 0 AS billable, 0 AS minutes
     FROM services s JOIN clients c ON c.id = s.client_id
     WHERE s.kind = 'recurring' AND (s.end_date BETWEEN :first_month_first AND :day_before

@@ -12,7 +12,7 @@ ALTER TABLE services ADD COLUMN price_changes jsonb NOT NULL DEFAULT '[]'
 -- A recurring service as runs of one price: each change starts a term on the first of its month,
 -- and the term before ends the day before. The terms of a service are its active days, split at
 -- month starts; so a month is billed once, at the price of the term holding it. None for the other
--- kinds. Every figure reads retainers through these two functions.
+-- kinds. Every figure reads retainers through this function and dated_value below.
 CREATE FUNCTION recurring_terms(s services)
 RETURNS TABLE (client_id bigint, start_date date, end_date date, monthly_price_cents bigint)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -29,14 +29,16 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       AND GREATEST(from_day, s.start_date) <= COALESCE(LEAST(s.end_date, next_day - 1), 'infinity'::date)
 $$;
 
--- The monthly price in effect on a day (whether or not the service is active then).
-CREATE FUNCTION recurring_price_on(s services, d date) RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT COALESCE(
-        (SELECT (c ->> 'cents')::bigint FROM jsonb_array_elements(s.price_changes) c
-         WHERE (c ->> 'from')::date <= d ORDER BY (c ->> 'from')::date DESC LIMIT 1),
-        s.monthly_price_cents)
+-- A dated value on a day (web/dated.py): the last change from that day or before, else the first
+-- value. A change may set none (a client's rate, from a date on its staff's rates).
+CREATE FUNCTION dated_value(first bigint, changes jsonb, d date) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN EXISTS (SELECT FROM jsonb_array_elements(changes) c WHERE (c ->> 'from')::date <= d)
+           THEN (SELECT (c ->> 'cents')::bigint FROM jsonb_array_elements(changes) c
+                 WHERE (c ->> 'from')::date <= d ORDER BY (c ->> 'from')::date DESC LIMIT 1)
+           ELSE first END
 $$;
+
 
 -- MRR today reads the price on the row: the index carries the changes too, for index-only scans.
 DROP INDEX services_recurring_idx;
