@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx2
@@ -96,13 +97,17 @@ def test_staff_hourly_rates_are_set_with_the_account_or_later(database_url: str,
     assert "hourly rate €95.50" in added.stdout
     rate = "SELECT hourly_rate_cents FROM users WHERE email = 'sam@example.com'"
     assert data.val(rate) == 9_550
-    changed = billable("user", "rate", "SAM@example.com", "120", env=env)
+    changed = billable("user", "rate", "SAM@example.com", "120", "--from", "2026-12-01", env=env)
     assert changed.returncode == 0, changed.stderr
-    assert "hourly rate of SAM@example.com is now €120.00" in changed.stdout
-    assert data.val(rate) == 12_000
+    assert "hourly rate of SAM@example.com is €120.00 from 2026-12-01" in changed.stdout
+    rate = (
+        "SELECT dated_value(hourly_rate_cents, rate_changes, CAST(:day AS date)) FROM users"
+        " WHERE email = 'sam@example.com'"
+    )
+    assert (data.val(rate, day=date(2026, 11, 30)), data.val(rate, day=date(2026, 12, 1))) == (9_550, 12_000)
     bad = billable("user", "rate", "sam@example.com", "1e3", env=env)
     assert bad.returncode == 2 and "is not an amount" in bad.stderr
-    assert data.val(rate) == 12_000
+    assert data.val(rate, day=date(2026, 12, 1)) == 12_000
     unknown = billable("user", "rate", "ghost@example.com", "50", env=env)
     assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
 

@@ -223,14 +223,18 @@ def test_edit_with_optimistic_locking_and_history(client: TestClient, acme: dict
         in " ".join(alert.split())
     )
     assert soup(late.text).select_one("#client-name")["value"] == "Acme Group"
-    assert data.rows("SELECT name, status, hourly_rate_cents, version FROM clients")[0] == {
+    today = "CAST('2026-11-15' AS date)"
+    assert data.rows(
+        f"SELECT name, status, dated_value(hourly_rate_cents, rate_changes, {today}) AS rate, version FROM clients"
+    )[0] == {
         "name": "Acme Group",
         "status": "paused",
-        "hourly_rate_cents": None,
+        "rate": None,  # staff rates, from today on
         "version": 2,
     }
     history = soup(client.get(f"/clients/{acme['client']}").text).select_one(".history").text
     assert "changed client: Name Acme → Acme Group; Status Active → Paused" in history
+    assert "Hourly rate €100.00 → — from 15 Nov 2026" in history
     unchanged = client.post(f"/clients/{acme['client']}", data={**form, "version": "2"})  # saved as it is
     assert unchanged.status_code == 200
     assert data.val("SELECT version FROM clients") == 2  # no new version, no empty line in the history

@@ -35,7 +35,8 @@ def test_client_and_service_changes_read_with_labels_money_names_and_dates(
         "Ada Admin changed service Hosting: End date 2026-11-30 → —",
         "Ada Admin created service Hosting: Kind Recurring; Monthly price €300.00; Start date 2026-11-01; "
         "End date 2026-11-30",
-        "Ada Admin changed client: Account manager Mia Manager → Leo Lead; Hourly rate €170.00 → €15.00",
+        "Ada Admin changed client: Account manager Mia Manager → Leo Lead;"
+        " Hourly rate €170.00 → €15.00 from 15 Nov 2026",
     ]
 
 

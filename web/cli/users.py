@@ -60,11 +60,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     user_passwd.set_defaults(handler=_user_passwd)
     user_rate = user_commands.add_parser(
         "rate",
-        help="set an account's hourly rate",
-        description="Set an account's hourly rate. Time already logged keeps the rate it was logged with.",
+        help="set an account's hourly rate from a date on",
+        description="Set an account's hourly rate from a date on (today by default): time logged afterwards for"
+        " earlier days takes the rate before. Time already logged keeps the rate it was logged with.",
     )
     user_rate.add_argument("email")
     user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
+    user_rate.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
     user_rate.set_defaults(handler=_user_rate)
     user_capacity = user_commands.add_parser(
         "capacity",
@@ -155,8 +157,9 @@ def _today(settings: Settings) -> date:
 
 
 def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
-    on_database(settings, lambda db: set_hourly_rate(db, args.email, args.rate))
-    print(f"hourly rate of {args.email} is now {format_money(args.rate)}")
+    since = args.from_date or _today(settings)
+    on_database(settings, lambda db: set_hourly_rate(db, args.email, args.rate, since))
+    print(f"hourly rate of {args.email} is {format_money(args.rate)} from {since:%Y-%m-%d}")
     return 0
 
 

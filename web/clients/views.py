@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -17,7 +18,7 @@ from web.dashboard.filters import parse_filters
 from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
 from web.partial import BadInput
-from web.periods import PERIOD_LABELS
+from web.periods import PERIOD_LABELS, Month
 from web.queries import clients
 from web.queries.changes import Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
@@ -41,6 +42,7 @@ class ClientForm:
     message_is_error: bool = False
     statuses: tuple[str, ...] = CLIENT_STATUSES
     loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
+    confirm: bool = False  # a rate change from a month gone by, said in `message`: sent again, it is saved
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ClientPage:
     history: list[HistoryLine]  # admins only: the audit trail, newest first
     url: str  # this page for this period: its head and history reload from it after an edit
     period_query: dict[str, str]  # the period as asked for: period, and from and to for a custom one
+    today: date  # the rate in effect today is the one shown
 
 
 async def client_page(request: Request) -> Response:
@@ -71,14 +74,16 @@ async def client_page(request: Request) -> Response:
     form = history = None
     if viewer.role == "admin":
         managers = await _managers(state, keep=detail.manager_id)
-        values = _values_of(detail)
+        values = _values_of(detail, state.today())
         form = ClientForm(f"/clients/{detail.id}", values, {}, managers, detail.version, loaded=values)
         history = history_lines(await clients.client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
     periods = list(PERIOD_LABELS.items())[:-1]
     if filters.period.name == "custom":  # from a dashboard link: shown as its dates, kept until changed
         periods.append(("custom", filters.period.label))
-    page = ClientPage(detail, filters.period.name, periods, placeholders, form, history or [], url, params.period_query)
+    page = ClientPage(
+        detail, filters.period.name, periods, placeholders, form, history or [], url, params.period_query, state.today()
+    )
     return render_streamed(request, "client.html", page)
 
 
@@ -123,13 +128,16 @@ async def update_client(request: Request) -> Response:
     client_id = request.path_params["client_id"]
     data = await request.form()
     reader = FormReader(data)  # type: ignore[arg-type]
-    parsed = _read_client(reader)
+    today = state.today()
+    parsed = _read_client(reader, today)
     version = reader.version()
     # The manager as chosen, even when another field is wrong: a disabled one must stay offered.
     managers = await _managers(state, keep=parsed.manager_id if parsed else reader.typed_id("manager_id"))
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version, loaded=reader.loaded())
     if parsed is None or version is None:
         return _client_form(request, form, 422)
+    if reader.raw("confirm") != "1" and (warning := await _past_rate_warning(state, client_id, parsed, today)):
+        return _client_form(request, replace(form, message=warning, confirm=True), 200)
     viewer = signed_in(request)
     try:
         async with recording(state.db, state.registry.versions, viewer.id) as changes:
@@ -142,10 +150,12 @@ async def update_client(request: Request) -> Response:
             raise Refused(404, str(exc)) from None
         managers = await _managers(state, keep=current.manager_id)
         names = {str(m.id): m.name for m in form.managers}  # offered with yours kept (see _managers)
-        theirs_values = _values_of(current)
+        theirs_values = _values_of(current, today)
         yours = not_saved(
             changed_fields(
-                _client_values(parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents),
+                _client_values(
+                    parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents, parsed.rate_from
+                ),
                 theirs_values,
                 _CLIENT_LABELS,
                 reader.touched(_CLIENT_LABELS),
@@ -160,7 +170,7 @@ async def update_client(request: Request) -> Response:
         return trigger(_client_form(request, theirs, 409), CLIENT_CHANGED)
     saved = await clients.client_detail(state.db, client_id)
     assert saved is not None
-    values = _values_of(saved)
+    values = _values_of(saved, today)
     done = ClientForm(form.action, values, {}, managers, saved.version, "Saved.", loaded=values)
     response = _client_form(request, done, 200)
     trigger(response, CLIENT_CHANGED)
@@ -176,29 +186,58 @@ def _client_form(request: Request, form: ClientForm, status_code: int) -> Respon
     return render_page(request, "client-form.html", ClientFormFragment(form), status_code=status_code)
 
 
-def _read_client(reader: FormReader) -> ClientInput | None:
+def _read_client(reader: FormReader, editing_on: date | None = None) -> ClientInput | None:
+    """The form's client; editing (`editing_on` today), the day a changed rate applies from, today
+    when left empty."""
     name = clients.visible_name(reader.text("name", "Name"))
     if not name and "name" not in reader.errors:
         reader.fail("name", "Name is required: it has no visible characters.")
     status = reader.choice("status", "Status", CLIENT_STATUSES)
     manager_id = reader.id("manager_id", "Account manager", required=False)
     rate = reader.money_cents("hourly_rate", "Hourly rate", required=False, maximum=MAX_RATE_CENTS)
+    rate_from = None
+    if editing_on is not None:
+        rate_from = reader.date("rate_from", "New rate from", required=False) or editing_on
     if reader.errors:
         return None
-    return ClientInput(name, status, manager_id, rate)
+    return ClientInput(name, status, manager_id, rate, rate_from)
 
 
-def _values_of(detail: ClientDetail) -> dict[str, str]:
-    return _client_values(detail.name, detail.status, detail.manager_id, detail.hourly_rate_cents)
+async def _past_rate_warning(state: AppState, client_id: int, edited: ClientInput, today: date) -> str | None:
+    """What a rate change from a month gone by does, to be confirmed; None for any other edit."""
+    saved = await clients.client_detail(state.db, client_id)
+    since = edited.rate_from
+    if saved is None or since is None or since >= Month.of(today).first_day:
+        return None
+    if saved.rate_on(since) == edited.hourly_rate_cents:
+        return None
+    return (
+        f"The new rate applies from {since:%-d %b %Y}: time logged from now on for days since then takes it,"
+        " though those months were reported (time already logged keeps its rate). Save again to confirm."
+    )
 
 
-def _client_values(name: str, status: str, manager_id: int | None, rate_cents: int | None) -> dict[str, str]:
-    """A client's fields as its form shows them."""
+def _values_of(detail: ClientDetail, today: date) -> dict[str, str]:
+    return _client_values(detail.name, detail.status, detail.manager_id, detail.rate_on(today), today)
+
+
+def _client_values(
+    name: str, status: str, manager_id: int | None, rate_cents: int | None, rate_from: date | None
+) -> dict[str, str]:
+    """A client's fields as its form shows them: its rate as it is today, to change from today unless
+    another day is picked."""
     rate = "" if rate_cents is None else f"{rate_cents / 100:.2f}"
-    return {"name": name, "status": status, "manager_id": str(manager_id or ""), "hourly_rate": rate}
+    values = {"name": name, "status": status, "manager_id": str(manager_id or ""), "hourly_rate": rate}
+    return values | ({"rate_from": rate_from.isoformat()} if rate_from else {})
 
 
-_CLIENT_LABELS = {"name": "name", "status": "status", "manager_id": "account manager", "hourly_rate": "hourly rate"}
+_CLIENT_LABELS = {
+    "name": "name",
+    "status": "status",
+    "manager_id": "account manager",
+    "hourly_rate": "hourly rate",
+    "rate_from": "new rate from",
+}
 
 
 async def _managers(state: AppState, keep: int | None = None) -> list[Manager]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from web.db import Database
+from web.dated import Change, changes_of, stored, value_on, with_change
+from web.db import Database, Row
 from web.periods import Period
 from web.queries.changes import ChangeSet, Conflict
 from web.queries.figures import figures_cte, list_order
@@ -150,9 +151,14 @@ class ClientDetail:
     status: str
     manager_id: int | None
     manager: str | None
-    hourly_rate_cents: int | None
+    hourly_rate_cents: int | None  # before its first dated change
     created_at: datetime
     version: int
+    rate_changes: tuple[Change, ...] = ()  # from a day on each (web/dated.py)
+
+    def rate_on(self, day: date) -> int | None:
+        """The client's own hourly rate on `day`; None: its staff's rates."""
+        return value_on(self.hourly_rate_cents, self.rate_changes, day)
 
 
 @dataclass(frozen=True)
@@ -161,9 +167,11 @@ class ClientInput:
     status: str
     manager_id: int | None
     hourly_rate_cents: int | None
+    # Editing: the day a changed rate applies from (time logged for earlier days keeps the old one).
+    rate_from: date | None = None
 
 
-_CLIENT_AUDITED = ("name", "status", "account_manager_id", "hourly_rate_cents")
+_CLIENT_AUDITED = ("name", "status", "account_manager_id", "hourly_rate_cents", "rate_changes")
 # The advisory locks on client names (two-key locks: apart from the migration's one-key lock).
 _NAME_LOCKS = 1
 
@@ -171,10 +179,11 @@ _NAME_LOCKS = 1
 async def client_detail(db: Database, client_id: int) -> ClientDetail | None:
     row = await db.fetch_one(
         "SELECT c.id, c.name, c.status, c.account_manager_id AS manager_id, u.name AS manager, c.hourly_rate_cents,"
-        " c.created_at, c.version FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id WHERE c.id = :id",
+        " c.created_at, c.version, c.rate_changes FROM clients c LEFT JOIN users u ON u.id = c.account_manager_id"
+        " WHERE c.id = :id",
         id=client_id,
     )
-    return None if row is None else ClientDetail(**row)
+    return None if row is None else ClientDetail(**{**row, "rate_changes": changes_of(row["rate_changes"])})
 
 
 async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -> int:
@@ -189,8 +198,12 @@ async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -
         rate=client.hourly_rate_cents,
     )
     assert row is not None
-    changes.add("client", row["id"], "create", client_id=row["id"], after={k: row[k] for k in _CLIENT_AUDITED})
+    changes.add("client", row["id"], "create", client_id=row["id"], after=_audited(row))
     return int(row["id"])
+
+
+def _audited(row: Row) -> dict[str, Any]:
+    return {k: json.loads(row[k]) if k == "rate_changes" else row[k] for k in _CLIENT_AUDITED}
 
 
 async def update_client(db: Database, changes: ChangeSet, client_id: int, version: int, client: ClientInput) -> None:
@@ -201,11 +214,17 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
         raise Conflict("client", None)
     if before["version"] != version:  # before any check of the fields: the form shows their version
         raise Conflict("client", dict(before))
-    if (client.name, client.status, client.manager_id, client.hourly_rate_cents) == (
+    first, dated = before["hourly_rate_cents"], changes_of(before["rate_changes"])
+    if client.rate_from is None:  # no day given: the rate itself (what a caller without dates means)
+        first, dated = client.hourly_rate_cents, ()
+    elif value_on(first, dated, client.rate_from) != client.hourly_rate_cents:
+        dated = with_change(dated, client.rate_from, client.hourly_rate_cents)
+    if (client.name, client.status, client.manager_id, first, dated) == (
         before["name"],
         before["status"],
         before["account_manager_id"],
         before["hourly_rate_cents"],
+        changes_of(before["rate_changes"]),
     ):
         return  # saved as it was: no new version, no empty line in the history
     await _check_manager(db, client.manager_id, current=before["account_manager_id"])
@@ -215,13 +234,15 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
         await _check_name_free(db, client.name, but=client_id)
     row = await db.fetch_one(
         "UPDATE clients SET name = :name, status = :status, account_manager_id = :manager, hourly_rate_cents = :rate,"
-        " version = version + 1 WHERE id = :id AND version = :version RETURNING " + ", ".join(_CLIENT_AUDITED),
+        " rate_changes = CAST(:dated AS jsonb), version = version + 1 WHERE id = :id AND version = :version"
+        " RETURNING " + ", ".join(_CLIENT_AUDITED),
         id=client_id,
         version=version,
         name=client.name,
         status=client.status,
         manager=client.manager_id,
-        rate=client.hourly_rate_cents,
+        rate=first,
+        dated=stored(dated),
     )
     if row is None:
         raise Conflict("client", dict(before))
@@ -230,8 +251,8 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
         client_id,
         "update",
         client_id=client_id,
-        before={k: before[k] for k in _CLIENT_AUDITED},
-        after={k: row[k] for k in _CLIENT_AUDITED},
+        before=_audited(before),
+        after=_audited(row),
     )
 
 

@@ -173,15 +173,18 @@ async def _check_day_total(db: Database, entry: EntryInput, replacing: int | Non
 
 
 async def _resolve_rate(db: Database, entry: EntryInput) -> int:
-    """The rate when the entry is made: service rate, else client rate, else the staff member's."""
+    """The rate when the entry is made: service rate, else client rate, else the staff member's; the
+    client's and the person's as in effect on the entry's date (web/dated.py)."""
     row = await db.fetch_one(
-        "SELECT c.status, c.hourly_rate_cents AS client_rate, u.hourly_rate_cents AS user_rate, "
+        "SELECT c.status, dated_value(c.hourly_rate_cents, c.rate_changes, :day) AS client_rate,"
+        " dated_value(u.hourly_rate_cents, u.rate_changes, :day) AS user_rate, "
         "(SELECT s.hourly_rate_cents FROM services s WHERE s.id = :service AND s.client_id = c.id) AS service_rate, "
         "(SELECT count(*) FROM services s WHERE s.id = :service AND s.client_id = c.id) AS service_found "
         "FROM clients c, users u WHERE c.id = :client AND u.id = :user",
         client=entry.client_id,
         service=entry.service_id,
         user=entry.user_id,
+        day=entry.work_date,
     )
     if row is None:
         raise InvalidEntry("client_id", "This client does not exist (any more).")

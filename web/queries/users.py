@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from web.dated import changes_of, stored, with_change
 from web.db import Database
 from web.db import versions as cache_versions
 from web.queries import capacity
@@ -166,10 +167,21 @@ async def set_password(db: Database, email: str, password: str, *, keep_session:
         await end_sessions(db, user_id, keep=keep_session)
 
 
-async def set_hourly_rate(db: Database, email: str, rate_cents: int) -> None:
-    """The rate of the person's billable time where neither the service nor the client has one. Entries
-    keep the rate they were made with: a new rate applies to time logged from now on."""
-    await _set_by_email(db, email, "hourly_rate_cents", rate_cents)
+async def set_hourly_rate(db: Database, email: str, rate_cents: int, since: date) -> None:
+    """The rate of the person's billable time where neither the service nor the client has one, from
+    `since` on (web/dated.py): time logged for earlier days takes the rate before. Entries keep the
+    rate they were made with, so no figure already shown changes."""
+    async with db.transaction():
+        row = await db.fetch_one(
+            "SELECT id, hourly_rate_cents, rate_changes FROM users WHERE lower(email) = lower(:email) FOR UPDATE",
+            email=email,
+        )
+        if row is None:
+            raise UnknownUser(f"there is no user with email {email}")
+        dated = with_change(changes_of(row["rate_changes"]), since, rate_cents)
+        await db.execute(
+            "UPDATE users SET rate_changes = CAST(:dated AS jsonb) WHERE id = :id", id=row["id"], dated=stored(dated)
+        )
 
 
 async def set_disabled(db: Database, email: str, disabled: bool, *, today: date) -> None:
