@@ -65,3 +65,51 @@ def reference_capacity_minutes(capacity_rows: list[dict[str, Any]], start: date,
                 minutes[user] += Fraction(in_effect[-1]["weekly_minutes"], 5)
             day += timedelta(days=1)
     return dict(minutes)
+
+
+def reference_month_mrr(services: list[dict[str, Any]], month: Month) -> dict[int, int]:
+    """Each client's MRR of a month: the prices its retainers bill in it (as reference_revenue)."""
+    mrr: dict[int, int] = defaultdict(int)
+    for s in services:
+        first = max(month.first_day, s["start_date"])
+        if s["kind"] == "recurring" and first <= min(month.last_day, s["end_date"] or date.max):
+            mrr[s["client_id"]] += reference_price_on(s, first)
+    return mrr
+
+
+def reference_mrr_movements(services: list[dict[str, Any]], months: list[Month]) -> list[dict[str, int]]:
+    """Each month's MRR movements, client by client, from every month since the first retainer."""
+    earliest = Month.of(
+        min((s["start_date"] for s in services if s["kind"] == "recurring"), default=months[0].first_day)
+    )
+    history, month = [], earliest.plus(-1)
+    while month.first_day <= months[-1].first_day:
+        history.append((month, reference_month_mrr(services, month)))
+        month = month.plus(1)
+    result = []
+    for index in range(1, len(history)):
+        month, now = history[index]
+        before = history[index - 1][1]
+        moved = {
+            "starting": sum(before.values()),
+            "new": 0,
+            "reactivation": 0,
+            "expansion": 0,
+            "contraction": 0,
+            "churn": 0,
+        }
+        for client in set(now) | set(before):
+            was, is_ = before.get(client, 0), now.get(client, 0)
+            had = any(mrr.get(client, 0) > 0 for _, mrr in history[: index - 1])
+            if was == 0 and is_ > 0:
+                moved["reactivation" if had else "new"] += is_
+            elif was > 0 and is_ == 0:
+                moved["churn"] += was
+            elif was > 0 and is_ > was:
+                moved["expansion"] += is_ - was
+            elif 0 < is_ < was:
+                moved["contraction"] += was - is_
+        moved["ending"] = sum(now.values())
+        if month in months:
+            result.append(moved)
+    return result

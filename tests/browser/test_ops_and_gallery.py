@@ -146,14 +146,15 @@ def test_screenshots_and_no_overflow(page: Page, live_url: str, seeded: None, na
 def test_the_dashboard_cards_fill_whole_rows(page: Page, live_url: str, seeded: None, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     open_page(page, live_url + "/")
-    # Cells the cards take: one each, or what a "span n" gives them (the chart across two; the
-    # shorthand `grid-column: span 2` sets the start).
+    # Cells the cards take: one each, what a "span n" gives them (the chart across two; the shorthand
+    # `grid-column: span 2` sets the start), or the whole row (`1 / -1`: MRR movements).
     columns, cards, cells = page.evaluate(
         "(() => { const grid = document.querySelector('.cards'); const cards = [...grid.children];"
-        " const span = c => { const end = getComputedStyle(c).gridColumnStart;"
-        " return end.startsWith('span') ? parseInt(end.slice(5)) : 1; };"
-        " return [getComputedStyle(grid).gridTemplateColumns.split(' ').length, cards.length,"
-        " cards.reduce((n, c) => n + Math.min(span(c), 4), 0)]; })()"
+        " const columns = getComputedStyle(grid).gridTemplateColumns.split(' ').length;"
+        " const span = c => { const style = getComputedStyle(c); const start = style.gridColumnStart;"
+        " if (style.gridColumnEnd === '-1') return columns;"
+        " return start.startsWith('span') ? Math.min(parseInt(start.slice(5)), columns) : 1; };"
+        " return [columns, cards.length, cards.reduce((n, c) => n + span(c), 0)]; })()"
     )
     assert cards == len(CARDS) and cells % columns == 0, f"{cells} cells in {columns} columns leave one empty"
     assert page.locator("h1").count() == 1

@@ -103,6 +103,36 @@ def test_utilization_card(client: TestClient, agency: dict[str, int], data: Data
     assert "No capacity set for this period" in html.get_text()
 
 
+def test_mrr_movements_card(client: TestClient, agency: dict[str, int]) -> None:
+    _, html = card(client, "mrr-movements")
+    # November: Bolt's €1,000 retainer ended in October (churn); Acme's €2,000 carries on.
+    assert html.select_one(".figure").get_text() == "−€1,000"
+    note = " ".join(html.select_one(".card__note").get_text().split())
+    assert note == "net new MRR · This month so far: €3,000 → €2,000"
+    kinds = {
+        dt.get_text(strip=True): dd.get_text() for dt, dd in zip(html.select("dt"), html.select("dd"), strict=True)
+    }
+    assert kinds == {"New": "€0", "Expansion": "€0", "Reactivation": "€0", "Contraction": "€0", "Churn": "−€1,000"}
+    rows = [[c.get_text() for c in tr.select("th, td")] for tr in html.select(".chart__table tbody tr")]
+    assert len(rows) == 12 and rows[-1] == [
+        "Nov 2026",
+        "€3,000",
+        "€0",
+        "€0",
+        "€0",
+        "€0",
+        "−€1,000",
+        "−€1,000",
+        "€2,000",
+    ]
+    assert rows[0][0] == "Dec 2025" and rows[0][1] == rows[0][-1] == "€3,000"
+    assert [r.title.get_text() for r in html.select("rect.chart__seg")] == ["Nov 2026 (so far) churn: −€1,000"]
+    _, html = card(client, "mrr-movements", "period=custom&from=2024-06-01&to=2025-03-31")
+    assert html.select_one(".figure").get_text() == "+€3,000"  # both retainers new in January 2025
+    _, html = card(client, "mrr-movements", f"period=this_month&manager={agency['boss']}")  # Acme alone
+    assert html.select_one(".figure").get_text() == "€0"
+
+
 def test_average_revenue_card(client: TestClient, agency: dict[str, int]) -> None:
     _, html = card(client, "average-revenue")
     # Only Acme is active: its revenue €2,620 over one active client.

@@ -13,8 +13,9 @@ from web.db import Database
 from web.money import percent_change
 from web.partial import Partial
 from web.periods import Month, trailing_months
-from web.queries import capacity, clients, figures
-from web.queries.totals import MonthRevenue
+from web.queries import capacity, clients, figures, mrr
+from web.queries.mrr import MonthMovements, Movements
+from web.queries.totals import MonthRevenue, months_between
 
 # Contexts: what each card's template is given (its first lines restate this as a contract).
 
@@ -72,6 +73,27 @@ class AverageRevenueCard:
     period_label: str
     average_cents: int | None  # revenue of active clients / active clients; None without any
     active_clients: int
+
+
+@dataclass(frozen=True)
+class MovementBar:
+    """A month of the MRR movements chart: gains stacked up from the zero line, losses down from it."""
+
+    label: str
+    x: float
+    width: float
+    segments: list[tuple[str, float, float, int]]  # kind, y, height, cents
+
+
+@dataclass(frozen=True)
+class MrrMovementsCard:
+    period_label: str
+    period: Movements  # the period's: starting MRR of its first month, movements added up, ending
+    months: list[MonthMovements]  # the 12 months ending with the period's last
+    bars: list[MovementBar]
+    zero_y: float  # the chart's zero line
+    in_progress: bool  # the last month is still going on: its movements so far
+    empty: bool  # no MRR in any of the months
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,49 @@ async def load_trend(db: Database, f: DashboardFilters, today: date) -> TrendCar
     return trend_card(series, today)
 
 
+async def load_mrr_movements(db: Database, f: DashboardFilters, today: date) -> MrrMovementsCard:
+    last = Month.of(f.period.end)
+    touched = months_between(Month.of(f.period.start).first_day, last.first_day)
+    window = trailing_months(last, max(12, touched))
+    series = await mrr.mrr_movements(db, f.scope, window[0], window[-1])
+    return mrr_movements_card(f.period.label, series[-touched:], series[-12:], today)
+
+
+# The movements chart (720 x 140 of bars, labels under them): gains above the zero line, losses below,
+# on one scale, so a month's net is the difference of its two bars' lengths.
+MOVES_WIDTH, MOVES_HEIGHT = 720, 140
+GAINS = (("new", "new_cents"), ("expansion", "expansion_cents"), ("reactivation", "reactivation_cents"))
+LOSSES = (("contraction", "contraction_cents"), ("churn", "churn_cents"))
+
+
+def mrr_movements_card(
+    label: str, period: list[MonthMovements], months: list[MonthMovements], today: date
+) -> MrrMovementsCard:
+    def total(m: MonthMovements, kinds: tuple[tuple[str, str], ...]) -> int:
+        return sum(getattr(m.movements, attribute) for _, attribute in kinds)
+
+    up = max((total(m, GAINS) for m in months), default=0)
+    down = max((total(m, LOSSES) for m in months), default=0)
+    scale = MOVES_HEIGHT / max(up + down, 1)
+    zero = up * scale
+    step = MOVES_WIDTH / max(len(months), 1)
+    bars = []
+    for index, m in enumerate(months):
+        segments, top, bottom = [], zero, zero
+        for kind, attribute in GAINS:
+            height = getattr(m.movements, attribute) * scale
+            top -= height
+            segments.append((kind, top, height, getattr(m.movements, attribute)))
+        for kind, attribute in LOSSES:
+            height = getattr(m.movements, attribute) * scale
+            segments.append((kind, bottom, height, -getattr(m.movements, attribute)))
+            bottom += height
+        bars.append(MovementBar(m.month.label, index * step + 2, step - 4, segments))
+    in_progress = bool(months) and today < months[-1].month.last_day and today >= months[-1].month.first_day
+    empty = all(m.movements.starting_cents == m.movements.ending_cents == 0 for m in months)
+    return MrrMovementsCard(label, mrr.over(period), months, bars, zero, in_progress, empty)
+
+
 # The bars' area in the drawing (360 x 136): 112 high, 8 below the top so the top value's label fits,
 # right of a 40-wide gutter for the value labels; the months' labels go under it.
 TREND_WIDTH, TREND_HEIGHT, TREND_AXIS = 360, 112, 40
@@ -179,6 +244,16 @@ _SAMPLE_MONTHS = trailing_months(Month(2026, 11), 12)
 def _sample_trend(values: list[int]) -> TrendCard:
     months = [MonthRevenue(m, v // 2, 0, v - v // 2) for m, v in zip(_SAMPLE_MONTHS, values, strict=True)]
     return trend_card(months, today=date(2026, 11, 15))  # November in progress
+
+
+def _sample_movements(moves: list[tuple[int, int, int, int, int]]) -> MrrMovementsCard:
+    """Twelve months of movements in hundreds of euros (new, expansion, reactivation, contraction, churn)."""
+    months, mrr_cents = [], 2_000_000
+    for month, (new, expansion, reactivation, contraction, churn) in zip(_SAMPLE_MONTHS, moves, strict=True):
+        moved = Movements(mrr_cents, *(v * 10_000 for v in (new, reactivation, expansion, contraction, churn)))
+        months.append(MonthMovements(month, moved))
+        mrr_cents = moved.ending_cents
+    return mrr_movements_card("This month", months[-1:], months, today=date(2026, 11, 15))
 
 
 def stats_card(name: str, load, fixtures) -> Partial[DashboardFilters, object]:  # type: ignore[no-untyped-def]
@@ -270,6 +345,17 @@ CARDS: list[Partial[DashboardFilters, object]] = [
             "typical": lambda: _sample_trend([90, 95, 110, 120, 100, 60, 130, 140, 150, 145, 160, 120]),
             "extreme": lambda: _sample_trend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10**13]),
             "empty": lambda: _sample_trend([0] * 12),
+        },
+    ),
+    stats_card(
+        "mrr-movements",
+        load_mrr_movements,
+        {
+            "typical": lambda: _sample_movements([(30, 12, 0, 5, 8), (0, 4, 6, 2, 0), (18, 9, 0, 0, 22)] * 4),
+            "extreme": lambda: _sample_movements(
+                [(10**10, 0, 0, 0, 0)] + [(0, 0, 0, 0, 0)] * 10 + [(0, 0, 0, 0, 10**10)]
+            ),
+            "empty": lambda: _sample_movements([(0, 0, 0, 0, 0)] * 12),
         },
     ),
 ]
