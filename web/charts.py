@@ -17,6 +17,16 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class StackedBar:
+    """A bar made of segments, one per kind of amount (a month's revenue by kind, its MRR movements)."""
+
+    label: str
+    x: float
+    width: float
+    segments: list[tuple[str, float, float, int]]  # kind, y, height, cents
+
+
+@dataclass(frozen=True)
 class Tick:
     y: float
     value_cents: int

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
+from web import charts
 from web.dashboard.client_list import period_query
 from web.dashboard.filters import parse_client_id, parse_filters
 from web.dated import Change
@@ -165,17 +166,9 @@ def client_entries_context(p: ClientParams, rows: list[ClientEntry], total: int)
 
 
 @dataclass(frozen=True)
-class StackedBar:
-    label: str
-    x: float
-    width: float
-    segments: list[tuple[str, float, float, int]]  # kind, y, height, cents
-
-
-@dataclass(frozen=True)
 class ClientChart:
     months: list[MonthRevenue]
-    bars: list[StackedBar]
+    bars: list[charts.StackedBar]
     total_cents: int
 
 
@@ -200,7 +193,7 @@ def client_chart(series: list[MonthRevenue]) -> ClientChart:
             height = CHART_H * cents / top
             y -= height
             segments.append((kind, y, height, cents))
-        bars.append(StackedBar(month.month.label, index * step + 1, step - 2, segments))
+        bars.append(charts.StackedBar(month.month.label, index * step + 1, step - 2, segments))
     return ClientChart(series, bars, sum(m.revenue_cents for m in series))
 
 

@@ -76,21 +76,11 @@ class AverageRevenueCard:
 
 
 @dataclass(frozen=True)
-class MovementBar:
-    """A month of the MRR movements chart: gains stacked up from the zero line, losses down from it."""
-
-    label: str
-    x: float
-    width: float
-    segments: list[tuple[str, float, float, int]]  # kind, y, height, cents
-
-
-@dataclass(frozen=True)
 class MrrMovementsCard:
     period_label: str
     period: Movements  # the period's: starting MRR of its first month, movements added up, ending
     months: list[MonthMovements]  # the 12 months ending with the period's last
-    bars: list[MovementBar]
+    bars: list[charts.StackedBar]  # gains stacked up from the zero line, losses down from it
     zero_y: float  # the chart's zero line
     in_progress: bool  # the last month is still going on: its movements so far
     empty: bool  # no MRR in any of the months
@@ -210,7 +200,7 @@ def mrr_movements_card(
             height = getattr(m.movements, attribute) * scale
             segments.append((kind, bottom, height, -getattr(m.movements, attribute)))
             bottom += height
-        bars.append(MovementBar(m.month.label, index * step + 2, step - 4, segments))
+        bars.append(charts.StackedBar(m.month.label, index * step + 2, step - 4, segments))
     in_progress = bool(months) and today < months[-1].month.last_day and today >= months[-1].month.first_day
     empty = all(m.movements.starting_cents == m.movements.ending_cents == 0 for m in months)
     return MrrMovementsCard(label, mrr.over(period), months, bars, zero, in_progress, empty)
