@@ -75,7 +75,7 @@ def test_capacity_is_set_from_a_date_and_shown_as_it_changed(database_url: str, 
     added = billable("user", "add", "sam@example.com", "--capacity", "32", env=env, stdin="correct horse\n")
     assert added.returncode == 0, added.stderr
     assert "32:00 h a week" in added.stdout
-    changed = billable("user", "capacity", "SAM@example.com", "37:30", "--from", "2030-01-07", env=env)
+    changed = billable("user", "capacity", "SAM@example.com", "37:30", "--from", "2030-01-07", "--yes", env=env)
     assert changed.returncode == 0, changed.stderr
     lines = changed.stdout.splitlines()
     assert lines[-1] == "from 2030-01-07: 37:30 h a week" and lines[-2].endswith(": 32:00 h a week")
@@ -97,7 +97,9 @@ def test_staff_hourly_rates_are_set_with_the_account_or_later(database_url: str,
     assert "hourly rate €95.50" in added.stdout
     rate = "SELECT hourly_rate_cents FROM users WHERE email = 'sam@example.com'"
     assert data.val(rate) == 9_550
-    changed = billable("user", "rate", "SAM@example.com", "120", "--from", "2026-12-01", env=env)
+    past = billable("user", "rate", "SAM@example.com", "120", "--from", "2020-01-06", env=env)
+    assert past.returncode == 2 and "lies in a month gone by" in past.stderr and "add --yes" in past.stderr
+    changed = billable("user", "rate", "SAM@example.com", "120", "--from", "2026-12-01", "--yes", env=env)
     assert changed.returncode == 0, changed.stderr
     assert "hourly rate of SAM@example.com is €120.00 from 2026-12-01" in changed.stdout
     rate = (

@@ -67,6 +67,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     user_rate.add_argument("email")
     user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
     user_rate.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    user_rate.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
     user_rate.set_defaults(handler=_user_rate)
     user_capacity = user_commands.add_parser(
         "capacity",
@@ -78,6 +79,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     user_capacity.add_argument("email")
     user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
     user_capacity.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    user_capacity.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
     user_capacity.set_defaults(handler=_user_capacity)
     user_role = user_commands.add_parser(
         "role",
@@ -129,11 +131,13 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_capacity(args: argparse.Namespace, settings: Settings) -> int:
+    since = _since(args, settings, "utilization already reported") if args.hours is not None else None
+
     async def work(db: Database) -> list[capacity.CapacityChange]:
         user = await find_user(db, args.email)
-        if args.hours is not None:
+        if since is not None:
             async with db.transaction():
-                await capacity.set_capacity(db, user.id, args.from_date or _today(settings), args.hours)
+                await capacity.set_capacity(db, user.id, since, args.hours)
                 await cache_versions.bump(db, ["all"])
         return (await capacity.capacity_changes(db, user.id)).get(user.id, [])
 
@@ -152,12 +156,21 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date that exists, as YYYY-MM-DD: {text!r}") from None
 
 
+def _since(args: argparse.Namespace, settings: Settings, what_changes: str) -> date:
+    """The day a change applies from: --from, or today; one in a month gone by only with --yes."""
+    today = _today(settings)
+    since: date = args.from_date or today
+    if since < today.replace(day=1) and not args.yes:
+        raise ValueError(f"--from {since:%Y-%m-%d} lies in a month gone by: it changes {what_changes}; add --yes")
+    return since
+
+
 def _today(settings: Settings) -> date:
     return datetime.now(settings.tz).date()
 
 
 def _user_rate(args: argparse.Namespace, settings: Settings) -> int:
-    since = args.from_date or _today(settings)
+    since = _since(args, settings, "the price of time logged from now on for days already reported")
     on_database(settings, lambda db: set_hourly_rate(db, args.email, args.rate, since))
     print(f"hourly rate of {args.email} is {format_money(args.rate)} from {since:%Y-%m-%d}")
     return 0
