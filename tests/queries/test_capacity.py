@@ -17,25 +17,14 @@ from web.dashboard.cards import load_utilization
 from web.dashboard.filters import parse_filters
 from web.db import Database
 from web.db.seed import SIZES, seed
-from web.queries.capacity import (
-    CapacityChange,
-    Utilization,
-    capacities,
-    capacity_minutes,
-    set_capacity,
-    utilization,
-    weekdays,
-    whole_minutes,
-)
+from web.queries.capacity import Utilization, capacities, set_capacity, utilization, whole_minutes
 from web.queries.users import add_user, set_disabled
 
 
-def slow_capacity(changes: list[CapacityChange], first: date, last: date) -> Fraction:
-    rows = [{"user_id": 1, "from_date": c.from_date, "weekly_minutes": c.weekly_minutes} for c in changes]
-    return reference_capacity_minutes(rows, first, last).get(1, Fraction(0))
+def test_weekdays_count_mondays_to_fridays(data: DataBuilder) -> None:
+    def weekdays(first: date, last: date) -> int:
+        return int(data.val("SELECT weekdays_between(:a, :b)", a=first, b=last))
 
-
-def test_weekdays_count_mondays_to_fridays() -> None:
     assert weekdays(date(2026, 11, 30), date(2026, 12, 6)) == 5  # Monday to Sunday
     assert weekdays(date(2026, 12, 5), date(2026, 12, 6)) == 0  # a weekend
     assert weekdays(date(2026, 12, 1), date(2026, 12, 31)) == 23
@@ -48,22 +37,30 @@ def test_weekdays_count_mondays_to_fridays() -> None:
         assert weekdays(first, last) == expected, (first, last)
 
 
-def test_capacity_follows_dated_changes_like_the_reference() -> None:
+def test_capacity_follows_dated_changes_like_the_reference(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal
+) -> None:
+    sam = data.user("Sam")
+
+    def capacity(first: date, last: date) -> Fraction:
+        return portal.call(lambda: capacities(test_db, first, last, user_id=sam)).get(sam, Fraction(0))
+
     # Hand-computed: 40 h from 1 Dec, 24 h from Monday 14 Dec; December 2026 has 23 weekdays, 9 of
     # them before the 14th: 9 x 8 h + 14 x 4.8 h = 139.2 h.
-    changes = [CapacityChange(1, date(2026, 12, 1), 2400), CapacityChange(1, date(2026, 12, 14), 1440)]
-    assert capacity_minutes(changes, date(2026, 12, 1), date(2026, 12, 31)) == Fraction(139 * 60 + 12)
-    assert capacity_minutes(changes, date(2026, 11, 1), date(2026, 11, 30)) == 0  # before the first change
+    data.capacity(sam, date(2026, 12, 1), 40)
+    data.capacity(sam, date(2026, 12, 14), 24)
+    assert capacity(date(2026, 12, 1), date(2026, 12, 31)) == Fraction(139 * 60 + 12)
+    assert capacity(date(2026, 11, 1), date(2026, 11, 30)) == 0  # before the first change
     rng = random.Random(11)
-    for _ in range(200):
-        start = date(2026, 1, 1)
-        days = sorted(rng.sample(range(300), rng.randrange(1, 5)))
-        changes = [
-            CapacityChange(1, start + timedelta(days=d), rng.choice([0, 1200, 1920, 2250, 2251, 2400])) for d in days
-        ]
-        first = start + timedelta(days=rng.randrange(-20, 320))
+    for _ in range(150):
+        data.val("DELETE FROM user_capacity")
+        for day in sorted(rng.sample(range(300), rng.randrange(1, 5))):
+            data.capacity(sam, date(2026, 1, 1) + timedelta(days=day), rng.choice([0, 20, 32, 37.5, 2251 / 60, 40]))
+        rows = data.rows("SELECT user_id, from_date, weekly_minutes FROM user_capacity")
+        first = date(2026, 1, 1) + timedelta(days=rng.randrange(-20, 320))
         last = first + timedelta(days=rng.randrange(0, 120))
-        assert capacity_minutes(changes, first, last) == slow_capacity(changes, first, last), (changes, first, last)
+        expected = reference_capacity_minutes(rows, first, last).get(sam, Fraction(0))
+        assert capacity(first, last) == expected, (rows, first, last)
 
 
 def test_utilization_is_billable_over_capacity_half_up() -> None:

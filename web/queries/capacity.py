@@ -2,15 +2,15 @@
 billable hours ÷ capacity (issue #20; defined in README, "What the figures mean").
 
 A week's capacity is spread evenly over Monday to Friday, so a period holds a person's weekly
-minutes × its weekdays ÷ 5, each weekday at the capacity in effect on it. Public holidays and
-leave are not known here: they show as lower utilization, which is what they are."""
+minutes × its weekdays ÷ 5, each weekday at the capacity in effect on it (summed in SQL:
+weekdays_between, migration 0015). Public holidays and leave are not known here: they show as
+lower utilization, which is what they are."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -31,25 +31,6 @@ class CapacityChange:
     user_id: int
     from_date: date
     weekly_minutes: int
-
-
-def weekdays(first: date, last: date) -> int:
-    """Mondays to Fridays in first..last (0 when first > last)."""
-    if first > last:
-        return 0
-    whole_weeks, rest = divmod((last - first).days + 1, 7)
-    start = first.weekday()
-    return whole_weeks * WORKDAYS + sum(1 for n in range(rest) if (start + n) % 7 < WORKDAYS)
-
-
-def capacity_minutes(changes: Sequence[CapacityChange], first: date, last: date) -> Fraction:
-    """One person's capacity over first..last from their changes in date order; none before the
-    first (a person hired today adds nothing to last year)."""
-    total = 0  # weekly minutes x weekdays: five times the minutes
-    for change, following in zip(changes, [*changes[1:], None], strict=True):
-        until = last if following is None else min(last, following.from_date - timedelta(days=1))
-        total += change.weekly_minutes * weekdays(max(first, change.from_date), until)
-    return Fraction(total, WORKDAYS)
 
 
 def whole_minutes(minutes: Fraction) -> int:
@@ -86,9 +67,9 @@ def utilization_span(period: Period, today: date) -> Period:
 async def team_utilization(db: Database, span: Period, today: date) -> Utilization:
     """Billable hours on every client over everyone's capacity."""
     team, totals = await asyncio.gather(
-        capacities(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
+        team_capacity(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
     )
-    return Utilization.of(totals.figures.billable_minutes, sum(team.values(), Fraction(0)))
+    return Utilization.of(totals.figures.billable_minutes, team)
 
 
 async def capacity_changes(db: Database, user_id: int | None = None) -> dict[int, list[CapacityChange]]:
@@ -104,9 +85,33 @@ async def capacity_changes(db: Database, user_id: int | None = None) -> dict[int
     return changes
 
 
-async def capacities(db: Database, first: date, last: date) -> dict[int, Fraction]:
-    """Each person's capacity over first..last, in minutes."""
-    return {user: capacity_minutes(changes, first, last) for user, changes in (await capacity_changes(db)).items()}
+# Each person's capacity over :first..:last in minutes times five (weekly minutes x weekdays): each
+# change holds until the day before the person's next (LEAST and GREATEST ignore the last's NULL).
+_CAPACITY_SQL = """
+SELECT user_id,
+       SUM(weekly_minutes::bigint * weekdays_between(GREATEST(from_date, :first), LEAST(until, :last))) AS five
+FROM (SELECT user_id, from_date, weekly_minutes,
+             lead(from_date) OVER (PARTITION BY user_id ORDER BY from_date) - 1 AS until
+      FROM user_capacity WHERE CAST(:user_id AS bigint) IS NULL OR user_id = :user_id) changes
+WHERE from_date <= :last AND (until IS NULL OR until >= :first)
+GROUP BY user_id
+"""
+
+
+async def capacities(db: Database, first: date, last: date, *, user_id: int | None = None) -> dict[int, Fraction]:
+    """Each person's capacity over first..last, in minutes (one person's with `user_id`); people
+    without capacity in it are left out."""
+    rows = await db.fetch_all(_CAPACITY_SQL, first=first, last=last, user_id=user_id)
+    return {row["user_id"]: Fraction(int(row["five"]), WORKDAYS) for row in rows}
+
+
+async def team_capacity(db: Database, first: date, last: date) -> Fraction:
+    """Everyone's capacity over first..last, in minutes, summed by the database: 7,500 people's
+    fractions made and added in Python take 10 ms of the event loop (measured here)."""
+    five = await db.fetch_val(
+        f"SELECT COALESCE(SUM(five), 0) FROM ({_CAPACITY_SQL}) people", first=first, last=last, user_id=None
+    )
+    return Fraction(int(five), WORKDAYS)
 
 
 async def set_capacity(db: Database, user_id: int, from_date: date, weekly_minutes: int) -> int | None:

@@ -61,23 +61,20 @@ def over(months: Sequence[MonthMovements]) -> Movements:
 
 KINDS = ("new_cents", "reactivation_cents", "expansion_cents", "contraction_cents", "churn_cents")
 
-# Each client's MRR before and after each month it changed (client_month_recurring, migration 0014),
-# and whether it had MRR in any month before; then the changes of each month, by kind.
+# Each client's MRR after each month it changed (client_month_recurring, migration 0014), and which
+# of its changes this is: the first is always a start (a client's MRR begins at zero and a retainer
+# adds before it takes off), so it is new; a later one from zero is a reactivation. One window,
+# one sort. Then the changes of each month, by kind.
 _MOVEMENTS_SQL = """
-WITH scope AS NOT MATERIALIZED (SELECT c.id FROM clients c WHERE {where}),
-series AS (
-    SELECT r.client_id, r.month, r.change_cents,
-           SUM(r.change_cents) OVER (PARTITION BY r.client_id ORDER BY r.month) AS after_cents
-    FROM client_month_recurring r JOIN scope ON scope.id = r.client_id
-    WHERE r.month <= :last),
-moves AS (
-    SELECT month, after_cents - change_cents AS before_cents, after_cents,
-           COALESCE(bool_or(after_cents > 0) OVER (PARTITION BY client_id ORDER BY month
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS had_mrr
-    FROM series)
+WITH series AS (
+    SELECT r.month, r.change_cents, SUM(r.change_cents) OVER w AS after_cents, row_number() OVER w AS nth
+    FROM client_month_recurring r {scope}
+    WHERE r.month <= :last
+    WINDOW w AS (PARTITION BY r.client_id ORDER BY r.month)),
+moves AS (SELECT month, after_cents - change_cents AS before_cents, after_cents, nth FROM series)
 SELECT month,
-       COALESCE(SUM(after_cents) FILTER (WHERE before_cents = 0 AND after_cents > 0 AND NOT had_mrr), 0) AS new_cents,
-       COALESCE(SUM(after_cents) FILTER (WHERE before_cents = 0 AND after_cents > 0 AND had_mrr), 0)
+       COALESCE(SUM(after_cents) FILTER (WHERE nth = 1 AND after_cents > 0), 0) AS new_cents,
+       COALESCE(SUM(after_cents) FILTER (WHERE nth > 1 AND before_cents = 0 AND after_cents > 0), 0)
            AS reactivation_cents,
        COALESCE(SUM(after_cents - before_cents) FILTER (WHERE before_cents > 0 AND after_cents > before_cents), 0)
            AS expansion_cents,
@@ -93,11 +90,12 @@ GROUP BY month
 async def mrr_movements(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthMovements]:
     """The movements of each month first..last, oldest first."""
     where, params = scope.where()
+    # All clients: the table alone (every row has its client).
+    clients = "" if scope.everyone else f"JOIN clients c ON c.id = r.client_id AND {where}"
     rows, starting = await asyncio.gather(
-        db.fetch_all(_MOVEMENTS_SQL.format(where=where), **params, first=first.first_day, last=last.first_day),
+        db.fetch_all(_MOVEMENTS_SQL.format(scope=clients), **params, first=first.first_day, last=last.first_day),
         db.fetch_val(
-            f"SELECT COALESCE(SUM(r.change_cents), 0) FROM client_month_recurring r JOIN clients c"
-            f" ON c.id = r.client_id WHERE {where} AND r.month < :first",
+            f"SELECT COALESCE(SUM(r.change_cents), 0) FROM client_month_recurring r {clients} WHERE r.month < :first",
             **params,
             first=first.first_day,
         ),
