@@ -109,6 +109,20 @@ def test_the_week_shows_hours_per_day(sam: TestClient, office: dict[str, int]) -
     assert "Week of 2 November" in sam.get(page.select_one(".week-nav a")["href"]).text
 
 
+def test_the_week_says_its_utilization_of_the_persons_capacity(
+    sam: TestClient, office: dict[str, int], data: DataBuilder
+) -> None:
+    log(sam, client_id=str(office["acme"]), duration="10:00", work_date="2026-11-10")
+    log(sam, client_id=str(office["acme"]), duration="1:00", work_date="2026-11-11", billable="")
+    title = " ".join(soup(sam.get("/timesheet?week=2026-11-12").text).select_one("#week-title").text.split())
+    assert title.endswith("11:00 h · 10:00 h billable")  # no capacity set: nothing to compare with
+    data.capacity(office["sam"], date(2026, 1, 1), 40)
+    data.capacity(office["sam"], date(2026, 11, 12), 20)  # half time from Thursday
+    title = " ".join(soup(sam.get("/timesheet?week=2026-11-12").text).select_one("#week-title").text.split())
+    # Monday to Wednesday at 8 h, Thursday and Friday at 4 h: 32 h; 10 h billable.
+    assert title.endswith("11:00 h · 10:00 h billable · 31.3% of 32:00 h capacity")
+
+
 def test_services_follow_the_client(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
     options = soup(sam.get(f"/timesheet/services?client_id={office['bolt']}").text).select("option")
     # Each with the rate it bills time at; the rule for rates is the hint below the field.

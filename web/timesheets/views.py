@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from urllib.parse import parse_qs, urlencode
 
 from markupsafe import Markup
@@ -15,7 +17,7 @@ from web.forms import FormReader, not_saved, parse_iso_date
 from web.htmx import ENTRIES_CHANGED, current_page
 from web.money import format_hours, format_money
 from web.periods import named_period
-from web.queries import entries
+from web.queries import capacity, entries
 from web.queries.changes import Conflict, recording
 from web.queries.entries import Entry, EntryInput, InvalidEntry, ServiceChoice
 from web.queries.users import User, staff_list
@@ -54,6 +56,7 @@ class Week:
     monday: date
     days: list[Day]
     editable: bool  # the viewer may change these entries
+    capacity_for_week: Fraction = Fraction(0)  # the person's, in minutes (web/queries/capacity.py)
 
     @property
     def minutes(self) -> int:
@@ -62,6 +65,11 @@ class Week:
     @property
     def billable_minutes(self) -> int:
         return sum(d.billable_minutes for d in self.days)
+
+    @property
+    def utilization(self) -> capacity.Utilization:
+        """The week's billable time over the person's capacity for it."""
+        return capacity.Utilization.of(self.billable_minutes, self.capacity_for_week)
 
     @property
     def query(self) -> str:
@@ -239,12 +247,17 @@ async def _whose_week(request: Request) -> tuple[User, User, date]:
 
 
 async def _week(state: AppState, viewer: User, person: User, monday: date) -> Week:
-    rows = await entries.week_entries(state.db, person.id, monday, monday + timedelta(days=6))
+    sunday = monday + timedelta(days=6)
+    rows, available = await asyncio.gather(
+        entries.week_entries(state.db, person.id, monday, sunday),
+        capacity.capacities(state.db, monday, sunday, user_id=person.id),
+    )
     days = [
         Day(monday + timedelta(days=n), [e for e in rows if e.work_date == monday + timedelta(days=n)])
         for n in range(7)
     ]
-    return Week(person, monday, days, editable=viewer.id == person.id or viewer.role == "admin")
+    editable = viewer.id == person.id or viewer.role == "admin"
+    return Week(person, monday, days, editable, capacity_for_week=available.get(person.id, Fraction(0)))
 
 
 # Said when the entry being opened or saved is gone: the page showed it, another tab deleted it.
