@@ -103,7 +103,7 @@ def test_utilization_card(client: TestClient, agency: dict[str, int], data: Data
     assert "No capacity set for this period" in html.get_text()
 
 
-def test_mrr_movements_card(client: TestClient, agency: dict[str, int]) -> None:
+def test_mrr_movements_card(client: TestClient, agency: dict[str, int], data: DataBuilder) -> None:
     _, html = card(client, "mrr-movements")
     # November: Bolt's €1,000 retainer ended in October (churn); Acme's €2,000 carries on.
     assert html.select_one(".figure").get_text() == "−€1,000"
@@ -129,6 +129,12 @@ def test_mrr_movements_card(client: TestClient, agency: dict[str, int]) -> None:
     assert [r.title.get_text() for r in html.select("rect.chart__seg")] == ["Nov 2026 (so far) churn: −€1,000"]
     _, html = card(client, "mrr-movements", "period=custom&from=2024-06-01&to=2025-03-31")
     assert html.select_one(".figure").get_text() == "+€3,000"  # both retainers new in January 2025
+    assert [r.title.get_text() for r in html.select("rect.chart__seg")] == ["Jan 2025 new: +€3,000"]  # gone by
+    acme_retainer = data.val("SELECT id FROM services WHERE client_id = :c AND kind = 'recurring'", c=agency["acme"])
+    data.price_change(acme_retainer, date(2026, 6, 1), 250_000)  # read under a new key below: not cached yet
+    _, html = card(client, "mrr-movements", "period=custom&from=2025-12-01&to=2026-11-30")  # November runs on
+    titles = [r.title.get_text() for r in html.select("rect.chart__seg")]
+    assert titles == ["Jun 2026 expansion: +€500", "Nov 2026 (so far) churn: −€1,000"]  # only November is so far
     _, html = card(client, "mrr-movements", f"period=this_month&manager={agency['boss']}")  # Acme alone
     assert html.select_one(".figure").get_text() == "€0"
 
