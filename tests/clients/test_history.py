@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from tests.support import DataBuilder, soup
 from web.clients.history import history_lines
-from web.queries.clients import AuditRow, ClientHistory
+from web.queries.history import AuditRow, ClientHistory
 
 
 def history(client: TestClient, client_id: int) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from web.dated import changes_of, value_on
 from web.money import format_hours, format_money
 from web.periods import Month
-from web.queries.clients import AuditRow, ClientHistory
+from web.queries.history import AuditRow, ClientHistory
 from web.queries.services import KIND_LABELS, REACTIVATES
 
 EMPTY = "—"  # a value that is not set: no end date, no account manager

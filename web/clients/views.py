@@ -22,6 +22,7 @@ from web.periods import PERIOD_LABELS, Month
 from web.queries import clients
 from web.queries.changes import Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
+from web.queries.history import client_history
 from web.queries.scope import CLIENT_STATUSES
 from web.queries.users import staff_list
 from web.responses import Refused, render_page
@@ -76,7 +77,7 @@ async def client_page(request: Request) -> Response:
         managers = await _managers(state, keep=detail.manager_id)
         values = _values_of(detail, state.today())
         form = ClientForm(f"/clients/{detail.id}", values, {}, managers, detail.version, loaded=values)
-        history = history_lines(await clients.client_history(state.db, detail.id))
+        history = history_lines(await client_history(state.db, detail.id))
     url = f"/clients/{detail.id}?{urlencode(params.period_query)}"
     periods = list(PERIOD_LABELS.items())[:-1]
     if filters.period.name == "custom":  # from a dashboard link: shown as its dates, kept until changed
