@@ -58,29 +58,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     user_passwd.add_argument("email")
     user_passwd.set_defaults(handler=_user_passwd)
-    user_rate = user_commands.add_parser(
-        "rate",
-        help="set an account's hourly rate from a date on",
-        description="Set an account's hourly rate from a date on (today by default): time logged afterwards for"
-        " earlier days takes the rate before. Time already logged keeps the rate it was logged with.",
-    )
-    user_rate.add_argument("email")
-    user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
-    user_rate.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
-    user_rate.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
-    user_rate.set_defaults(handler=_user_rate)
-    user_capacity = user_commands.add_parser(
-        "capacity",
-        help="show or set an account's hours a week (utilization's capacity)",
-        description="Show an account's capacity, the hours a week it is there to work, as it changed over time;"
-        " or set it from a date on (today by default). Utilization is billable hours / capacity: a change"
-        " dated in the past changes the utilization of the past from that date.",
-    )
-    user_capacity.add_argument("email")
-    user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
-    user_capacity.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
-    user_capacity.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
-    user_capacity.set_defaults(handler=_user_capacity)
+    _add_dated_commands(user_commands)
     user_role = user_commands.add_parser(
         "role",
         help="set an account's role",
@@ -105,6 +83,36 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command = user_commands.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
         command.add_argument("email")
         command.set_defaults(handler=_user_set_disabled, disabled=disabled)
+
+
+def _add_dated_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """user rate and user capacity: values that change from a date on (web/dated.py)."""
+    user_rate = commands.add_parser(
+        "rate",
+        help="set an account's hourly rate from a date on",
+        description="Set an account's hourly rate from a date on (today by default): time logged afterwards for"
+        " earlier days takes the rate before. Time already logged keeps the rate it was logged with.",
+    )
+    user_rate.add_argument("email")
+    user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
+    _from_a_date(user_rate)
+    user_rate.set_defaults(handler=_user_rate)
+    user_capacity = commands.add_parser(
+        "capacity",
+        help="show or set an account's hours a week (utilization's capacity)",
+        description="Show an account's capacity, the hours a week it is there to work, as it changed over time;"
+        " or set it from a date on (today by default). Utilization is billable hours / capacity: a change"
+        " dated in the past changes the utilization of the past from that date.",
+    )
+    user_capacity.add_argument("email")
+    user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
+    _from_a_date(user_capacity)
+    user_capacity.set_defaults(handler=_user_capacity)
+
+
+def _from_a_date(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    command.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:

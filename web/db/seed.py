@@ -19,8 +19,7 @@ from typing import Any
 from web.db import Database
 from web.db import seed_words as words
 from web.db import versions as cache_versions
-from web.periods import Month
-from web.queries.capacity import DEFAULT_WEEKLY_MINUTES
+from web.db.seed_changes import seed_capacity, seed_price_changes
 from web.queries.users import hash_password
 
 DEMO_EMAIL = "demo@billable.test"
@@ -160,21 +159,8 @@ async def _seed_users(
         rates[user_id] = rate
         rows.append((user_id, name, email, role, rate, password_hash))
     await db.copy_records("users", ("id", "name", "email", "role", "hourly_rate_cents", "password_hash"), rows)
-    await _seed_capacity(db, list(rates), today)
+    await seed_capacity(db, list(rates), today, HISTORY_DAYS)
     return list(rates), rates
-
-
-async def _seed_capacity(db: Database, user_ids: list[int], today: date) -> None:
-    """Everyone there since the history begins, 40 hours a week; every eighth person four days
-    a week, and every eleventh went down to that a year ago (a dated change). Not from the random
-    stream, so the rest of the data is the same as before capacity existed."""
-    since = today - timedelta(days=HISTORY_DAYS)
-    rows = []
-    for n, user_id in enumerate(user_ids):
-        rows.append((user_id, since, 1920 if n % 8 == 3 else DEFAULT_WEEKLY_MINUTES))
-        if n % 11 == 5:
-            rows.append((user_id, today - timedelta(days=365), 1920))
-    await db.copy_records("user_capacity", ("user_id", "from_date", "weekly_minutes"), rows)
 
 
 async def _seed_clients(
@@ -231,29 +217,8 @@ async def _seed_clients(
         ),
         service_rows,
     )
-    await _seed_price_changes(db, today)
+    await seed_price_changes(db, today)
     return clients
-
-
-async def _seed_price_changes(db: Database, today: date) -> None:
-    """Retainers whose price changed from a month on (migration 0012): a quarter raised 5 % a year
-    ago, an eighth 3 % more three months ago, and some open ones raised from next month. By id,
-    not from the random stream, so the rest of the data is as it was."""
-    this_month = Month.of(today)
-    year_ago, quarter_ago, next_month = (this_month.plus(n).first_day for n in (-12, -3, 1))
-    change = "jsonb_build_object('from', CAST(:{0} AS date), 'cents', monthly_price_cents * {1} / 100)"
-    for condition, changes in (
-        ("id % 8 = 1 AND start_date < :year_ago", [change.format("year_ago", 105), change.format("quarter_ago", 108)]),
-        ("id % 8 = 5 AND start_date < :year_ago", [change.format("year_ago", 105)]),
-        ("id % 4 = 3 AND end_date IS NULL AND start_date < :next_month", [change.format("next_month", 110)]),
-    ):
-        await db.execute(
-            f"UPDATE services SET price_changes = jsonb_build_array({', '.join(changes)})"
-            f" WHERE kind = 'recurring' AND {condition}",
-            year_ago=year_ago,
-            quarter_ago=quarter_ago,
-            next_month=next_month,
-        )
 
 
 def _client_life(rng: random.Random, today: date) -> tuple[str, date, date]:

@@ -1,0 +1,44 @@
+"""What the seed dates (issue #20): each person's capacity, and retainer prices that changed from a
+month on. Neither draws on the seed's random stream, so the rest of its data is as it was before
+they existed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from web.db import Database
+from web.periods import Month
+from web.queries.capacity import DEFAULT_WEEKLY_MINUTES
+
+
+async def seed_capacity(db: Database, user_ids: list[int], today: date, history_days: int) -> None:
+    """Everyone there since the history begins, 40 hours a week; every eighth person four days
+    a week, and every eleventh went down to that a year ago (a dated change)."""
+    since = today - timedelta(days=history_days)
+    rows = []
+    for n, user_id in enumerate(user_ids):
+        rows.append((user_id, since, 1920 if n % 8 == 3 else DEFAULT_WEEKLY_MINUTES))
+        if n % 11 == 5:
+            rows.append((user_id, today - timedelta(days=365), 1920))
+    await db.copy_records("user_capacity", ("user_id", "from_date", "weekly_minutes"), rows)
+
+
+async def seed_price_changes(db: Database, today: date) -> None:
+    """Retainers whose price changed from a month on (migration 0012), chosen by id: a quarter of
+    those older than a year raised 5 % a year ago, half of them to 8 % three months ago, and a
+    quarter of the open ones 10 % from next month."""
+    this_month = Month.of(today)
+    year_ago, quarter_ago, next_month = (this_month.plus(n).first_day for n in (-12, -3, 1))
+    change = "jsonb_build_object('from', CAST(:{0} AS date), 'cents', monthly_price_cents * {1} / 100)"
+    for condition, changes in (
+        ("id % 8 = 1 AND start_date < :year_ago", [change.format("year_ago", 105), change.format("quarter_ago", 108)]),
+        ("id % 8 = 5 AND start_date < :year_ago", [change.format("year_ago", 105)]),
+        ("id % 4 = 3 AND end_date IS NULL AND start_date < :next_month", [change.format("next_month", 110)]),
+    ):
+        await db.execute(
+            f"UPDATE services SET price_changes = jsonb_build_array({', '.join(changes)})"
+            f" WHERE kind = 'recurring' AND {condition}",
+            year_ago=year_ago,
+            quarter_ago=quarter_ago,
+            next_month=next_month,
+        )
