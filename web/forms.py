@@ -22,6 +22,7 @@ MAX_ID = 2**63 - 1  # bigint ids
 MAX_VERSION = 2**31 - 1  # integer version columns
 MAX_RATE_CENTS = 100_000_000  # €1 million an hour
 MAX_RANGE_DAYS = 366 * 10  # a date range (a custom period, an export): ten years at most
+MAX_WEEK_MINUTES = 7 * 24 * 60  # a person's capacity: the hours of a week at most
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ISO_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
 Day = date  # for annotations in FormReader, where `date` names its method
@@ -282,6 +283,10 @@ class FormReader:
             self.fail(name, f"{label} must be {says}.")
             return None
         return minutes
+
+    def hours_a_week(self, name: str, label: str) -> int | None:
+        """A person's capacity as typed (40, 37.5, 37:30), in minutes; 0 to a whole week."""
+        return self.duration_minutes(name, label, allowed=(0, MAX_WEEK_MINUTES), says="from 0 to 168")
 
     def money_cents(self, name: str, label: str, *, required: bool = True, maximum: int = MAX_CENTS) -> int | None:
         """'1234.50', '1,234.50', '1 234,50', '99,99' or '€99' -> cents; not negative, at most `maximum`."""

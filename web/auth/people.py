@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.guard import signed_in
-from web.forms import FormReader
+from web.forms import MAX_RANGE_DAYS, FormReader, is_id
 from web.periods import Month
 from web.queries import capacity
 from web.queries.changes import recording
 from web.queries.sessions import Person, end_sessions_now, people
+from web.queries.users import get_user
 from web.responses import Refused, render_page
 from web.state import AppState
 
@@ -92,16 +93,15 @@ async def set_person_capacity(request: Request) -> Response:
     admin = signed_in(request)
     state = AppState.of(request)
     user_id = request.path_params["user_id"]
-    person = next((p for p in await people(state.db, state.settings.session_lifetime) if p.id == user_id), None)
+    person = await get_user(state.db, user_id) if is_id(user_id) else None
     if person is None:
         raise Refused(404, "There is no such person.")
     values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     reader = FormReader(values)
-    weekly = reader.duration_minutes(
-        "hours", "Hours a week", allowed=(0, capacity.MAX_WEEKLY_MINUTES), says="from 0 to 168"
-    )
+    weekly = reader.hours_a_week("hours", "Hours a week")
     today = state.today()
-    since = reader.date("from", "From", earliest=today - timedelta(days=3660), latest=today + timedelta(days=3660))
+    ten_years = timedelta(days=MAX_RANGE_DAYS)
+    since = reader.date("from", "From", earliest=today - ten_years, latest=today + ten_years)
     if weekly is None or since is None:
         return await _render(request, CapacityForm(user_id, values, reader.errors))
     if since < Month.of(today).first_day and values.get("confirm") != "1":

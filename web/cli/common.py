@@ -12,7 +12,6 @@ from typing import Any
 from web.db import Database
 from web.db.server import start_embedded
 from web.forms import MAX_RATE_CENTS, FormReader
-from web.queries.capacity import MAX_WEEKLY_MINUTES
 from web.queries.users import check_password_rules
 from web.settings import Settings
 
@@ -46,7 +45,7 @@ def hourly_rate(text: str) -> int:
 def weekly_hours(text: str) -> int:
     """Hours a week as typed (40, 37.5, 37:30), in minutes; argparse reports the reason when they are not."""
     form = FormReader({"hours": text})
-    minutes = form.duration_minutes("hours", "Hours a week", allowed=(0, MAX_WEEKLY_MINUTES), says="0 to 168")
+    minutes = form.hours_a_week("hours", "Hours a week")
     if minutes is None:
         raise argparse.ArgumentTypeError(form.errors["hours"])
     return minutes

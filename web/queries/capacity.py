@@ -15,12 +15,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from web.db import Database
+from web.forms import MAX_WEEK_MINUTES
 from web.periods import Period
 from web.queries import figures
 from web.queries.scope import ClientScope
 
 DEFAULT_WEEKLY_MINUTES = 40 * 60  # what a new account starts with
-MAX_WEEKLY_MINUTES = 7 * 24 * 60
 WORKDAYS = 5
 
 
@@ -118,7 +118,7 @@ async def set_capacity(db: Database, user_id: int, from_date: date, weekly_minut
     """The person's capacity from `from_date` on (until their next change, if one is later); returns
     the weekly minutes in effect on that day before, or None if there were none. Writes nothing when
     that is already the capacity. The caller holds the transaction and bumps the cache versions."""
-    if not 0 <= weekly_minutes <= MAX_WEEKLY_MINUTES:
+    if not 0 <= weekly_minutes <= MAX_WEEK_MINUTES:
         raise ValueError("a week holds 0 to 168 hours")
     before = await weekly_minutes_on(db, user_id, from_date)
     if before == weekly_minutes:
