@@ -7,7 +7,7 @@ row's own column holds the value before the first. SQL reads them with dated_val
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,3 +37,8 @@ def changes_of(stored: str | list[dict[str, Any]]) -> tuple[Change, ...]:
 
 def stored(changes: Sequence[Change]) -> str:
     return json.dumps([{"from": c.since.isoformat(), "cents": c.cents} for c in changes])
+
+
+def audited(row: Mapping[str, Any], columns: Sequence[str], changes_column: str) -> dict[str, Any]:
+    """A row's audited columns, its changes as the list they are (the audit log keeps JSON, not text)."""
+    return {k: json.loads(row[k]) if k == changes_column else row[k] for k in columns}

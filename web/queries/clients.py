@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from web.dated import Change, changes_of, stored, value_on, with_change
+from web.dated import Change, audited, changes_of, stored, value_on, with_change
 from web.db import Database, Row
 from web.periods import Period
 from web.queries.changes import ChangeSet, Conflict
@@ -203,7 +202,7 @@ async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -
 
 
 def _audited(row: Row) -> dict[str, Any]:
-    return {k: json.loads(row[k]) if k == "rate_changes" else row[k] for k in _CLIENT_AUDITED}
+    return audited(row, _CLIENT_AUDITED, "rate_changes")
 
 
 async def update_client(db: Database, changes: ChangeSet, client_id: int, version: int, client: ClientInput) -> None:
@@ -215,9 +214,7 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     if before["version"] != version:  # before any check of the fields: the form shows their version
         raise Conflict("client", dict(before))
     first, dated = before["hourly_rate_cents"], changes_of(before["rate_changes"])
-    if client.rate_from is None:  # no day given: the rate itself (what a caller without dates means)
-        first, dated = client.hourly_rate_cents, ()
-    elif value_on(first, dated, client.rate_from) != client.hourly_rate_cents:
+    if client.rate_from is not None and value_on(first, dated, client.rate_from) != client.hourly_rate_cents:
         dated = with_change(dated, client.rate_from, client.hourly_rate_cents)
     if (client.name, client.status, client.manager_id, first, dated) == (
         before["name"],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from web.dated import Change, changes_of, stored, value_on, with_change
+from web.dated import Change, audited, changes_of, stored, value_on, with_change
 from web.db import Database, Row
 from web.periods import Month
 from web.queries.changes import ChangeSet, Conflict
@@ -86,13 +85,15 @@ def price_on(first_cents: int, changes: Sequence[Change], day: date) -> int:
     return price
 
 
-def with_price_from(service: Service, from_month: date, cents: int) -> tuple[int, tuple[Change, ...]]:
+def with_price_from(
+    first: int, changes: Sequence[Change], start: date, from_month: date, cents: int
+) -> tuple[int, tuple[Change, ...]]:
     """A retainer's first price and changes once its price is `cents` from `from_month` (a first of
-    a month) on: a change of that month replaces the one there, later ones stay; from its first
-    month or before, it is the first price, and changes up to that month go."""
-    if from_month <= Month.of(service.start_date).first_day:
-        return cents, tuple(c for c in service.price_changes if c.since > from_month)
-    return service.price_cents, with_change(service.price_changes, from_month, cents)
+    a month) on: a change of that month replaces the one there, later ones stay; from the month it
+    starts or before, it is the first price, and changes up to that month go."""
+    if from_month <= Month.of(start).first_day:
+        return cents, tuple(c for c in changes if c.since > from_month)
+    return first, with_change(changes, from_month, cents)
 
 
 async def client_services(db: Database, client_id: int) -> list[Service]:
@@ -157,21 +158,10 @@ async def update_service(
     before = await _locked(db, client_id, service_id, version)
     values = _columns(service)
     if service.kind == "recurring" and before["kind"] == "recurring":
-        saved = Service(
-            service_id,
-            before["name"],
-            "recurring",
-            before["monthly_price_cents"],
-            service.start_date,
-            service.end_date,
-            version,
-            changes_of(before["price_changes"]),
-        )
+        first, dated = before["monthly_price_cents"], changes_of(before["price_changes"])
         from_month = service.price_from or Month.of(service.start_date).first_day
-        if saved.price_on(from_month) == service.price_cents:  # the price as it was: nothing to date
-            first, dated = saved.price_cents, saved.price_changes
-        else:
-            first, dated = with_price_from(saved, from_month, service.price_cents)
+        if price_on(first, dated, from_month) != service.price_cents:  # else the price as it was: nothing to date
+            first, dated = with_price_from(first, dated, service.start_date, from_month, service.price_cents)
         values |= {"monthly_price_cents": first, "price_changes": stored(dated)}
     else:
         values["price_changes"] = "[]"
@@ -267,5 +257,4 @@ async def _update(
 
 
 def _audited(row: Row) -> dict[str, Any]:
-    """The audited columns of a row, its price changes as the list they are (not their text)."""
-    return {k: json.loads(row[k]) if k == "price_changes" else row[k] for k in _AUDITED}
+    return audited(row, _AUDITED, "price_changes")
