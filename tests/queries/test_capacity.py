@@ -43,7 +43,7 @@ def test_capacity_follows_dated_changes_like_the_reference(
     sam = data.user("Sam")
 
     def capacity(first: date, last: date) -> Fraction:
-        return portal.call(lambda: capacities(test_db, first, last, user_id=sam)).get(sam, Fraction(0))
+        return portal.call(lambda: capacities(test_db, first, last, [sam])).get(sam, Fraction(0))
 
     # Hand-computed: 40 h from 1 Dec, 24 h from Monday 14 Dec; December 2026 has 23 weekdays, 9 of
     # them before the 14th: 9 x 8 h + 14 x 4.8 h = 139.2 h.
@@ -80,7 +80,7 @@ def test_a_dated_change_keeps_what_came_before(data: DataBuilder, test_db: Datab
     assert before == 2400
     assert portal.call(set_capacity, test_db, sam, date(2026, 12, 14), 24 * 60) == 1440  # the same: nothing written
     assert data.val("SELECT count(*) FROM user_capacity WHERE user_id = :u", u=sam) == 2
-    november = portal.call(capacities, test_db, date(2026, 11, 1), date(2026, 11, 30))
+    november = portal.call(capacities, test_db, date(2026, 11, 1), date(2026, 11, 30), [sam])
     assert november == {sam: Fraction(21 * 8 * 60)}  # 21 weekdays at 8 h: untouched by December's change
 
 

@@ -9,6 +9,7 @@ lower utilization, which is what they are."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -92,16 +93,15 @@ SELECT user_id,
        SUM(weekly_minutes::bigint * weekdays_between(GREATEST(from_date, :first), LEAST(until, :last))) AS five
 FROM (SELECT user_id, from_date, weekly_minutes,
              lead(from_date) OVER (PARTITION BY user_id ORDER BY from_date) - 1 AS until
-      FROM user_capacity WHERE CAST(:user_id AS bigint) IS NULL OR user_id = :user_id) changes
+      FROM user_capacity WHERE CAST(:user_ids AS bigint[]) IS NULL OR user_id = ANY(:user_ids)) changes
 WHERE from_date <= :last AND (until IS NULL OR until >= :first)
 GROUP BY user_id
 """
 
 
-async def capacities(db: Database, first: date, last: date, *, user_id: int | None = None) -> dict[int, Fraction]:
-    """Each person's capacity over first..last, in minutes (one person's with `user_id`); people
-    without capacity in it are left out."""
-    rows = await db.fetch_all(_CAPACITY_SQL, first=first, last=last, user_id=user_id)
+async def capacities(db: Database, first: date, last: date, user_ids: Sequence[int]) -> dict[int, Fraction]:
+    """These people's capacity over first..last, in minutes; those without capacity in it are left out."""
+    rows = await db.fetch_all(_CAPACITY_SQL, first=first, last=last, user_ids=list(user_ids))
     return {row["user_id"]: Fraction(int(row["five"]), WORKDAYS) for row in rows}
 
 
@@ -109,7 +109,7 @@ async def team_capacity(db: Database, first: date, last: date) -> Fraction:
     """Everyone's capacity over first..last, in minutes, summed by the database: 7,500 people's
     fractions made and added in Python take 10 ms of the event loop (measured here)."""
     five = await db.fetch_val(
-        f"SELECT COALESCE(SUM(five), 0) FROM ({_CAPACITY_SQL}) people", first=first, last=last, user_id=None
+        f"SELECT COALESCE(SUM(five), 0) FROM ({_CAPACITY_SQL}) people", first=first, last=last, user_ids=None
     )
     return Fraction(int(five), WORKDAYS)
 

@@ -250,7 +250,7 @@ async def _week(state: AppState, viewer: User, person: User, monday: date) -> We
     sunday = monday + timedelta(days=6)
     rows, available = await asyncio.gather(
         entries.week_entries(state.db, person.id, monday, sunday),
-        capacity.capacities(state.db, monday, sunday, user_id=person.id),
+        capacity.capacities(state.db, monday, sunday, [person.id]),
     )
     days = [
         Day(monday + timedelta(days=n), [e for e in rows if e.work_date == monday + timedelta(days=n)])
