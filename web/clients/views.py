@@ -206,11 +206,11 @@ def _read_client(reader: FormReader, editing_on: date | None = None) -> ClientIn
 
 async def _past_rate_warning(state: AppState, client_id: int, edited: ClientInput, today: date) -> str | None:
     """What a rate change from a month gone by does, to be confirmed; None for any other edit."""
-    saved = await clients.client_detail(state.db, client_id)
     since = edited.rate_from
-    if saved is None or since is None or since >= Month.of(today).first_day:
-        return None
-    if saved.rate_on(since) == edited.hourly_rate_cents:
+    if since is None or since >= Month.of(today).first_day:
+        return None  # most edits: no read of the client before saving
+    saved = await clients.client_detail(state.db, client_id)
+    if saved is None or saved.rate_on(since) == edited.hourly_rate_cents:
         return None
     return (
         f"The new rate applies from {since:%-d %b %Y}: time logged from now on for days since then takes it,"
