@@ -151,16 +151,18 @@ class Database:
         # The session time zone makes timestamp::date mean a date in BILLABLE_TIMEZONE. Custom plans
         # always: asyncpg prepares every statement, and after five runs PostgreSQL may keep a generic
         # plan blind to the parameters (seen: the client list by revenue for the last 12 months on
-        # dataset l went from 110 ms to 950 ms on its sixth run). The benchmark's baselines keep
-        # PostgreSQL's default, as a first version would (2,000 small queries, each planned, took
-        # twice as long).
+        # dataset l went from 110 ms to 950 ms on its sixth run). And no JIT compilation: PostgreSQL
+        # compiles a query it estimates costly, and a misestimate costs seconds (revenue per active
+        # client on dataset l: 1.7 s of JIT for 60 ms of work); a dashboard's queries are short. The
+        # benchmark's baselines keep PostgreSQL's defaults, as a first version would (2,000 small
+        # queries, each planned, took twice as long).
         # A query past its budget is abandoned by closing its connection (see _run); the server only
         # notices a closed client when it next writes to it, so a backend waiting on a lock would
         # hold its connection slot until the lock goes: under a 30 s lock those piled up to
         # max_connections, and then nobody could connect (issue #18). Checked every half second, the
         # backend ends its query and goes.
         settings = {"timezone": timezone, "client_connection_check_interval": str(CLIENT_CHECK_MS)} | (
-            {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
+            {"plan_cache_mode": "force_custom_plan", "jit": "off"} if custom_plans else {}
         )
         self._db = databases.Database(
             url, min_size=min_size, max_size=max_size, server_settings=settings, reset=_keep_session
