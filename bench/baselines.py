@@ -40,7 +40,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from web.db import Database
 from web.periods import Month, Period, named_period, trailing_months
-from web.queries import clients
+from web.queries import clients, statuses
 from web.queries.scope import ClientScope
 from web.settings import Settings
 from web.state import AppState
@@ -142,7 +142,7 @@ _HOURLY_BY_MONTH = (
 ONE_CLIENT, EVERYONE, ACTIVE = (
     "client_id = :client",
     "TRUE",
-    "client_id IN (SELECT id FROM clients WHERE status = 'active')",
+    f"client_id IN ({statuses.ACTIVE_IN_PERIOD})",  # active on a day of :start..:end (migration 0017)
 )
 
 
@@ -202,17 +202,18 @@ async def _cards(db: Database, together: Together, period: Period, today: date, 
     """The six cards' figures by scanning entries and services, one query per figure and per month
     (or, with trend "one_scan", the trend's entries read in one query)."""
     months = trailing_months(Month.of(period.end), 12)
+    span = {"start": period.start, "end": period.end}
     read_trend = _trend_in_one_scan if trend == "one_scan" else _trend_per_month
     revenue, previous, active_revenue, mrr, active, new, trend_cents = await together(
         _revenue(db, together, EVERYONE, period.start, period.end),
         _revenue(db, together, EVERYONE, period.compared_with(today).start, period.compared_with(today).end),
         _revenue(db, together, ACTIVE, period.start, period.end),
         db.fetch_one(_MRR.format(who=EVERYONE), today=today),
-        db.fetch_val("SELECT count(*) FROM clients WHERE status = 'active'"),
+        db.fetch_val(f"SELECT count(DISTINCT client_id) FROM ({statuses.ACTIVE_IN_PERIOD}) a", **span),
         db.fetch_val(
-            "SELECT count(*) FROM clients WHERE created_at::date BETWEEN :start AND :end",
-            start=period.start,
-            end=period.end,
+            "SELECT count(*) FROM (SELECT min(from_date) AS won FROM client_statuses WHERE status = 'active'"
+            " GROUP BY client_id) c WHERE won BETWEEN :start AND :end",
+            **span,
         ),
         read_trend(db, together, months),
     )

@@ -113,3 +113,30 @@ def reference_mrr_movements(services: list[dict[str, Any]], months: list[Month])
         if month in months:
             result.append(moved)
     return result
+
+
+def reference_client_statuses(status_rows: list[dict[str, Any]], start: date, end: date) -> dict[str, set[int]]:
+    """Clients active (on some day of start..end), new (first active day in it) and churned (became
+    churned on a day of it), by walking the days from each client's status rows."""
+    rows: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    for r in status_rows:
+        rows[r["client_id"]].append((r["from_date"], r["status"]))
+    found: dict[str, set[int]] = {"active": set(), "new": set(), "churned": set()}
+
+    for client, changes in rows.items():
+
+        def status_on(day: date, changes: list[tuple[date, str]] = changes) -> str | None:
+            return next((s for since, s in sorted(changes, reverse=True) if since <= day), None)
+
+        day = start
+        while day <= end:
+            today, before = status_on(day), status_on(day - timedelta(days=1))
+            if today == "active":
+                found["active"].add(client)
+            if today == "churned" and before not in (None, "churned"):
+                found["churned"].add(client)
+            day += timedelta(days=1)
+        won = min((since for since, s in changes if s == "active"), default=None)
+        if won is not None and start <= won <= end:
+            found["new"].add(client)
+    return found

@@ -125,6 +125,15 @@ class DataBuilder:
             c=monthly_cents,
         )
 
+    def status(self, client_id: int, since: date, status: str) -> None:
+        """A client's status from `since` on (migration 0017), and its status now as the history ends."""
+        self.val("SELECT client_status_set(:c, :d, :s)", c=client_id, d=since, s=status)
+        self.val(
+            "UPDATE clients SET status = (SELECT status FROM client_statuses WHERE client_id = :c"
+            " ORDER BY from_date DESC LIMIT 1) WHERE id = :c",
+            c=client_id,
+        )
+
     def one_off(self, client_id: int, price_cents: int, on: date) -> int:
         return self._service(client_id, "one_off", on, None, fixed=price_cents)
 

@@ -14,7 +14,7 @@ from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
 from bench.app import create_app
-from tests.reference import reference_mrr, reference_revenue
+from tests.reference import reference_client_statuses, reference_mrr, reference_revenue
 from tests.support import DataBuilder, sign_in, soup
 from web.db import Database
 from web.db.seed import SIZES, seed
@@ -71,8 +71,8 @@ def test_a_baseline_page_has_the_reference_figures(
         response = client.get(path)
     assert response.status_code == 200
     page = soup(response.text)
-    clients = data.rows("SELECT id, status, created_at::date AS created FROM clients")
-    active = [c["id"] for c in clients if c["status"] == "active"]
+    statuses = reference_client_statuses(data.rows("SELECT * FROM client_statuses"), period.start, period.end)
+    active = statuses["active"]
     in_period = [e for e in entries if period.start <= e["work_date"] <= period.end]
     previous = period.compared_with(today)
     assert ast.literal_eval(page.pre.text) == {
@@ -81,7 +81,7 @@ def test_a_baseline_page_has_the_reference_figures(
         "mrr": sum(mrr.values()),
         "paying": len(mrr),
         "active": len(active),
-        "new": sum(period.start <= c["created"] <= period.end for c in clients),
+        "new": len(statuses["new"]),
         "billable_minutes": sum(e["minutes"] for e in in_period if e["billable"]),
         "minutes": sum(e["minutes"] for e in in_period),
         "average": int((Decimal(sum(revenue.get(c, 0) for c in active)) / len(active)).quantize(0, ROUND_HALF_UP)),

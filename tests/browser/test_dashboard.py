@@ -16,7 +16,7 @@ from web.db import Database
 from web.db.seed import SIZES, seed
 from web.money import format_money
 from web.periods import named_period
-from web.queries import figures
+from web.queries import figures, statuses
 from web.queries.scope import ClientScope
 
 
@@ -41,8 +41,9 @@ def test_every_partial_loads_with_the_database_figures(
 
     period = named_period("this_month", today)
     totals = portal.call(figures.scope_totals, test_db, ClientScope(), period, today)
-    expect(page.locator("#card-revenue .figure")).to_have_text(format_money(totals.figures.revenue_cents, whole=True))
-    expect(page.locator("#card-clients .figure")).to_have_text(str(totals.active_clients))
+    expect(page.locator("#card-revenue .figure")).to_have_text(format_money(totals.revenue_cents, whole=True))
+    counts = portal.call(statuses.client_counts, test_db, ClientScope(), period)
+    expect(page.locator("#card-clients .figure")).to_have_text(str(counts.active))
 
     rows = page.locator("#client-list tbody tr")
     assert rows.count() == SIZES["tiny"].clients

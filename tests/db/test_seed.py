@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from tests.reference import reference_mrr, reference_revenue
+from tests.reference import reference_client_statuses, reference_mrr, reference_revenue
 from tests.support import DataBuilder
 from web.db import Database
 from web.db.seed import DAY_CAPACITY, DEMO_EMAIL, SIZES, SeedError, seed
 from web.periods import Month, Period, trailing_months
-from web.queries import figures
+from web.queries import figures, statuses
 from web.queries.scope import ClientScope
 
 TODAY = date(2026, 11, 15)
@@ -67,6 +67,12 @@ def test_seeded_data_has_realistic_shape(data: DataBuilder, test_db: Database, p
     assert data.val("SELECT count(*) FROM timesheet_entries") >= 0.999 * SIZES["demo"].entries
     longest = "SELECT max(m) FROM (SELECT sum(minutes) AS m FROM timesheet_entries GROUP BY user_id, work_date) d"
     assert data.val(longest) <= DAY_CAPACITY
+    # Clients paused or churned were active until then: their history has both.
+    ended = data.rows(
+        "SELECT c.id, array_agg(s.status ORDER BY s.from_date) AS runs FROM clients c"
+        " JOIN client_statuses s ON s.client_id = c.id WHERE c.status IN ('paused', 'churned') GROUP BY c.id, c.status"
+    )
+    assert ended and all(r["runs"][0] == "active" and len(r["runs"]) == 2 for r in ended)
     # Entries on a service always belong to that service's client (enforced by a foreign key).
     assert data.val("SELECT count(*) FROM timesheet_entries WHERE service_id IS NOT NULL") > 0
 
@@ -95,16 +101,22 @@ def test_figures_match_the_reference_on_seeded_data(
     expected = reference_revenue(services, entries, period.start, period.end)
     expected_mrr = reference_mrr(services, TODAY)
     totals = portal.call(figures.scope_totals, test_db, ClientScope(), period, TODAY)
-    assert totals.figures.revenue_cents == sum(expected.values())
+    assert totals.revenue_cents == sum(expected.values())
     # The cards' other totals, whole months or cut (from the status totals and the cut days' entries)
     in_period = [e for e in entries if period.start <= e["work_date"] <= period.end]
-    assert totals.figures.minutes == sum(e["minutes"] for e in in_period)
-    assert totals.figures.billable_minutes == sum(e["minutes"] for e in in_period if e["billable"])
+    assert totals.minutes == sum(e["minutes"] for e in in_period)
+    assert totals.billable_minutes == sum(e["minutes"] for e in in_period if e["billable"])
     status = {row["id"]: row["status"] for row in data.rows("SELECT id, status FROM clients")}
-    assert totals.active_revenue_cents == sum(cents for c, cents in expected.items() if status[c] == "active")
+    # Active, new and churned by the status history (paused and churned clients were active before).
+    reference = reference_client_statuses(data.rows("SELECT * FROM client_statuses"), period.start, period.end)
+    counts = portal.call(statuses.client_counts, test_db, ClientScope(), period)
+    assert (counts.active, counts.new, counts.churned) == tuple(len(reference[k]) for k in ("active", "new", "churned"))
+    active = portal.call(statuses.active_totals, test_db, ClientScope(), period, TODAY)
+    assert active.clients == len(reference["active"])
+    assert active.revenue_cents == sum(cents for c, cents in expected.items() if c in reference["active"])
     for one_status in ("active", "churned"):
         of_status = portal.call(figures.scope_totals, test_db, ClientScope(status=one_status), period, TODAY)
-        assert of_status.figures.revenue_cents == sum(v for c, v in expected.items() if status[c] == one_status)
+        assert of_status.revenue_cents == sum(v for c, v in expected.items() if status[c] == one_status)
     mrr = portal.call(figures.scope_mrr, test_db, ClientScope(), TODAY)
     assert mrr.mrr_cents == sum(expected_mrr.values())
     client_ids = [r["id"] for r in data.rows("SELECT id FROM clients")]

@@ -50,7 +50,7 @@ def test_each_month_bills_the_price_in_effect_in_it(
     everyone = portal.call(figures.scope_totals, test_db, ClientScope(), period, TODAY)  # status totals
     one = portal.call(figures.client_figures, test_db, retainers, period, TODAY)  # the figures query
     rows = portal.call(figures.client_months, test_db, [retainers], period, TODAY)  # the client rows
-    assert everyone.figures.revenue_cents == one.revenue_cents == rows[retainers].figures.revenue_cents == euros * 100
+    assert everyone.revenue_cents == one.revenue_cents == rows[retainers].figures.revenue_cents == euros * 100
 
 
 def test_mrr_and_the_trend_follow_the_dated_prices(
@@ -76,7 +76,7 @@ def test_a_price_change_moves_the_rollups_and_a_status_change_carries_it(
     september = Period("custom", date(2026, 9, 1), date(2026, 9, 30))
 
     def everyone() -> int:
-        return portal.call(figures.scope_totals, test_db, ClientScope(), september, TODAY).figures.revenue_cents
+        return portal.call(figures.scope_totals, test_db, ClientScope(), september, TODAY).revenue_cents
 
     assert everyone() == 170_000
     service = data.val("SELECT id FROM services WHERE end_date IS NULL")
@@ -85,7 +85,7 @@ def test_a_price_change_moves_the_rollups_and_a_status_change_carries_it(
     assert everyone() == 180_000
     data.val("UPDATE clients SET status = 'paused' WHERE id = :id", id=retainers)
     paused = portal.call(figures.scope_totals, test_db, ClientScope(status="paused"), september, TODAY)
-    assert paused.figures.revenue_cents == everyone() == 180_000
+    assert paused.revenue_cents == everyone() == 180_000
     data.val("UPDATE services SET price_changes = '[]' WHERE id = :id", id=service)  # every change undone
     assert everyone() == 150_000
     data.val("DELETE FROM services")

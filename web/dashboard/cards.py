@@ -13,7 +13,7 @@ from web.db import Database
 from web.money import percent_change
 from web.partial import Partial
 from web.periods import Month, trailing_months
-from web.queries import capacity, clients, figures, mrr
+from web.queries import capacity, figures, mrr, statuses
 from web.queries.mrr import MonthMovements, Movements
 from web.queries.totals import MonthRevenue, months_between
 
@@ -47,8 +47,9 @@ class MrrCard:
 @dataclass(frozen=True)
 class ClientsCard:
     period_label: str
-    active_clients: int
-    new_clients: int  # created during the period
+    active_clients: int  # active on a day of the period (web/queries/statuses.py)
+    new_clients: int  # won during the period: their first day as active clients
+    churned_clients: int  # became churned during the period
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ class UtilizationCard:
 @dataclass(frozen=True)
 class AverageRevenueCard:
     period_label: str
-    average_cents: int | None  # revenue of active clients / active clients; None without any
-    active_clients: int
+    average_cents: int | None  # revenue of the period's active clients / their number; None without any
+    active_clients: int  # active on a day of the period
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,14 @@ async def load_revenue(db: Database, f: DashboardFilters, today: date) -> Revenu
             figures.scope_totals(db, f.scope, f.period, today),
             figures.scope_totals(db, f.scope, f.period.previous(), today),
         )
-        now, before = current.figures.revenue_cents, previous.figures.revenue_cents
+        now, before = current.revenue_cents, previous.revenue_cents
         return RevenueCard(f.period.label, now, before, percent_change(now, before), cuts_months=cuts_months)
     so_far, compared = f.period.so_far(today), f.period.compared_with(today)
     current, current_so_far, previous, previous_whole = await asyncio.gather(
         *(figures.scope_totals(db, f.scope, p, today) for p in (f.period, so_far, compared, f.period.previous()))
     )
-    now, now_so_far = current.figures.revenue_cents, current_so_far.figures.revenue_cents
-    before = previous.figures.revenue_cents
+    now, now_so_far = current.revenue_cents, current_so_far.revenue_cents
+    before = previous.revenue_cents
     return RevenueCard(
         f.period.label,
         now,
@@ -123,7 +124,7 @@ async def load_revenue(db: Database, f: DashboardFilters, today: date) -> Revenu
         so_far_label=so_far.span_label,
         compared_label=compared.span_label,
         so_far_cents=now_so_far if now_so_far != now else None,
-        previous_whole_cents=previous_whole.figures.revenue_cents,
+        previous_whole_cents=previous_whole.revenue_cents,
     )
 
 
@@ -133,13 +134,13 @@ async def load_mrr(db: Database, f: DashboardFilters, today: date) -> MrrCard:
 
 
 async def load_clients(db: Database, f: DashboardFilters, today: date) -> ClientsCard:
-    counts = await clients.client_counts(db, f.scope, f.period)
-    return ClientsCard(f.period.label, counts.active, counts.new)
+    counts = await statuses.client_counts(db, f.scope, f.period)
+    return ClientsCard(f.period.label, counts.active, counts.new, counts.churned)
 
 
 async def load_hours(db: Database, f: DashboardFilters, today: date) -> HoursCard:
     totals = await figures.scope_totals(db, f.scope, f.period, today)
-    billable, total = totals.figures.billable_minutes, totals.figures.minutes
+    billable, total = totals.billable_minutes, totals.minutes
     return HoursCard(f.period.label, billable, total, _ratio_percent(billable, total))
 
 
@@ -150,11 +151,11 @@ async def load_utilization(db: Database, f: DashboardFilters, today: date) -> Ut
 
 
 async def load_average_revenue(db: Database, f: DashboardFilters, today: date) -> AverageRevenueCard:
-    totals = await figures.scope_totals(db, f.scope, f.period, today)
+    active = await statuses.active_totals(db, f.scope, f.period, today)
     average = None
-    if totals.active_clients:
-        average = int((Decimal(totals.active_revenue_cents) / totals.active_clients).quantize(0, ROUND_HALF_UP))
-    return AverageRevenueCard(f.period.label, average, totals.active_clients)
+    if active.clients:
+        average = int((Decimal(active.revenue_cents) / active.clients).quantize(0, ROUND_HALF_UP))
+    return AverageRevenueCard(f.period.label, average, active.clients)
 
 
 async def load_trend(db: Database, f: DashboardFilters, today: date) -> TrendCard:
@@ -292,9 +293,9 @@ CARDS: list[Partial[DashboardFilters, object]] = [
         "clients",
         load_clients,
         {
-            "typical": lambda: ClientsCard("This month", 42, 3),
-            "extreme": lambda: ClientsCard("Year to date", 10_000, 1_234),
-            "empty": lambda: ClientsCard("This month", 0, 0),
+            "typical": lambda: ClientsCard("This month", 42, 3, 1),
+            "extreme": lambda: ClientsCard("Year to date", 10_000, 1_234, 987),
+            "empty": lambda: ClientsCard("This month", 0, 0, 0),
         },
     ),
     stats_card(

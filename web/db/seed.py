@@ -19,7 +19,7 @@ from typing import Any
 from web.db import Database
 from web.db import seed_words as words
 from web.db import versions as cache_versions
-from web.db.seed_changes import seed_capacity, seed_price_changes
+from web.db.seed_changes import seed_capacity, seed_price_changes, seed_statuses
 from web.queries.users import hash_password
 
 DEMO_EMAIL = "demo@billable.test"
@@ -172,6 +172,7 @@ async def _seed_clients(
     client_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
     clients = []
+    ended: list[tuple[int, str, date]] = []  # clients paused or churned: the status and its day
     for n in range(count):
         client_id = first_client + n
         weight = min(rng.paretovariate(1.2), 60.0)
@@ -189,6 +190,8 @@ async def _seed_clients(
                 datetime.combine(created, time(9), UTC),
             )
         )
+        if status in ("paused", "churned"):
+            ended.append((client_id, status, min(end + timedelta(days=1), today)))
         services: list[tuple[int, int | None]] = []
         if status != "lead":
             for row in _services_for(rng, client_id, weight, created, end, status):
@@ -202,6 +205,7 @@ async def _seed_clients(
         ("id", "name", "status", "account_manager_id", "hourly_rate_cents", "created_at"),
         client_rows,
     )
+    await seed_statuses(db, ended)
     await db.copy_records(
         "services",
         (

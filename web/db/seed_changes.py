@@ -1,6 +1,6 @@
-"""What the seed dates (issue #20): each person's capacity, and retainer prices that changed from a
-month on. Neither draws on the seed's random stream, so the rest of its data is as it was before
-they existed."""
+"""What the seed dates (issue #20): each person's capacity, retainer prices that changed from a
+month on, and the day clients paused or churned. None draws on the seed's random stream, so the
+rest of its data is as it was before they existed."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ async def seed_price_changes(db: Database, today: date) -> None:
             quarter_ago=quarter_ago,
             next_month=next_month,
         )
+
+
+async def seed_statuses(db: Database, ended: list[tuple[int, str, date]]) -> None:
+    """Clients paused or churned were active from the day they were created (the row the insert
+    trigger of migration 0017 wrote, with the status now) until the day they stopped."""
+    await db.execute(
+        "UPDATE client_statuses SET status = 'active' WHERE client_id = ANY(:ids)", ids=[c for c, _, _ in ended]
+    )
+    await db.copy_records(
+        "client_statuses", ("client_id", "from_date", "status"), [(c, day, status) for c, status, day in ended]
+    )

@@ -70,7 +70,7 @@ async def team_utilization(db: Database, span: Period, today: date) -> Utilizati
     team, totals = await asyncio.gather(
         team_capacity(db, span.start, span.end), figures.scope_totals(db, ClientScope(), span, today)
     )
-    return Utilization.of(totals.figures.billable_minutes, team)
+    return Utilization.of(totals.billable_minutes, team)
 
 
 async def capacity_changes(db: Database, user_id: int | None = None) -> dict[int, list[CapacityChange]]:

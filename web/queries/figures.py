@@ -29,7 +29,6 @@ from web.queries.totals import (
     MonthChanges,
     MonthRevenue,
     PeriodTotals,
-    ScopeTotals,
     column_sums,
     month_revenue,
     monthly_totals,
@@ -93,11 +92,7 @@ SELECT COALESCE(SUM(recurring_cents), 0) AS recurring_cents,
        COALESCE(SUM(one_off_cents), 0) AS one_off_cents,
        COALESCE(SUM(hourly_cents), 0) AS hourly_cents,
        COALESCE(SUM(billable_minutes), 0) AS billable_minutes,
-       COALESCE(SUM(minutes), 0) AS minutes,
-       count(*) AS clients,
-       count(*) FILTER (WHERE status = 'active') AS active_clients,
-       COALESCE(SUM(recurring_cents + one_off_cents + hourly_cents) FILTER (WHERE status = 'active'), 0)
-           AS active_revenue_cents
+       COALESCE(SUM(minutes), 0) AS minutes
 FROM figures
 """
 
@@ -120,10 +115,11 @@ def list_order(sort: str, descending: bool) -> str:
     return f"{FIGURE_SORTS[sort]} {direction} NULLS LAST, lower(c.name), c.id"
 
 
-def figures_cte(scope: ClientScope, period: Period, today: date) -> tuple[str, dict[str, Any]]:
-    """The `figures` CTE (one row per client in scope) and its parameters, for composing queries."""
+def figures_cte(scope: ClientScope, period: Period, today: date, also: str = "true") -> tuple[str, dict[str, Any]]:
+    """The `figures` CTE (one row per client in scope, and on clients `c` the condition `also`) and
+    its parameters, for composing queries."""
     where, params = scope.where()
-    return _FIGURES_SQL.format(where=where), {**params, **span_params(period), "today": today}
+    return _FIGURES_SQL.format(where=f"{where} AND {also}"), {**params, **span_params(period), "today": today}
 
 
 async def client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
@@ -132,25 +128,20 @@ async def client_figures(db: Database, client_id: int, period: Period, today: da
     return Figures() if row is None else Figures.from_row(row)
 
 
-async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
+async def scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> PeriodTotals:
     """Totals of the clients in scope. Several cards need the same totals at the same moment (revenue,
     hours, revenue per client): they share one computation."""
     key = ("totals", scope.key(), period.key(), today)
     return await read_once(db, key, lambda: _scope_totals(db, scope, period, today))
 
 
-async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ScopeTotals:
+async def _scope_totals(db: Database, scope: ClientScope, period: Period, today: date) -> PeriodTotals:
     if scope.statuses_only:
         return await status_totals.scope_totals(db, scope, period)
     sql, params = figures_cte(scope, period, today)
     row = await db.fetch_one(sql + _TOTALS_SELECT, **params)
     assert row is not None  # an aggregate without GROUP BY always returns one row
-    return ScopeTotals(
-        figures=PeriodTotals(*(int(row[name]) for name in PERIOD_COLUMNS)),
-        clients=int(row["clients"]),
-        active_clients=int(row["active_clients"]),
-        active_revenue_cents=int(row["active_revenue_cents"]),
-    )
+    return PeriodTotals(*(int(row[name]) for name in PERIOD_COLUMNS))
 
 
 @dataclass(frozen=True)

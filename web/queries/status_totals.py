@@ -13,12 +13,10 @@ from web.periods import Month, Period, trailing_months
 from web.queries.scope import ClientScope
 from web.queries.totals import (
     CHANGES,
-    NO_CHANGE,
     PERIOD_COLUMNS,
     MonthChanges,
     MonthRevenue,
     PeriodTotals,
-    ScopeTotals,
     Totals,
     column_sums,
     month_revenue,
@@ -44,20 +42,12 @@ async def _read_status_months(db: Database, scope: ClientScope) -> list[MonthCha
     return [tuple(r.values()) for r in rows]
 
 
-async def scope_totals(db: Database, scope: ClientScope, period: Period) -> ScopeTotals:
+async def scope_totals(db: Database, scope: ClientScope, period: Period) -> PeriodTotals:
     """Totals from the status totals: the months the period touches, read once for every card, and
     for a period that cuts a month (so far this month, the same days of the month before, a custom
     range) one small query for what its cut days change."""
-    changes, counts, cut = await asyncio.gather(
-        status_months(db, scope), client_counts(db, scope), _cut_days_by_status(db, scope, period)
-    )
-    active = _months_by_status([c for c in changes if c[0] == "active"], period)
-    return ScopeTotals(
-        figures=_plus(_months_by_status(changes, period), *cut.values()),
-        clients=counts[0],
-        active_clients=counts[1],
-        active_revenue_cents=_plus(active, cut.get("active", NO_CHANGE)).revenue_cents,
-    )
+    changes, cut = await asyncio.gather(status_months(db, scope), _cut_days_by_status(db, scope, period))
+    return _plus(_months_by_status(changes, period), *cut.values())
 
 
 def _months_by_status(changes: list[MonthChanges], period: Period) -> Totals:
@@ -128,22 +118,6 @@ async def _cut_days_by_status(db: Database, scope: ClientScope, period: Period) 
         last_month_last=Month.of(period.end).last_day,
     )
     return {row["status"]: tuple(int(row[name]) for name in PERIOD_COLUMNS) for row in rows}  # type: ignore[misc]
-
-
-async def client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
-    """Clients in scope, and how many of them are active: one read for every card asking at once."""
-    return await read_once(db, ("counts", scope.key()), lambda: _read_client_counts(db, scope))
-
-
-async def _read_client_counts(db: Database, scope: ClientScope) -> tuple[int, int]:
-    where, params = scope.where()
-    row = await db.fetch_one(
-        "SELECT count(*) AS clients, count(*) FILTER (WHERE c.status = 'active') AS active "
-        f"FROM clients c WHERE {where}",
-        **params,
-    )
-    assert row is not None  # an aggregate without GROUP BY always returns one row
-    return int(row["clients"]), int(row["active"])
 
 
 async def monthly_revenue(db: Database, scope: ClientScope, first: Month, last: Month) -> list[MonthRevenue]:

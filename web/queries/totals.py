@@ -40,14 +40,6 @@ class Figures(PeriodTotals):
         return cls(**{name: int(row[name]) for name in FIGURE_COLUMNS})
 
 
-@dataclass(frozen=True)
-class ScopeTotals:
-    figures: PeriodTotals  # MRR is not a period figure: see scope_mrr
-    clients: int
-    active_clients: int
-    active_revenue_cents: int
-
-
 class MonthRevenue(NamedTuple):
     """One month of revenue. A tuple rather than a frozen dataclass: a page of client rows makes 600
     of them, and a frozen dataclass's constructor cost more than the query that read them."""

@@ -1,0 +1,142 @@
+"""Client statuses over time (issue #20, migration 0017): who was active, new or churned in a period,
+and what the active ones earned in it.
+
+- **Active** in a period: active on at least one day of it. A client exists from its first status
+  (its start): a period before that counts it nowhere.
+- **New** in a period: its first day as an active client falls in it (a lead becomes a client when
+  it is won; a client that comes back is not new again).
+- **Churned** in a period: its status became churned on a day of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+from web.db import Database
+from web.periods import Period
+from web.queries import figures
+from web.queries.scope import ClientScope
+from web.queries.totals import read_once
+
+
+@dataclass(frozen=True)
+class ClientCounts:
+    active: int
+    new: int
+    churned: int
+
+
+@dataclass(frozen=True)
+class ActiveTotals:
+    clients: int  # in scope and active on a day of the period
+    revenue_cents: int  # their revenue in the period
+
+
+@dataclass(frozen=True)
+class StatusRun:
+    status: str
+    since: date
+    until: date | None  # the day before the next change; None: it goes on
+
+
+class InvalidStatusDate(ValueError):
+    """A status change dated before the client's last change."""
+
+
+# The clients active on a day of :start..:end.
+ACTIVE_IN_PERIOD = (
+    "SELECT client_id FROM client_status_runs WHERE status = 'active'"
+    " AND from_date <= :end AND (to_date IS NULL OR to_date >= :start)"
+)
+
+_COUNTS_SQL = """
+SELECT count(*) FILTER (WHERE active) AS active,
+       count(*) FILTER (WHERE won BETWEEN :start AND :end) AS new,
+       count(*) FILTER (WHERE churned) AS churned
+FROM (
+    SELECT r.client_id,
+           bool_or(r.status = 'active' AND r.from_date <= :end AND (r.to_date IS NULL OR r.to_date >= :start))
+               AS active,
+           min(r.from_date) FILTER (WHERE r.status = 'active') AS won,
+           bool_or(r.status = 'churned' AND r.status_before IS NOT NULL AND r.from_date BETWEEN :start AND :end)
+               AS churned
+    FROM client_status_runs r JOIN clients c ON c.id = r.client_id
+    WHERE {where}
+    GROUP BY r.client_id
+) per_client
+"""
+
+
+async def client_counts(db: Database, scope: ClientScope, period: Period) -> ClientCounts:
+    """Clients in scope active, new and churned in the period: one read for the cards asking at once
+    (the clients card, revenue per active client)."""
+    key = ("client counts", scope.key(), period.key())
+    return await read_once(db, key, lambda: _read_client_counts(db, scope, period))
+
+
+async def _read_client_counts(db: Database, scope: ClientScope, period: Period) -> ClientCounts:
+    where, params = scope.where()
+    row = await db.fetch_one(_COUNTS_SQL.format(where=where), **params, start=period.start, end=period.end)
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return ClientCounts(int(row["active"]), int(row["new"]), int(row["churned"]))
+
+
+# Clients not active in the period that may still have revenue in it: time logged in its months, a
+# retainer running in it (a paused client's, left running), a one-off dated in it.
+_INACTIVE_WITH_REVENUE = f"""
+SELECT c.id FROM clients c WHERE {{where}} AND c.id NOT IN ({ACTIVE_IN_PERIOD}) AND (
+    EXISTS (SELECT 1 FROM client_month_entries r WHERE r.client_id = c.id
+            AND r.month BETWEEN date_trunc('month', CAST(:start AS date)) AND :end AND r.amount_cents > 0)
+    OR EXISTS (SELECT 1 FROM services s WHERE s.client_id = c.id AND s.kind = 'recurring'
+               AND s.start_date <= :end AND (s.end_date IS NULL OR s.end_date >= :start))
+    OR EXISTS (SELECT 1 FROM services s WHERE s.client_id = c.id AND s.kind = 'one_off'
+               AND s.start_date BETWEEN :start AND :end))"""
+
+
+async def active_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ActiveTotals:
+    """The clients in scope active in the period, and their revenue in it (revenue per active client):
+    the revenue of all of them (shared with the revenue card) less that of the few not active that
+    have any. Reading the active clients' own figures took 140 ms this month on dataset l, 660 over
+    twelve months."""
+    everyone, counts, inactive = await asyncio.gather(
+        figures.scope_totals(db, scope, period, today),
+        client_counts(db, scope, period),
+        _inactive_revenue(db, scope, period, today),
+    )
+    return ActiveTotals(counts.active, everyone.revenue_cents - inactive)
+
+
+async def _inactive_revenue(db: Database, scope: ClientScope, period: Period, today: date) -> int:
+    where, params = scope.where()
+    rows = await db.fetch_all(_INACTIVE_WITH_REVENUE.format(where=where), **params, start=period.start, end=period.end)
+    if not rows:
+        return 0
+    sql, params = figures.figures_cte(ClientScope(client_ids=tuple(r["id"] for r in rows)), period, today)
+    revenue = await db.fetch_val(
+        sql + "SELECT COALESCE(SUM(recurring_cents + one_off_cents + hourly_cents), 0) FROM figures", **params
+    )
+    return int(revenue)
+
+
+async def status_runs(db: Database, client_id: int) -> list[StatusRun]:
+    """A client's statuses, first to now."""
+    rows = await db.fetch_all(
+        "SELECT status, from_date, to_date FROM client_status_runs WHERE client_id = :id ORDER BY from_date",
+        id=client_id,
+    )
+    return [StatusRun(r["status"], r["from_date"], r["to_date"]) for r in rows]
+
+
+async def set_status(db: Database, client_id: int, since: date, status: str) -> None:
+    """A status from a day, in the caller's transaction, before the client's row is saved with it
+    (whose trigger then finds it in place). The day is today or one gone by (the form's rule: the
+    client's status is today's), and not before the last change: a history is not rewritten in its
+    middle."""
+    last = await db.fetch_val("SELECT max(from_date) FROM client_statuses WHERE client_id = :id", id=client_id)
+    if last is not None and since < last:
+        raise InvalidStatusDate(
+            f"The status last changed on {last:%-d %b %Y}: a new one can start on that day or later."
+        )
+    await db.execute("SELECT client_status_set(:id, :since, :status)", id=client_id, since=since, status=status)
