@@ -415,3 +415,44 @@ def test_pages_write_dates_one_way_the_setting_chooses(
 def test_an_unknown_date_style_is_refused_at_start() -> None:
     with pytest.raises(SettingsError, match="BILLABLE_DATE_STYLE: use day-month, month-day, iso"):
         Settings.from_env({"DATABASE_URL": "postgresql:///x", "BILLABLE_DATE_STYLE": "dd/mm"})
+
+
+def test_a_status_changes_from_a_day_with_its_history(
+    client: TestClient, acme: dict[str, int], data: DataBuilder
+) -> None:
+    page = f"/clients/{acme['client']}"
+    fields = form_fields(client.get(page).text, "#client-form")
+    assert fields["status_from"] == "2026-11-15"  # today, unless another day is picked
+    for day, message in (
+        ("2026-11-16", "A new status takes effect today or on a day gone by, not ahead."),
+        ("2026-02-30", "Status from “2026-02-30” is not a date that exists; use YYYY-MM-DD."),
+    ):
+        refused = client.post(page, data={**fields, "status": "churned", "status_from": day})
+        assert refused.status_code == 422
+        assert soup(refused.text).select_one("#client-error-status_from").text == message
+        assert data.val("SELECT status FROM clients") == "active"
+    # Into a month gone by: said, and saved once confirmed.
+    asked = client.post(page, data={**fields, "status": "churned", "status_from": "2026-10-20"})
+    assert asked.status_code == 200 and asked.headers.get("HX-Trigger") is None
+    warning = soup(asked.text).select_one(".notice--warn").text
+    assert "The status is churned from 20 Oct 2026" in warning and warning.endswith("Save again to confirm.")
+    assert data.val("SELECT status FROM clients") == "active"
+    confirmed = client.post(page, data={**form_fields(asked.text, "#client-form"), "status": "churned"})
+    assert confirmed.status_code == 200
+    assert data.rows("SELECT from_date, status FROM client_statuses ORDER BY from_date") == [
+        {"from_date": date(2024, 1, 1), "status": "active"},
+        {"from_date": date(2026, 10, 20), "status": "churned"},
+    ]
+    shown = soup(client.get(page).text)
+    assert "Status Active → Churned from 20 Oct 2026" in shown.select_one(".history").text
+    assert " ".join(shown.select_one(".client-head__statuses").text.split()) == (
+        "Status history: Active from 1 Jan 2024 · Churned from 20 Oct 2026"
+    )
+    # Not before the last change: a history is not rewritten in its middle.
+    fields = form_fields(confirmed.text, "#client-form")
+    earlier = client.post(page, data={**fields, "status": "active", "status_from": "2026-10-01", "confirm": "1"})
+    assert earlier.status_code == 422
+    assert soup(earlier.text).select_one("#client-error-status_from").text == (
+        "The status last changed on 20 Oct 2026: a new one can start on that day or later."
+    )
+    assert data.val("SELECT status FROM clients") == "churned"

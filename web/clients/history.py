@@ -69,6 +69,7 @@ _DATED: dict[str, tuple[str, Callable[[date], str]]] = {
     "price_changes": ("monthly_price_cents", lambda day: Month.of(day).label),
     "rate_changes": ("hourly_rate_cents", lambda day: f"{day:%-d %b %Y}"),
 }
+STATUS_FROM = "status_from"  # the day a changed status took effect, kept beside it in the audit row
 _VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
 _IN_SUBJECT = {"name", "user_id", "work_date", "client_id"}  # see _subject
 _NOT_LISTED = {*_IN_SUBJECT, REACTIVATES}  # what a created thing's line says by its subject or verb
@@ -83,7 +84,7 @@ def history_lines(history: ClientHistory) -> list[HistoryLine]:
 
 def _changed_columns(row: AuditRow) -> list[str]:
     """The columns an update changed, in the order of FIELDS (any unknown one after them)."""
-    columns = (set(row.before) | set(row.after)) - {REACTIVATES}
+    columns = (set(row.before) | set(row.after)) - {REACTIVATES, STATUS_FROM}
     order = [*FIELDS, *sorted(columns - FIELDS.keys())]
     return [c for c in order if c in columns and row.before.get(c) != row.after.get(c)]
 
@@ -102,10 +103,11 @@ def _changes(row: AuditRow, history: ClientHistory) -> list[str]:
     for c in _changed_columns(row):
         if c in _DATED:
             lines += _dated_changes(row, c, history)
-        else:
-            lines.append(
-                f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
-            )
+            continue
+        line = f"{_label(c)} {_format(c, row.before.get(c), history)} → {_format(c, row.after.get(c), history)}"
+        if c == "status" and row.after.get(STATUS_FROM):  # dated by the form (migration 0017)
+            line += f" from {date.fromisoformat(row.after[STATUS_FROM]):%-d %b %Y}"
+        lines.append(line)
     return lines
 
 

@@ -19,11 +19,12 @@ from web.forms import MAX_RATE_CENTS, FormReader, changed_fields, not_saved
 from web.htmx import CLIENT_CHANGED, redirect, trigger, wants_fragment
 from web.partial import BadInput
 from web.periods import PERIOD_LABELS, Month
-from web.queries import clients
+from web.queries import clients, statuses
 from web.queries.changes import Conflict, recording
 from web.queries.clients import ClientDetail, ClientInput, InvalidClient, Manager
 from web.queries.history import client_history
 from web.queries.scope import CLIENT_STATUSES
+from web.queries.statuses import StatusRun
 from web.queries.users import staff_list
 from web.responses import Refused, render_page
 from web.state import AppState
@@ -43,7 +44,7 @@ class ClientForm:
     message_is_error: bool = False
     statuses: tuple[str, ...] = CLIENT_STATUSES
     loaded: dict[str, str] = field(default_factory=dict)  # editing: the values as loaded (see forms.LOADED)
-    confirm: bool = False  # a rate change from a month gone by, said in `message`: sent again, it is saved
+    confirm: bool = False  # a rate or status change from a month gone by, said in `message`: sent again, saved
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ClientPage:
     url: str  # this page for this period: its head and history reload from it after an edit
     period_query: dict[str, str]  # the period as asked for: period, and from and to for a custom one
     today: date  # the rate in effect today is the one shown
+    statuses: list[StatusRun]  # first to now: the first is the client's start
 
 
 async def client_page(request: Request) -> Response:
@@ -83,7 +85,16 @@ async def client_page(request: Request) -> Response:
     if filters.period.name == "custom":  # from a dashboard link: shown as its dates, kept until changed
         periods.append(("custom", filters.period.label))
     page = ClientPage(
-        detail, filters.period.name, periods, placeholders, form, history or [], url, params.period_query, state.today()
+        detail,
+        filters.period.name,
+        periods,
+        placeholders,
+        form,
+        history or [],
+        url,
+        params.period_query,
+        state.today(),
+        await statuses.status_runs(state.db, detail.id),
     )
     return render_streamed(request, "client.html", page)
 
@@ -137,7 +148,7 @@ async def update_client(request: Request) -> Response:
     form = ClientForm(f"/clients/{client_id}", reader.values, reader.errors, managers, version, loaded=reader.loaded())
     if parsed is None or version is None:
         return _client_form(request, form, 422)
-    if reader.raw("confirm") != "1" and (warning := await _past_rate_warning(state, client_id, parsed, today)):
+    if reader.raw("confirm") != "1" and (warning := await _past_change_warning(state, client_id, parsed, today)):
         return _client_form(request, replace(form, message=warning, confirm=True), 200)
     viewer = signed_in(request)
     try:
@@ -155,7 +166,12 @@ async def update_client(request: Request) -> Response:
         yours = not_saved(
             changed_fields(
                 _client_values(
-                    parsed.name, parsed.status, parsed.manager_id, parsed.hourly_rate_cents, parsed.rate_from
+                    parsed.name,
+                    parsed.status,
+                    parsed.manager_id,
+                    parsed.hourly_rate_cents,
+                    parsed.rate_from,
+                    parsed.status_from,
                 ),
                 theirs_values,
                 _CLIENT_LABELS,
@@ -196,40 +212,59 @@ def _read_client(reader: FormReader, editing_on: date | None = None) -> ClientIn
     status = reader.choice("status", "Status", CLIENT_STATUSES)
     manager_id = reader.id("manager_id", "Account manager", required=False)
     rate = reader.money_cents("hourly_rate", "Hourly rate", required=False, maximum=MAX_RATE_CENTS)
-    rate_from = None
+    rate_from = status_from = None
     if editing_on is not None:
         rate_from = reader.date("rate_from", "New rate from", required=False) or editing_on
+        status_from = reader.date("status_from", "Status from", required=False) or editing_on
+        if status_from > editing_on:
+            reader.fail("status_from", "A new status takes effect today or on a day gone by, not ahead.")
     if reader.errors:
         return None
-    return ClientInput(name, status, manager_id, rate, rate_from)
+    return ClientInput(name, status, manager_id, rate, rate_from, status_from)
 
 
-async def _past_rate_warning(state: AppState, client_id: int, edited: ClientInput, today: date) -> str | None:
-    """What a rate change from a month gone by does, to be confirmed; None for any other edit."""
-    since = edited.rate_from
-    if since is None or since >= Month.of(today).first_day:
-        return None  # most edits: no read of the client before saving
-    saved = await clients.client_detail(state.db, client_id)
-    if saved is None or saved.rate_on(since) == edited.hourly_rate_cents:
+async def _past_change_warning(state: AppState, client_id: int, edited: ClientInput, today: date) -> str | None:
+    """What a rate or status change from a month gone by does, to be confirmed; None for any other
+    edit (most: no read of the client before saving)."""
+    this_month = Month.of(today).first_day
+    rate_since, status_since = edited.rate_from, edited.status_from
+    if (rate_since is None or rate_since >= this_month) and (status_since is None or status_since >= this_month):
         return None
-    return (
-        f"The new rate applies from {since:%-d %b %Y}: time logged from now on for days since then takes it,"
-        " though those months were reported (time already logged keeps its rate). Save again to confirm."
-    )
+    saved = await clients.client_detail(state.db, client_id)
+    if saved is None:
+        return None
+    warnings = []
+    if rate_since is not None and rate_since < this_month and saved.rate_on(rate_since) != edited.hourly_rate_cents:
+        warnings.append(
+            f"The new rate applies from {rate_since:%-d %b %Y}: time logged from now on for days since then takes"
+            " it, though those months were reported (time already logged keeps its rate)."
+        )
+    if status_since is not None and status_since < this_month and saved.status != edited.status:
+        warnings.append(
+            f"The status is {edited.status} from {status_since:%-d %b %Y}: the active, new and churned clients"
+            " of months already reported change with it."
+        )
+    return " ".join(warnings) + " Save again to confirm." if warnings else None
 
 
 def _values_of(detail: ClientDetail, today: date) -> dict[str, str]:
-    return _client_values(detail.name, detail.status, detail.manager_id, detail.rate_on(today), today)
+    return _client_values(detail.name, detail.status, detail.manager_id, detail.rate_on(today), today, today)
 
 
 def _client_values(
-    name: str, status: str, manager_id: int | None, rate_cents: int | None, rate_from: date | None
+    name: str,
+    status: str,
+    manager_id: int | None,
+    rate_cents: int | None,
+    rate_from: date | None,
+    status_from: date | None,
 ) -> dict[str, str]:
-    """A client's fields as its form shows them: its rate as it is today, to change from today unless
-    another day is picked."""
+    """A client's fields as its form shows them: its rate as it is today, a new rate or status to
+    take effect from today unless another day is picked."""
     rate = "" if rate_cents is None else f"{rate_cents / 100:.2f}"
     values = {"name": name, "status": status, "manager_id": str(manager_id or ""), "hourly_rate": rate}
-    return values | ({"rate_from": rate_from.isoformat()} if rate_from else {})
+    days = {"rate_from": rate_from, "status_from": status_from}
+    return values | {name: day.isoformat() for name, day in days.items() if day}
 
 
 _CLIENT_LABELS = {
@@ -238,6 +273,7 @@ _CLIENT_LABELS = {
     "manager_id": "account manager",
     "hourly_rate": "hourly rate",
     "rate_from": "new rate from",
+    "status_from": "status from",
 }
 
 

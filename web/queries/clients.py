@@ -11,6 +11,7 @@ from typing import Any
 from web.dated import Change, audited, changes_of, stored, value_on, with_change
 from web.db import Database, Row
 from web.periods import Period
+from web.queries import statuses
 from web.queries.changes import ChangeSet, Conflict
 from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
@@ -34,12 +35,6 @@ class ClientPage:
 class Manager:
     id: int
     name: str
-
-
-@dataclass(frozen=True)
-class ClientCounts:
-    active: int
-    new: int  # created during the period
 
 
 _PAGE_COLUMNS = "c.id, c.name, c.status, u.name AS manager"
@@ -89,21 +84,6 @@ async def client_page(
 async def count_clients(db: Database, scope: ClientScope) -> int:
     where, params = scope.where()
     return int(await db.fetch_val(f"SELECT count(*) FROM clients c WHERE {where}", **params))
-
-
-async def client_counts(db: Database, scope: ClientScope, period: Period) -> ClientCounts:
-    """Active clients now, and clients created during the period (dates in the session time zone)."""
-    where, params = scope.where()
-    row = await db.fetch_one(
-        "SELECT count(*) FILTER (WHERE c.status = 'active') AS active, "
-        "count(*) FILTER (WHERE c.created_at::date BETWEEN :start AND :end) AS new "
-        f"FROM clients c WHERE {where}",
-        **params,
-        start=period.start,
-        end=period.end,
-    )
-    assert row is not None
-    return ClientCounts(active=int(row["active"]), new=int(row["new"]))
 
 
 async def get_client(db: Database, client_id: int) -> ClientSummary | None:
@@ -168,6 +148,8 @@ class ClientInput:
     hourly_rate_cents: int | None
     # Editing: the day a changed rate applies from (time logged for earlier days keeps the old one).
     rate_from: date | None = None
+    # Editing: the day a changed status takes effect (today or a day gone by: see statuses.set_status).
+    status_from: date | None = None
 
 
 _CLIENT_AUDITED = ("name", "status", "account_manager_id", "hourly_rate_cents", "rate_changes")
@@ -229,6 +211,13 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
         # Only a new name is checked: clients that already share a name (from before this check)
         # can still have their other fields edited. Its own name in other capitals is free.
         await _check_name_free(db, client.name, but=client_id)
+    # A new status from the day chosen (without one, the trigger of migration 0017 dates it today).
+    status_from = client.status_from if client.status != before["status"] else None
+    if status_from is not None:
+        try:
+            await statuses.set_status(db, client_id, status_from, client.status)
+        except statuses.InvalidStatusDate as exc:
+            raise InvalidClient("status_from", str(exc)) from None
     row = await db.fetch_one(
         "UPDATE clients SET name = :name, status = :status, account_manager_id = :manager, hourly_rate_cents = :rate,"
         " rate_changes = CAST(:dated AS jsonb), version = version + 1 WHERE id = :id AND version = :version"
@@ -243,14 +232,10 @@ async def update_client(db: Database, changes: ChangeSet, client_id: int, versio
     )
     if row is None:
         raise Conflict("client", dict(before))
-    changes.add(
-        "client",
-        client_id,
-        "update",
-        client_id=client_id,
-        before=_audited(before),
-        after=_audited(row),
-    )
+    after = _audited(row)
+    if status_from is not None:
+        after["status_from"] = status_from.isoformat()  # the history says from when
+    changes.add("client", client_id, "update", client_id=client_id, before=_audited(before), after=after)
 
 
 class InvalidClient(ValueError):
