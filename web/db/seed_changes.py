@@ -47,9 +47,11 @@ async def seed_price_changes(db: Database, today: date) -> None:
 async def seed_statuses(db: Database, ended: list[tuple[int, str, date]]) -> None:
     """Clients paused or churned were active from the day they were created (the row the insert
     trigger of migration 0017 wrote, with the status now) until the day they stopped."""
-    await db.execute(
-        "UPDATE client_statuses SET status = 'active' WHERE client_id = ANY(:ids)", ids=[c for c, _, _ in ended]
-    )
     await db.copy_records(
         "client_statuses", ("client_id", "from_date", "status"), [(c, day, status) for c, status, day in ended]
+    )
+    await db.execute(
+        "UPDATE client_statuses s SET status = 'active', to_date = n.from_date - 1 FROM client_statuses n"
+        " WHERE s.client_id = ANY(:ids) AND n.client_id = s.client_id AND n.from_date > s.from_date",
+        ids=[c for c, _, _ in ended],
     )

@@ -47,25 +47,25 @@ class InvalidStatusDate(ValueError):
 
 # The clients active on a day of :start..:end.
 ACTIVE_IN_PERIOD = (
-    "SELECT client_id FROM client_status_runs WHERE status = 'active'"
+    "SELECT client_id FROM client_statuses WHERE status = 'active'"
     " AND from_date <= :end AND (to_date IS NULL OR to_date >= :start)"
 )
 
+# Each a filter on the rows of the clients in scope: active on a day of the period; a first day as
+# an active client in it; a change to churned in it (from another status: not a client's first).
 _COUNTS_SQL = """
-SELECT count(*) FILTER (WHERE active) AS active,
-       count(*) FILTER (WHERE won BETWEEN :start AND :end) AS new,
-       count(*) FILTER (WHERE churned) AS churned
-FROM (
-    SELECT r.client_id,
-           bool_or(r.status = 'active' AND r.from_date <= :end AND (r.to_date IS NULL OR r.to_date >= :start))
-               AS active,
-           min(r.from_date) FILTER (WHERE r.status = 'active') AS won,
-           bool_or(r.status = 'churned' AND r.status_before IS NOT NULL AND r.from_date BETWEEN :start AND :end)
-               AS churned
-    FROM client_status_runs r JOIN clients c ON c.id = r.client_id
-    WHERE {where}
-    GROUP BY r.client_id
-) per_client
+SELECT (SELECT count(DISTINCT s.client_id) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+        WHERE {where} AND s.status = 'active' AND s.from_date <= :end AND (s.to_date IS NULL OR s.to_date >= :start))
+           AS active,
+       (SELECT count(*) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+        WHERE {where} AND s.status = 'active' AND s.from_date BETWEEN :start AND :end
+          AND NOT EXISTS (SELECT 1 FROM client_statuses e
+                          WHERE e.client_id = s.client_id AND e.status = 'active' AND e.from_date < s.from_date))
+           AS new,
+       (SELECT count(*) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+        WHERE {where} AND s.status = 'churned' AND s.from_date BETWEEN :start AND :end
+          AND EXISTS (SELECT 1 FROM client_statuses e WHERE e.client_id = s.client_id AND e.from_date < s.from_date))
+           AS churned
 """
 
 
@@ -123,7 +123,7 @@ async def _inactive_revenue(db: Database, scope: ClientScope, period: Period, to
 async def status_runs(db: Database, client_id: int) -> list[StatusRun]:
     """A client's statuses, first to now."""
     rows = await db.fetch_all(
-        "SELECT status, from_date, to_date FROM client_status_runs WHERE client_id = :id ORDER BY from_date",
+        "SELECT status, from_date, to_date FROM client_statuses WHERE client_id = :id ORDER BY from_date",
         id=client_id,
     )
     return [StatusRun(r["status"], r["from_date"], r["to_date"]) for r in rows]
