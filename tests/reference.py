@@ -140,3 +140,21 @@ def reference_client_statuses(status_rows: list[dict[str, Any]], start: date, en
         if won is not None and start <= won <= end:
             found["new"].add(client)
     return found
+
+
+def reference_costs(
+    entries: list[dict[str, Any]], cost_rates: list[dict[str, Any]], start: date, end: date
+) -> dict[int, tuple[int, int]]:
+    """(cost in cents, minutes without a cost rate) per client for start..end: each entry at its
+    person's cost rate on its day (the latest from that day or before), rounded half up."""
+    rates: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for r in cost_rates:
+        rates[r["user_id"]].append((r["from_date"], r["cents"]))
+    costs: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for e in entries:
+        if start <= e["work_date"] <= end:
+            rate = max(((d, c) for d, c in rates[e["user_id"]] if d <= e["work_date"]), default=(None, 0))[1]
+            cost, uncosted = costs[e["client_id"]]
+            exact = Fraction(e["minutes"] * rate, 60)
+            costs[e["client_id"]] = (cost + int(exact + Fraction(1, 2)), uncosted + (e["minutes"] if rate == 0 else 0))
+    return dict(costs)

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from tests.reference import reference_client_statuses, reference_mrr, reference_revenue
+from tests.reference import reference_client_statuses, reference_costs, reference_mrr, reference_revenue
 from tests.support import DataBuilder
 from web.db import Database
 from web.db.seed import DAY_CAPACITY, DEMO_EMAIL, SIZES, SeedError, seed
 from web.periods import Month, Period, trailing_months
-from web.queries import figures, statuses
+from web.queries import costs, figures, statuses
 from web.queries.scope import ClientScope
 
 TODAY = date(2026, 11, 15)
@@ -123,7 +123,14 @@ def test_figures_match_the_reference_on_seeded_data(
     rows = portal.call(figures.client_months, test_db, client_ids, period, TODAY)  # the dashboard's rows
     window = trailing_months(Month.of(period.end), 12)
     by_month = [reference_revenue(services, entries, m.first_day, m.last_day) for m in window]
+    cost_rates = data.rows("SELECT * FROM user_cost_rates")
+    all_entries = data.rows("SELECT client_id, user_id, work_date, minutes FROM timesheet_entries")
+    expected_costs = reference_costs(all_entries, cost_rates, period.start, period.end)
+    ever = reference_costs(all_entries, cost_rates, date.min, date.max)
+    assert any(uncosted for _, uncosted in ever.values())  # some people have no cost rate
     for client_id in client_ids:
+        cost = portal.call(costs.client_cost, test_db, client_id, period)
+        assert (cost.cost_cents, cost.uncosted_minutes) == expected_costs.get(client_id, (0, 0)), client_id
         figs = portal.call(figures.client_figures, test_db, client_id, period, TODAY)
         assert figs.revenue_cents == expected.get(client_id, 0), client_id
         assert figs.mrr_cents == expected_mrr.get(client_id, 0), client_id

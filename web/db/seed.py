@@ -19,7 +19,7 @@ from typing import Any
 from web.db import Database
 from web.db import seed_words as words
 from web.db import versions as cache_versions
-from web.db.seed_changes import seed_capacity, seed_price_changes, seed_statuses
+from web.db.seed_changes import seed_capacity, seed_cost_rates, seed_price_changes, seed_statuses
 from web.queries.users import hash_password
 
 DEMO_EMAIL = "demo@billable.test"
@@ -86,7 +86,9 @@ async def seed(
             raise SeedError("the database already has clients; use --reset to replace them")
         await _seed_rows(db, size, today, rng_seed, demo_account, progress)
     # VACUUM too: it marks the new pages all-visible, which index-only scans need to skip the heap.
-    await db.execute_script("VACUUM ANALYZE users, clients, services, timesheet_entries, client_month_entries")
+    await db.execute_script(
+        "VACUUM ANALYZE users, clients, services, timesheet_entries, client_month_entries, client_month_costs"
+    )
     await cache_versions.bump(db, ["epoch", "all"])  # running apps drop everything cached before
 
 
@@ -98,9 +100,11 @@ async def _seed_rows(
     user_ids, user_rates = await _seed_users(db, rng, size.staff, first_user, demo_account, today)
     clients = await _seed_clients(db, rng, size.clients, user_ids, today)
     progress(f"seed: {len(user_ids)} staff, {len(clients)} clients")
+    cost_on = await seed_cost_rates(db, user_rates, today, HISTORY_DAYS)
     async with _bulk_load(db, "timesheet_entries"):
-        await _seed_entries(db, rng, clients, user_rates, size.entries, today, progress)
+        await _seed_entries(db, rng, clients, user_rates, cost_on, size.entries, today, progress)
     await db.execute("SELECT client_month_entries_rebuild()")
+    await db.execute("SELECT client_month_costs_rebuild()")
     await db.execute("SELECT status_month_totals_rebuild()")
     await db.execute("SELECT status_day_entries_rebuild()")
     progress("seed: indexes and the rollups rebuilt")
@@ -296,6 +300,7 @@ async def _seed_entries(
     rng: random.Random,
     clients: list[_Client],
     user_rates: dict[int, int],
+    cost_on: Callable[[int, date], int],
     total: int,
     today: date,
     progress: Callable[[str], None],
@@ -316,6 +321,7 @@ async def _seed_entries(
         "billable",
         "rate_cents",
         "description",
+        "cost_rate_cents",
     )
     chunk: list[tuple[Any, ...]] = []
     written = 0
@@ -339,7 +345,7 @@ async def _seed_entries(
                 continue
             user, on = placed
             rate = service_rate if service_rate is not None else client.rate_cents or user_rates[user]
-            chunk.append((user, client.id, service, days[on], minutes, billable, rate, text))
+            chunk.append((user, client.id, service, days[on], minutes, billable, rate, text, cost_on(user, days[on])))
         if len(chunk) >= _CHUNK:
             await db.copy_records("timesheet_entries", columns, chunk)
             written += len(chunk)

@@ -1,9 +1,10 @@
-"""What the seed dates (issue #20): each person's capacity, retainer prices that changed from a
-month on, and the day clients paused or churned. None draws on the seed's random stream, so the
+"""What the seed dates (issue #20): each person's capacity and cost rate, retainer prices that
+changed from a month on, and the day clients paused or churned. None draws on the seed's random stream, so the
 rest of its data is as it was before they existed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from web.db import Database
@@ -21,6 +22,29 @@ async def seed_capacity(db: Database, user_ids: list[int], today: date, history_
         if n % 11 == 5:
             rows.append((user_id, today - timedelta(days=365), 1920))
     await db.copy_records("user_capacity", ("user_id", "from_date", "weekly_minutes"), rows)
+
+
+async def seed_cost_rates(
+    db: Database, user_rates: dict[int, int], today: date, history_days: int
+) -> Callable[[int, date], int]:
+    """Cost rates (migration 0018): 45 % of each person's hourly rate, to the euro, since the history
+    begins; every ninth person's went up a tenth a year ago; every thirteenth has none (their time
+    costs nothing, which the pages say). Returns a person's cost rate on a day, for the entries the
+    seed loads without triggers."""
+    since, raised = today - timedelta(days=history_days), today - timedelta(days=365)
+    rates: dict[int, list[tuple[date, int]]] = {}
+    for n, (user_id, rate) in enumerate(user_rates.items()):
+        if n % 13 == 4:
+            continue
+        cost = int(round(rate * 0.45, -2))
+        rates[user_id] = [(since, cost)] + ([(raised, int(round(cost * 1.1, -2)))] if n % 9 == 2 else [])
+    rows = [(user_id, day, cents) for user_id, changes in rates.items() for day, cents in changes]
+    await db.copy_records("user_cost_rates", ("user_id", "from_date", "cents"), rows)
+
+    def cost_on(user_id: int, day: date) -> int:
+        return next((cents for since, cents in reversed(rates.get(user_id, [])) if since <= day), 0)
+
+    return cost_on
 
 
 async def seed_price_changes(db: Database, today: date) -> None:
