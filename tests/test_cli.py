@@ -90,6 +90,22 @@ def test_capacity_is_set_from_a_date_and_shown_as_it_changed(database_url: str, 
     assert unknown.returncode == 2 and "there is no user with email ghost@example.com" in unknown.stderr
 
 
+def test_a_cost_rate_is_set_from_a_date_and_costs_the_time_since(database_url: str, data: DataBuilder) -> None:
+    env = {"DATABASE_URL": database_url}
+    sam = data.user("Sam", email="sam@example.com")
+    entry = data.entry(data.client("Acme"), sam, date(2030, 1, 8), 60, 10_000)
+    assert billable("user", "cost", "sam@example.com", env=env).stdout.strip() == "sam@example.com has no cost rate set"
+    past = billable("user", "cost", "sam@example.com", "45", "--from", "2020-01-06", env=env)
+    assert past.returncode == 2 and "month gone by" in past.stderr and "--yes" in past.stderr
+    changed = billable("user", "cost", "SAM@example.com", "45", "--from", "2030-01-07", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.splitlines() == ["from 2030-01-07: €45.00 an hour"]
+    assert data.val("SELECT cost_rate_cents FROM timesheet_entries WHERE id = :id", id=entry) == 4_500
+    refused = billable("user", "cost", "sam@example.com", "-3", env=env)
+    assert refused.returncode == 2 and refused.stderr
+    assert data.val("SELECT count(*) FROM user_cost_rates") == 1
+
+
 def test_staff_hourly_rates_are_set_with_the_account_or_later(database_url: str, data: DataBuilder) -> None:
     env = {"DATABASE_URL": database_url}
     added = billable("user", "add", "sam@example.com", "--rate", "95.50", env=env, stdin="correct horse\n")

@@ -89,6 +89,12 @@ def _dashboard_and_accounts() -> list[BaseRoute]:
             methods=["POST"],
             name="people_capacity",
         ),
+        Route(
+            "/people/{user_id:int}/cost",
+            guarded(people.set_person_cost_rate, "admin"),
+            methods=["POST"],
+            name="people_cost_rate",
+        ),
     ]
 
 

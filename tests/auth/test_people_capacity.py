@@ -53,7 +53,7 @@ def test_wrong_capacity_input_is_said_in_place_and_saves_nothing(client: TestCli
         refused = send(client, form["action"], **fields)
         assert refused.status_code == 422, fields
         _, sent = capacity_form(refused.text, "Sam Staff")
-        assert message in sent.select_one(f"#{field}-{form['action'].split('/')[2]}-error").get_text(), fields
+        assert message in sent.select_one(f"#capacity-{field}-{form['action'].split('/')[2]}-error").get_text(), fields
         assert sent.select_one(f"input[name={field}]")["aria-invalid"] == "true"
         assert sent.select_one("input[name=hours]")["value"] == fields["hours"]  # as typed
     assert data.val("SELECT count(*) FROM user_capacity") == 0
@@ -87,3 +87,38 @@ def test_staff_cannot_set_a_capacity(open_app: OpenApp, data: DataBuilder, anony
     refused = send(anonymous, f"/people/{sam}/capacity", hours="80", **{"from": "2026-11-16"})
     assert refused.status_code == 403
     assert data.val("SELECT count(*) FROM user_capacity") == 0
+
+
+def test_an_admin_sets_a_cost_rate_and_the_margins_follow(client: TestClient, data: DataBuilder) -> None:
+    """Cost rates (issue #20 item 5): from a date on, confirmed for a month gone by, said back when
+    wrong; time from that day is costed again, and the client's margin shows it at once."""
+    sam = data.user("Sam Staff")
+    acme = data.client("Acme", rate_cents=10_000)
+    for day in (3, 20):
+        data.entry(acme, sam, date(2026, 11, day), 120, 10_000)
+    margin = f"/partials/clients/margin?client={acme}&period=this_month"
+    assert soup(client.get(margin).text).select_one(".figure").text == "€400"  # no cost yet
+    row = next(r for r in soup(client.get("/people").text).select("tbody tr") if "Sam Staff" in r.get_text())
+    form = row.select("form.capacity-form")[1]
+    assert form["action"] == f"/people/{sam}/cost" and "None set" in row.select(".capacity")[1].get_text()
+    for typed, message in (("-5", "Cost per hour"), ("abc", "Cost per hour"), ("", "Cost per hour is required")):
+        sent = send(client, form["action"], rate=typed, **{"from": "2026-11-10"})
+        assert sent.status_code == 422
+        assert message in soup(sent.text).select_one(f"#cost-rate-{sam}-error").get_text()
+    assert data.val("SELECT count(*) FROM user_cost_rates") == 0
+    saved = send(client, form["action"], rate="45", **{"from": "2026-11-10"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/people?cost={sam}#person-{sam}"
+    page = client.get(saved.headers["location"]).text
+    assert "The cost rate of Sam Staff is saved" in page
+    assert soup(client.get(margin).text).select_one(".figure").text == "€310"  # the 20th's 2 h at €45
+    # From October: a month gone by, asked first; then both entries cost €45/h.
+    asked = send(client, form["action"], rate="45", **{"from": "2026-10-01"})
+    assert asked.status_code == 200 and "costs and margins of months already gone by" in asked.text
+    assert data.val("SELECT count(*) FROM user_cost_rates") == 1
+    send(client, form["action"], rate="45", confirm="1", **{"from": "2026-10-01"})
+    assert soup(client.get(margin).text).select_one(".figure").text == "€220"
+    audit = data.rows("SELECT after::text FROM audit_log ORDER BY id")
+    assert [json.loads(a["after"]) for a in audit] == [
+        {"cost_rate_cents": 4_500, "from": "2026-11-10"},
+        {"cost_rate_cents": 4_500, "from": "2026-10-01"},
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from web.cli.common import RATE_HELP, hourly_rate, on_database, read_password, weekly_hours
@@ -11,7 +12,7 @@ from web.db import Database
 from web.db import versions as cache_versions
 from web.forms import parse_iso_date
 from web.money import format_hours, format_money
-from web.queries import capacity
+from web.queries import capacity, costs
 from web.queries.sessions import SessionInfo, active_sessions, end_sessions
 from web.queries.users import (
     ROLES,
@@ -26,10 +27,10 @@ from web.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """user add, passwd, rate, capacity, role, sessions, disable, enable."""
+    """user add, passwd, rate, capacity, cost, role, sessions, disable, enable."""
     user = commands.add_parser(
         "user",
-        help="manage staff accounts: add, passwd, rate, capacity, role, disable, enable, sessions",
+        help="manage staff accounts: add, passwd, rate, capacity, cost, role, disable, enable, sessions",
         description="Manage staff accounts.",
     )
     user_commands = user.add_subparsers(title="user commands", required=True, metavar="ACTION")
@@ -86,7 +87,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _add_dated_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """user rate and user capacity: values that change from a date on (web/dated.py)."""
+    """user rate, capacity and cost: values that change from a date on."""
     user_rate = commands.add_parser(
         "rate",
         help="set an account's hourly rate from a date on",
@@ -108,6 +109,17 @@ def _add_dated_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
     _from_a_date(user_capacity)
     user_capacity.set_defaults(handler=_user_capacity)
+    user_cost = commands.add_parser(
+        "cost",
+        help="show or set an account's cost rate (what an hour of their time costs; admins see it)",
+        description="Show an account's cost rate as it changed over time, or set it from a date on (today by"
+        " default). Their time logged for that day and later is costed again: the costs and gross margins of"
+        " clients and people follow.",
+    )
+    user_cost.add_argument("email")
+    user_cost.add_argument("rate", nargs="?", type=hourly_rate, help=RATE_HELP)
+    _from_a_date(user_cost)
+    user_cost.set_defaults(handler=_user_cost)
 
 
 def _from_a_date(command: argparse.ArgumentParser) -> None:
@@ -139,21 +151,66 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_capacity(args: argparse.Namespace, settings: Settings) -> int:
-    since = _since(args, settings, "utilization already reported") if args.hours is not None else None
+    async def history(db: Database, user_id: int) -> list[tuple[date, int]]:
+        return [
+            (c.from_date, c.weekly_minutes) for c in (await capacity.capacity_changes(db, user_id)).get(user_id, [])
+        ]
 
-    async def work(db: Database) -> list[capacity.CapacityChange]:
+    return _show_or_set(
+        args,
+        settings,
+        args.hours,
+        "utilization already reported",
+        capacity.set_capacity,
+        history,
+        lambda minutes: f"{format_hours(minutes)} a week",
+        "capacity",
+    )
+
+
+def _user_cost(args: argparse.Namespace, settings: Settings) -> int:
+    async def history(db: Database, user_id: int) -> list[tuple[date, int]]:
+        return [(r.since, r.cents) for r in (await costs.cost_rates(db, [user_id])).get(user_id, [])]
+
+    return _show_or_set(
+        args,
+        settings,
+        args.rate,
+        "the costs and margins of months already reported",
+        costs.set_cost_rate,
+        history,
+        lambda cents: f"{format_money(cents)} an hour",
+        "cost rate",
+    )
+
+
+def _show_or_set(
+    args: argparse.Namespace,
+    settings: Settings,
+    value: int | None,
+    what_changes: str,
+    save: Callable[[Database, int, date, int], Awaitable[int | None]],
+    history: Callable[[Database, int], Awaitable[list[tuple[date, int]]]],
+    shown: Callable[[int], str],
+    what: str,
+) -> int:
+    """A dated value of an account (capacity, cost rate): set from --from (today) when given, then
+    its history printed. Figures cached anywhere are recomputed."""
+    since = _since(args, settings, what_changes) if value is not None else None
+
+    async def work(db: Database) -> list[tuple[date, int]]:
         user = await find_user(db, args.email)
-        if since is not None:
+        if since is not None and value is not None:
             async with db.transaction():
-                await capacity.set_capacity(db, user.id, since, args.hours)
-                await cache_versions.bump(db, ["all"])
-        return (await capacity.capacity_changes(db, user.id)).get(user.id, [])
+                await save(db, user.id, since, value)
+                await cache_versions.bump(db, ["epoch"])
+        return await history(db, user.id)
 
     changes = on_database(settings, work)
     if not changes:
-        print(f"{args.email} has no capacity set")
-    for change in changes:
-        print(f"from {change.from_date:%Y-%m-%d}: {format_hours(change.weekly_minutes)} a week")
+        print(f"{args.email} has no {what} set")
+    for day, amount in changes:
+        print(f"from {day:%Y-%m-%d}: {shown(amount)}")
     return 0
 
 
