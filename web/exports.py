@@ -42,8 +42,17 @@ async def clients_csv(request: Request) -> Response:
         "hours",
         "revenue_per_hour",
     ]
+    costs = signed_in(request).role == "admin"  # cost rates are admins' (migration 0018)
+    if costs:
+        header += ["cost", "gross_margin", "hours_without_cost_rate"]
     rows = client_rows(
-        state.db, filters.scope, filters.period, state.today(), sort=filters.sort, descending=filters.descending
+        state.db,
+        filters.scope,
+        filters.period,
+        state.today(),
+        sort=filters.sort,
+        descending=filters.descending,
+        costs=costs,
     )
     name = f"clients-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}.csv"
     return _csv_response(name, header, rows)

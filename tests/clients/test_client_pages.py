@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, sign_in, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, session_of, sign_in, soup
 from web.clients.partials import PARTIALS
 from web.settings import Settings, SettingsError
 
@@ -44,6 +44,23 @@ def test_staff_see_the_client_but_cannot_manage_it(anonymous: TestClient, acme: 
     form = {"name": "Renamed", "status": "active", "version": "1"}
     assert anonymous.post(f"/clients/{acme['client']}", data=form).status_code == 403
     assert anonymous.get("/clients/new").status_code == 403
+    # Cost and margin are admins': not on the staff's page, and refused when asked for.
+    assert page.select_one("#client-margin") is None and "Gross margin" not in page.text
+    assert anonymous.get(f"/partials/clients/margin?client={acme['client']}").status_code == 403
+
+
+def test_admins_see_the_clients_cost_and_margin(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
+    query = f"/partials/clients/margin?client={acme['client']}&period=this_month"
+    uncosted = soup(client.get(query).text)
+    assert uncosted.select_one(".figure").text == "€4,500"  # nobody's time has a cost yet
+    assert "25:00 h logged by people without a cost rate count as no cost" in uncosted.text
+    cost = {"csrf_token": session_of(client)["csrf"], "rate": "40", "from": "2026-11-01"}
+    assert client.post(f"/people/{acme['sam']}/cost", data=cost, follow_redirects=False).status_code == 303
+    costed = soup(client.get(query).text)
+    assert costed.select_one(".figure").text == "€3,500"  # €4,500 less 25 h at €40
+    assert "77.8% of revenue" in costed.select_one(".card__note").text
+    assert "Cost of time€1,000" in costed.select_one(".split").get_text(strip=True)
+    assert "without a cost rate" not in costed.text
 
 
 def test_partials_show_the_clients_figures(client: TestClient, acme: dict[str, int]) -> None:

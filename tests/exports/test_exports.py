@@ -42,6 +42,26 @@ def test_client_list_export_follows_the_filters(client: TestClient, data: DataBu
     assert page.select_one(".pager__export")["href"] == "/export/clients.csv?period=this_month"
 
 
+def test_admins_export_cost_and_margin_staff_do_not(
+    anonymous: TestClient, client: TestClient, data: DataBuilder
+) -> None:
+    sam = data.user("Sam", email="sam@test.example", password=PASSWORD)
+    data.val("INSERT INTO user_cost_rates VALUES (:sam, '2026-11-10', 4000)", sam=sam)  # €40/h from the 10th
+    acme = data.client("Acme", rate_cents=10_000)
+    data.entry(acme, sam, date(2026, 11, 3), 90, 10_000)  # before the cost rate: no cost, said
+    data.entry(acme, sam, date(2026, 11, 12), 45, 10_000)  # €30 of cost
+    (row,) = read(client.get("/export/clients.csv?period=this_month"))
+    assert (row["revenue"], row["cost"], row["gross_margin"], row["hours_without_cost_rate"]) == (
+        "225.00",
+        "30.00",
+        "195.00",
+        "1.50",
+    )
+    sign_in(anonymous, "sam@test.example")
+    (seen,) = read(anonymous.get("/export/clients.csv?period=this_month"))
+    assert seen["revenue"] == "225.00" and not {"cost", "gross_margin", "hours_without_cost_rate"} & seen.keys()
+
+
 def test_a_large_client_export_streams(client: TestClient, data: DataBuilder) -> None:
     data.val("INSERT INTO clients (name, status) SELECT 'Client ' || n, 'active' FROM generate_series(1, 3000) n")
     with client.stream("GET", "/export/clients.csv?period=this_month") as response:

@@ -269,6 +269,7 @@ def test_the_staff_summary_shows_each_persons_utilization(
     gone = data.user("Gus Gone")
     data.capacity(gone, date(2026, 1, 1), 40)
     data.capacity(gone, date(2026, 10, 1), 0)  # left before November: not listed
+    data.val("INSERT INTO user_cost_rates VALUES (:sam, '2026-11-01', 3000)", sam=office["sam"])  # €30/h
     data.entry(office["acme"], office["sam"], date(2026, 11, 3), 600, 6_000)  # 10 h billable
     data.entry(office["acme"], office["sam"], date(2026, 11, 4), 60, 6_000, billable=False)
     data.entry(office["bolt"], office["kim"], date(2026, 11, 10), 180, 7_000)  # 3 h billable
@@ -277,12 +278,12 @@ def test_the_staff_summary_shows_each_persons_utilization(
     rows = [[c.get_text() for c in tr.select("th, td")] for tr in html.select("tbody tr")]
     # 1-15 November so far: 10 weekdays. Sam 80 h; Kim 5 x 8 h + 5 x 4 h = 60 h; Ivy 10 x 6:24 h = 64 h.
     assert rows == [
-        ["Sam Staff", "11:00 h", "10:00 h", "€600", "80:00 h", "12.5%"],
-        ["Kim Colleague", "7:00 h", "7:00 h", "€490", "60:00 h", "5.0%"],  # 3 h of it by today
-        ["Ivy Idle", "0:00 h", "0:00 h", "€0", "64:00 h", "0.0%"],
+        ["Sam Staff", "11:00 h", "10:00 h", "€600", "80:00 h", "12.5%", "€330", "€270"],  # 11 h at €30
+        ["Kim Colleague", "7:00 h", "7:00 h", "€490", "60:00 h", "5.0%", "no rate", "–"],  # 3 h of it by today
+        ["Ivy Idle", "0:00 h", "0:00 h", "€0", "64:00 h", "0.0%", "€0", "€0"],
     ]
     team = [c.get_text() for c in html.select("tfoot tr > *")]
-    assert team == ["Whole team", "13:00 h billable", "204:00 h", "6.4%"]  # 13 / 204
+    assert team == ["Whole team", "13:00 h billable", "204:00 h", "6.4%", ""]  # 13 / 204
     assert "over 1–15 Nov 2026 so far" in html.select_one(".card__note").get_text()
     by_client = soup(client.get("/partials/timesheets/summary?by=client&period=this_month").text)
     assert "Utilization" not in by_client.get_text() and by_client.select_one("tfoot") is None

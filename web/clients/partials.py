@@ -1,7 +1,9 @@
-"""The client page's partials: figures for the period, services, time entries, 24-month chart."""
+"""The client page's partials: figures for the period, its cost and margin (admins), services, time
+entries, 24-month chart."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +19,9 @@ from web.db import Database
 from web.htmx import CLIENT_CHANGED
 from web.partial import NotFound, Partial
 from web.periods import Month, Period, trailing_months
-from web.queries import clients, figures
+from web.queries import clients, costs, figures
 from web.queries.clients import ClientEntry
+from web.queries.costs import Margin
 from web.queries.scope import ClientScope
 from web.queries.services import Service, client_services, taken_over
 from web.queries.totals import MonthRevenue
@@ -59,9 +62,10 @@ async def _existing(db: Database, client_id: int) -> None:
         raise NotFound(f"There is no client with id {client_id}.")
 
 
-def client_partial(name: str, load, fixtures) -> Partial[ClientParams, object]:  # type: ignore[no-untyped-def]
+def client_partial(name: str, load, fixtures, role: str = "staff") -> Partial[ClientParams, object]:  # type: ignore[no-untyped-def]
     return Partial(
         name=f"clients/{name}",
+        role=role,
         parse=parse_client_params,
         load=load,
         dom_id=lambda p: f"client-{name}",
@@ -101,6 +105,25 @@ async def load_figures(db: Database, p: ClientParams, today: date) -> ClientFigu
         f.billable_minutes,
         f.minutes,
     )
+
+
+# Cost and gross margin for the period (admins only: cost rates are theirs)
+
+
+@dataclass(frozen=True)
+class ClientMargin:
+    period_label: str
+    margin: Margin  # revenue, cost, margin_cents, percent
+    minutes: int  # all time logged in the period
+    uncosted_minutes: int  # of it, logged by people without a cost rate: it costs nothing here
+
+
+async def load_margin(db: Database, p: ClientParams, today: date) -> ClientMargin:
+    await _existing(db, p.client_id)
+    f, cost = await asyncio.gather(
+        figures.client_figures(db, p.client_id, p.period, today), costs.client_cost(db, p.client_id, p.period)
+    )
+    return ClientMargin(p.period.label, Margin(f.revenue_cents, cost.cost_cents), f.minutes, cost.uncosted_minutes)
 
 
 # Services
@@ -267,4 +290,14 @@ CHART = client_partial(
         "empty": lambda: _sample_chart([0] * 24),
     },
 )
-PARTIALS: list[Partial[ClientParams, object]] = [FIGURES, SERVICES, ENTRIES, CHART]
+MARGIN = client_partial(
+    "margin",
+    load_margin,
+    {
+        "typical": lambda: ClientMargin("This month", Margin(472_500, 198_350), 5_400, 0),
+        "extreme": lambda: ClientMargin("Last 12 months", Margin(100_000, 9_999_999_999), 999_999, 998_000),
+        "empty": lambda: ClientMargin("This month", Margin(0, 0), 0, 0),
+    },
+    role="admin",
+)
+PARTIALS: list[Partial[ClientParams, object]] = [FIGURES, MARGIN, SERVICES, ENTRIES, CHART]

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.auth.guard import signed_in
+from web.auth.guard import allows, signed_in
 from web.clients.history import HistoryLine, history_lines
 from web.clients.partials import PARTIALS, ClientParams
 from web.dashboard.client_list import period_query
@@ -73,7 +73,7 @@ async def client_page(request: Request) -> Response:
     except BadInput as exc:
         raise Refused(400, str(exc)) from None
     params = ClientParams(detail.id, filters.period, period_query(filters))
-    placeholders = [state.registry.placeholder(p, params) for p in PARTIALS]
+    placeholders = [state.registry.placeholder(p, params) for p in PARTIALS if allows(viewer.role, p.role)]
     form = history = None
     if viewer.role == "admin":
         managers = await _managers(state, keep=detail.manager_id)

@@ -11,6 +11,7 @@ from web.db import Database
 from web.money import format_hours
 from web.queries.capacity import Utilization
 from web.queries.changes import ChangeSet, Conflict
+from web.queries.costs import Margin
 
 _AUDITED = ("user_id", "client_id", "service_id", "work_date", "minutes", "billable", "rate_cents", "description")
 
@@ -296,6 +297,13 @@ class SummaryRow:
     id: int = 0  # the client's or the person's
     billable_so_far: int = 0  # billable minutes up to the summary's `so_far` day
     utilization: Utilization | None = None  # a person's, filled in by the summary's loader
+    cost_cents: int = 0  # the time at its people's cost rates (migration 0018; admins only)
+    uncosted_minutes: int = 0  # logged by people without a cost rate on the day
+
+    @property
+    def margin(self) -> Margin:
+        """The billable amount of the time less what it cost."""
+        return Margin(self.amount_cents, self.cost_cents)
 
 
 @dataclass(frozen=True)
@@ -328,6 +336,8 @@ async def timesheet_summary(
         " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable), 0) AS billable_minutes,"
         " COALESCE(SUM(e.minutes) FILTER (WHERE e.billable AND e.work_date <= :so_far), 0) AS billable_so_far,"
         " COALESCE(SUM(e.amount_cents), 0) AS amount_cents, count(*) OVER () AS groups,"
+        " COALESCE(SUM(entry_cost_cents(e.minutes, e.cost_rate_cents)), 0) AS cost_cents,"
+        " COALESCE(SUM(e.minutes) FILTER (WHERE e.cost_rate_cents = 0), 0) AS uncosted_minutes,"
         f" {_SUMMARY_SOURCES[by]} ORDER BY minutes DESC, name LIMIT :limit",
         first=first,
         last=last,
@@ -343,6 +353,8 @@ async def timesheet_summary(
                 int(r["amount_cents"]),
                 r["id"],
                 int(r["billable_so_far"]),
+                cost_cents=int(r["cost_cents"]),
+                uncosted_minutes=int(r["uncosted_minutes"]),
             )
             for r in rows
         ],

@@ -10,18 +10,30 @@ from decimal import ROUND_HALF_UP, Decimal
 from web.db import Database
 from web.money import hourly_rate_cents
 from web.periods import Period
+from web.queries.costs import client_cost_sql
 from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
 
 
 async def client_rows(
-    db: Database, scope: ClientScope, period: Period, today: date, *, sort: str = "name", descending: bool = False
+    db: Database,
+    scope: ClientScope,
+    period: Period,
+    today: date,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    costs: bool = False,
 ) -> AsyncGenerator[list[object], None]:
-    """Every client in scope with its figures, in the dashboard list's order."""
+    """Every client in scope with its figures, in the dashboard list's order; with `costs` (admins
+    only), its cost, gross margin and the hours logged without a cost rate after them."""
     cte, params = figures_cte(scope, period, today)
+    cost = f"LEFT JOIN LATERAL ({client_cost_sql('f.client_id')}) cost ON true" if costs else ""
     sql = (
         f"{cte} SELECT c.id, c.name, c.status, u.name AS manager, f.recurring_cents, f.one_off_cents, f.hourly_cents,"
-        " f.mrr_cents, f.billable_minutes, f.minutes FROM figures f JOIN clients c ON c.id = f.client_id"
+        " f.mrr_cents, f.billable_minutes, f.minutes"
+        + (", cost.cost_cents, cost.uncosted_minutes" if costs else "")
+        + f" FROM figures f JOIN clients c ON c.id = f.client_id {cost}"
         f" LEFT JOIN users u ON u.id = c.account_manager_id ORDER BY {list_order(sort, descending)}"
     )
     async with aclosing(db.iterate(sql, **params)) as rows:
@@ -40,7 +52,11 @@ async def client_rows(
                 _hours(r["billable_minutes"]),
                 _hours(r["minutes"]),
                 "" if (rate := hourly_rate_cents(revenue, r["minutes"])) is None else _cents(rate),
-            ]
+            ] + (
+                [_cents(r["cost_cents"]), _cents(revenue - r["cost_cents"]), _hours(r["uncosted_minutes"])]
+                if costs
+                else []
+            )
 
 
 async def entry_rows(db: Database, first: date, last: date, user_id: int | None) -> AsyncGenerator[list[object], None]:

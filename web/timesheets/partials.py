@@ -86,10 +86,22 @@ def _sample(count: int, name: str = "Northwind Partners", more: int = 0) -> Time
 
 def _sample_staff() -> TimesheetSummary:
     """By staff member on 3 December: utilization over the days so far, someone idle among them."""
-    people = [("Ada Lovelace", 1_500, 1_320, 1_440), ("Grace Hopper", 1_200, 900, 1_152), ("Alan Turing", 0, 0, 864)]
+    people = [
+        ("Ada Lovelace", 1_500, 1_320, 1_440, 0),
+        ("Grace Hopper", 1_200, 900, 1_152, 300),  # a cost rate from the 2nd: the 1st's time has none
+        ("Alan Turing", 0, 0, 864, 0),
+    ]
     rows = [
-        SummaryRow(name, minutes, billable, billable * 150, utilization=Utilization.of(billable, Fraction(capacity)))
-        for name, minutes, billable, capacity in people
+        SummaryRow(
+            name,
+            minutes,
+            billable,
+            billable * 150,
+            utilization=Utilization.of(billable, Fraction(capacity)),
+            cost_cents=(minutes - uncosted) * 75,
+            uncosted_minutes=uncosted,
+        )
+        for name, minutes, billable, capacity, uncosted in people
     ]
     team = Utilization.of(2_220, Fraction(3_456))
     return TimesheetSummary("By staff member", "This month", rows, team=team, so_far_label="1–3 Dec 2026")
