@@ -116,6 +116,8 @@ async def create_client(request: Request) -> Response:
     state = AppState.of(request)
     reader = FormReader(await request.form())  # type: ignore[arg-type]
     parsed = _read_client(reader)
+    if parsed is not None:
+        parsed = replace(parsed, status_from=state.today())  # the client's start: today, where the app is
     form = ClientForm("/clients", reader.values, reader.errors, await _managers(state))
     if parsed is None:
         return _new_client_form(request, form)

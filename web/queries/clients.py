@@ -13,6 +13,7 @@ from web.db import Database, Row
 from web.periods import Period
 from web.queries import statuses
 from web.queries.changes import ChangeSet, Conflict
+from web.queries.costs import client_cost_sql
 from web.queries.figures import figures_cte, list_order
 from web.queries.scope import ClientScope
 
@@ -68,9 +69,11 @@ async def client_page(
         )
     else:
         cte, params = figures_cte(scope, period, today)
+        cost = f"LEFT JOIN LATERAL ({client_cost_sql('f.client_id')}) cost ON true" if sort == "margin" else ""
         rows = await db.fetch_all(
             f"{cte} SELECT {_PAGE_COLUMNS}, count(*) OVER () AS total "
-            "FROM figures f JOIN clients c ON c.id = f.client_id LEFT JOIN users u ON u.id = c.account_manager_id "
+            f"FROM figures f JOIN clients c ON c.id = f.client_id {cost}"
+            " LEFT JOIN users u ON u.id = c.account_manager_id "
             f"ORDER BY {list_order(sort, descending)} LIMIT :limit OFFSET :offset",
             **params,
             limit=limit,
@@ -148,7 +151,8 @@ class ClientInput:
     hourly_rate_cents: int | None
     # Editing: the day a changed rate applies from (time logged for earlier days keeps the old one).
     rate_from: date | None = None
-    # Editing: the day a changed status takes effect (today or a day gone by: see statuses.set_status).
+    # Editing: the day a changed status takes effect (today or a day gone by: see statuses.set_status);
+    # creating: the client's start, today.
     status_from: date | None = None
 
 
@@ -179,6 +183,11 @@ async def create_client(db: Database, changes: ChangeSet, client: ClientInput) -
         rate=client.hourly_rate_cents,
     )
     assert row is not None
+    if client.status_from is not None:
+        # Its start, dated by the app's today (BILLABLE_TIMEZONE) rather than the database's clock.
+        await db.execute(
+            "UPDATE client_statuses SET from_date = :day WHERE client_id = :id", id=row["id"], day=client.status_from
+        )
     changes.add("client", row["id"], "create", client_id=row["id"], after=_audited(row))
     return int(row["id"])
 
