@@ -43,6 +43,8 @@ async def clients_csv(request: Request) -> Response:
         "revenue_per_hour",
     ]
     costs = signed_in(request).role == "admin"  # cost rates are admins' (migration 0018)
+    if filters.costs and not costs:
+        raise Refused(403, "Costs and margins are for admins.")
     if costs:
         header += ["cost", "gross_margin", "hours_without_cost_rate"]
     rows = client_rows(

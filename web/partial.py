@@ -77,6 +77,8 @@ class Partial(Generic[P, C]):
     key: Callable[[P], str]  # the cache key: every input that changes the result, nothing else
     cache_kind: str  # "stats" | "client_row" | "client_list" | "summary": picks the TTL setting
     role: str = "staff"  # who may see it (see web.auth.guard)
+    # Query parameters only admins may send: what they add is theirs to see (the list's costs).
+    admin_params: tuple[str, ...] = ()
     # The cache-version scopes its result depends on: a write to any of them makes it recomputed.
     depends: Callable[[P], Sequence[str]] = lambda params: ("epoch", "all")
     refresh_on: str = ""  # see Frame.refresh_on
@@ -92,6 +94,14 @@ class Partial(Generic[P, C]):
     @property
     def template(self) -> str:
         return f"{self.name}.html"
+
+    def role_for(self, query: bytes) -> str:
+        """The role a request for this partial with the query string `query` needs (read only when
+        it names an admin parameter: a streamed page asks this of 200 rows)."""
+        if not any(name.encode() in query for name in self.admin_params):
+            return self.role
+        params = QueryParams(query)
+        return "admin" if any(params.get(name) for name in self.admin_params) else self.role
 
     def frame(self, params: P, **state: Any) -> Frame:
         return Frame(self.name, self.dom_id(params), urlencode(params.query()), refresh_on=self.refresh_on, **state)

@@ -144,7 +144,7 @@ async def parts(request: Request, named: tuple[Placeholder, ...]) -> AsyncGenera
     def start(named: tuple[Placeholder, ...]) -> None:
         for placeholder in named:
             declared = state.registry.partials.get(placeholder.name)
-            if declared is None or not allows(role, declared.role):
+            if declared is None or not allows(role, declared.role_for(placeholder.query_bytes)):
                 continue  # its placeholder asks, and is refused, as in the other mode
             now = _part_now(state, declared, role, today, placeholder)
             if now is not None:

@@ -24,7 +24,7 @@ async def partial(request: Request) -> Response:
         return fragment(f'<p class="card__error">There is no partial named {escape(name)!s}.</p>', status_code=404)
     user = await current_user(request)
     # Checked before the cache is read: a cached partial never reaches a role that may not see it.
-    if user is None or not allows(user.role, declared.role):
+    if user is None or not allows(user.role, declared.role_for(request.scope["query_string"])):
         raise Refused(403, "Your account may not see this.")
     request_timing = timing.current()
     if request_timing is not None:

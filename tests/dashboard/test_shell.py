@@ -65,7 +65,8 @@ def test_shell_sorted_by_a_figure_defers_the_list(client: TestClient, data: Data
     page = soup(client.get("/?sort=revenue").text)
     deferred = page.select_one("#client-list[hx-trigger=load]")
     assert deferred is not None
-    assert deferred["hx-get"] == "/partials/dashboard/client-list?period=this_month&sort=revenue&dir=desc"
+    # An admin's list has each client's cost and margin.
+    assert deferred["hx-get"] == "/partials/dashboard/client-list?period=this_month&sort=revenue&dir=desc&costs=1"
     assert len(page.select("article[hx-trigger=load]")) == len(CARDS)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -18,8 +18,9 @@ from web.db import Database
 from web.money import format_money
 from web.partial import Frame, NotFound, Partial, Prefill
 from web.periods import Month, Period, trailing_months
-from web.queries import clients, figures
+from web.queries import clients, costs, figures
 from web.queries.clients import ClientSummary
+from web.queries.costs import Cost, Margin
 from web.queries.totals import Figures, MonthRevenue
 
 # Client row
@@ -30,9 +31,10 @@ class RowParams:
     client_id: int
     period: Period
     filters_query: dict[str, str]  # the period as the page asked for it, to re-request the row
+    costs: bool = False  # with the client's cost and gross margin (admins: see DashboardFilters.costs)
 
     def query(self) -> dict[str, str]:
-        return {"client": str(self.client_id), **self.filters_query}
+        return {"client": str(self.client_id), **self.filters_query, **({"costs": "1"} if self.costs else {})}
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,19 @@ class ClientRow:
     minutes: int
     sparkline_points: str  # SVG polyline points of the last 12 months' revenue
     sparkline_label: str  # the same months as text, for screen readers
+    margin: Margin | None = None  # asked with costs (admins): revenue less the cost of its time
+    uncosted_minutes: int = 0  # with costs: logged by people without a cost rate
+
+    def with_cost(self, cost: Cost | None) -> ClientRow:
+        if cost is None:
+            return self
+        return replace(self, margin=Margin(self.revenue_cents, cost.cost_cents), uncosted_minutes=cost.uncosted_minutes)
 
 
 def parse_row(query: QueryParams, today: date) -> RowParams:
     client_id = parse_client_id(query)
     f = parse_filters(query, today)
-    return RowParams(client_id, f.period, period_query(f))
+    return RowParams(client_id, f.period, period_query(f), f.costs)
 
 
 def period_query(f: DashboardFilters) -> dict[str, str]:
@@ -69,16 +78,23 @@ async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> lis
     """Rows in three queries per period among them (clients, their months, their MRR), whatever
     their number; None for a client that does not exist (any more)."""
     by_period: defaultdict[Period, list[int]] = defaultdict(list)
+    costed: defaultdict[Period, list[int]] = defaultdict(list)  # the rows asked with costs
     for p in rows:
         by_period[p.period].append(p.client_id)
-    loaded = dict(
-        zip(
-            by_period,
-            await asyncio.gather(*(_rows_of(db, ids, period, today) for period, ids in by_period.items())),
-            strict=True,
-        )
+        if p.costs:
+            costed[p.period].append(p.client_id)
+    loaded, costed_rows = await asyncio.gather(
+        asyncio.gather(*(_rows_of(db, ids, period, today) for period, ids in by_period.items())),
+        asyncio.gather(*(costs.clients_costs(db, ids, period) for period, ids in costed.items())),
     )
-    return [client_row(*data, p.filters_query) if (data := loaded[p.period].get(p.client_id)) else None for p in rows]
+    figures_of = dict(zip(by_period, loaded, strict=True))
+    costs_of = dict(zip(costed, costed_rows, strict=True))
+    return [
+        client_row(*data, p.filters_query).with_cost(costs_of[p.period].get(p.client_id) if p.costs else None)
+        if (data := figures_of[p.period].get(p.client_id))
+        else None
+        for p in rows
+    ]
 
 
 async def _rows_of(
@@ -113,19 +129,22 @@ def row_dom_id(p: RowParams) -> str:
 
 def row_key(p: RowParams) -> str:
     # A row depends on the client and the period only, not on the list's filters; on the period's
-    # name too, which its link to the client's page carries (this month is also a custom range).
-    return f"{p.client_id}|{p.period.name}|{p.period.key()}"
+    # name too, which its link to the client's page carries (this month is also a custom range);
+    # and on costs, so that a row with them is never what a staff member's request finds.
+    return f"{p.client_id}|{p.period.name}|{p.period.key()}" + ("|costs" if p.costs else "")
 
 
-def _sample_row(name: str, revenue: int, values: list[int]) -> ClientRow:
+def _sample_row(name: str, revenue: int, values: list[int], cost: Cost | None = None) -> ClientRow:
+    """A row as staff see it; with `cost`, as admins do."""
     months = trailing_months(Month(2026, 11), 12)
     series = [MonthRevenue(m, v, 0, 0) for m, v in zip(months, values, strict=True)]
-    return client_row(
+    row = client_row(
         ClientSummary(7, name, "active", "Ada Adler"),
         Figures(recurring_cents=revenue, mrr_cents=revenue // 2, billable_minutes=600, minutes=720),
         series,
         {"period": "this_month"},
     )
+    return row.with_cost(cost)
 
 
 ROW = Partial(
@@ -136,13 +155,16 @@ ROW = Partial(
     dom_id=row_dom_id,
     key=row_key,
     cache_kind="client_row",
+    admin_params=("costs",),
     depends=lambda p: ("epoch", f"client:{p.client_id}"),
     fixtures={
         "typical": lambda: _sample_row("Northwind Partners", 1_250_000, [5, 6, 7, 6, 8, 9, 7, 8, 9, 10, 11, 12]),
+        # As an admin sees it: with its margin, here below zero, and time without a cost rate.
         "extreme": lambda: _sample_row(
             "A client whose name is much longer than anyone expected it to be " * 2,
             99_999_999_999,
             [0] * 11 + [10**12],
+            Cost(100_000_000_000, 5_999),
         ),
         "empty": lambda: _sample_row("Quiet Client", 0, [0] * 12),
     },
@@ -177,11 +199,23 @@ class ClientList:
     export_url: str  # the whole list, with its figures, as CSV
 
 
-_SORT_LABELS = {"name": "Client", "revenue": "Revenue", "mrr": "MRR", "hours": "Hours", "rate": "Per hour"}
+_SORT_LABELS = {
+    "name": "Client",
+    "revenue": "Revenue",
+    "mrr": "MRR",
+    "hours": "Hours",
+    "rate": "Per hour",
+    "margin": "Margin",
+}
 
 
 def page_url(f: DashboardFilters) -> str:
-    return "/?" + urlencode(f.query())
+    """The dashboard with these filters (costs left out: the dashboard sets them by role)."""
+    return "/?" + urlencode(_address(f))
+
+
+def _address(f: DashboardFilters) -> dict[str, str]:
+    return {k: v for k, v in f.query().items() if k != "costs"}
 
 
 async def load_list(db: Database, f: DashboardFilters, today: date) -> ClientList:
@@ -202,7 +236,7 @@ def client_list(f: DashboardFilters, shown: list[ClientSummary], total: int) -> 
     pages = max(1, math.ceil(total / f.per_page))
     first = (f.page - 1) * f.per_page + 1
     period = period_query(f)
-    row_params = [RowParams(c.id, f.period, period) for c in shown]
+    row_params = [RowParams(c.id, f.period, period, f.costs) for c in shown]
     return ClientList(
         rows=[ROW.frame(p, label=c.name) for p, c in zip(row_params, shown, strict=True)],
         row_params=row_params,
@@ -212,11 +246,11 @@ def client_list(f: DashboardFilters, shown: list[ClientSummary], total: int) -> 
         per_page=f.per_page,
         first_shown=first if shown else 0,
         last_shown=first + len(shown) - 1 if shown else 0,
-        sort_links=[_sort_link(f, key) for key in SORTS],
+        sort_links=[_sort_link(f, key) for key in SORTS if key != "margin" or f.costs],
         previous_url=page_url(f.with_changes(page=f.page - 1)) if f.page > 1 else None,
         next_url=page_url(f.with_changes(page=f.page + 1)) if f.page < pages else None,
         last_page_url=page_url(f.with_changes(page=pages)),
-        export_url="/export/clients.csv?" + urlencode({k: v for k, v in f.query().items() if k not in ("page",)}),
+        export_url="/export/clients.csv?" + urlencode({k: v for k, v in _address(f).items() if k != "page"}),
     )
 
 
@@ -228,8 +262,8 @@ def _sort_link(f: DashboardFilters, key: str) -> SortLink:
     return SortLink(key, _SORT_LABELS[key], url, active, f.descending if active else descending)
 
 
-def _sample_list(total: int, names: list[str]) -> ClientList:
-    f = DashboardFilters(period=Period("this_month", date(2026, 11, 1), date(2026, 11, 30)))
+def _sample_list(total: int, names: list[str], costs: bool = False) -> ClientList:
+    f = DashboardFilters(period=Period("this_month", date(2026, 11, 1), date(2026, 11, 30)), costs=costs)
     shown = [ClientSummary(i + 1, name, "active", None) for i, name in enumerate(names)]
     return client_list(f, shown, total)
 
@@ -241,11 +275,12 @@ LIST = Partial(
     dom_id=lambda f: "client-list",
     key=DashboardFilters.list_key,
     cache_kind="client_list",
+    admin_params=("costs",),
     # The browser asks for the page's rows next: they are computed now, together.
     follow=lambda f, page: Prefill(ROW, page.row_params) if page.row_params else None,
     fixtures={
         "typical": lambda: _sample_list(3, ["Acme Labs", "Birch Studios", "Cobalt Energy"]),
-        "extreme": lambda: _sample_list(10_000, ["X" * 200] + [f"Client {n:05d}" for n in range(2, 51)]),
+        "extreme": lambda: _sample_list(10_000, ["X" * 200] + [f"Client {n:05d}" for n in range(2, 51)], costs=True),
         "empty": lambda: _sample_list(0, []),
     },
 )

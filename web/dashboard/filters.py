@@ -11,7 +11,7 @@ from web.partial import BadInput
 from web.periods import Period, read_period
 from web.queries.scope import CLIENT_STATUSES, ClientScope
 
-SORTS = ("name", "revenue", "mrr", "hours", "rate")
+SORTS = ("name", "revenue", "mrr", "hours", "rate", "margin")  # margin: with costs, for admins
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 100_000
 MAX_SEARCH = 100
@@ -27,6 +27,9 @@ class DashboardFilters:
     descending: bool = False
     page: int = 1
     per_page: int = 50
+    # The list shows each client's cost and gross margin: admins only (Partial.admin_params; the
+    # dashboard sets it from the viewer's role, never from the address).
+    costs: bool = False
 
     @property
     def scope(self) -> ClientScope:
@@ -46,6 +49,8 @@ class DashboardFilters:
             params["page"] = str(self.page)
         if self.per_page != 50:
             params["per_page"] = str(self.per_page)
+        if self.costs:
+            params["costs"] = "1"
         return params
 
     def with_changes(self, **changes: object) -> DashboardFilters:
@@ -58,7 +63,7 @@ class DashboardFilters:
 
     def list_key(self) -> str:
         order = "desc" if self.descending else "asc"
-        return f"{self.stats_key()}|{self.sort}:{order}|{self.page}x{self.per_page}"
+        return f"{self.stats_key()}|{self.sort}:{order}|{self.page}x{self.per_page}" + ("|costs" if self.costs else "")
 
 
 def parse_filters(query: Mapping[str, str], today: date) -> DashboardFilters:
@@ -86,9 +91,14 @@ def parse_filters(query: Mapping[str, str], today: date) -> DashboardFilters:
     per_page = reader.whole_number("per_page", "Rows per page", default=50, low=1, high=max(PAGE_SIZES))
     if "per_page" not in reader.errors and per_page not in PAGE_SIZES:
         reader.fail("per_page", f"Rows per page must be one of {', '.join(map(str, PAGE_SIZES))}.")
+    costs = reader.raw("costs") == "1"
+    if reader.raw("costs") not in ("", "1"):
+        reader.fail("costs", "costs: 1 (with each client's cost and margin, for admins) or left out.")
+    elif sort == "margin" and not costs:
+        reader.fail("sort", "Sorting by margin needs the costs, which only admins see.")
     if reader.errors or period is None:
         raise BadInput(reader.errors)
-    return DashboardFilters(period, status, manager_id, search, sort, direction == "desc", page, per_page)
+    return DashboardFilters(period, status, manager_id, search, sort, direction == "desc", page, per_page, costs)
 
 
 def parse_client_id(query: Mapping[str, str]) -> int:

@@ -69,16 +69,20 @@ async def dashboard(request: Request) -> Response:
     state = AppState.of(request)
     today = state.today()
     managers = await _managers(state)
-    values = {k: v[:200] for k, v in request.query_params.items() if k != "timings"}
+    values = {k: v[:200] for k, v in request.query_params.items() if k not in ("timings", "costs")}
     values.setdefault("period", "custom" if values.get("from") or values.get("to") else "this_month")
+    user = signed_in(request)
+    # The list's costs and margins are admins' (DashboardFilters.costs): set by role, not by address.
+    query = {k: v for k, v in request.query_params.items() if k != "costs"}
+    if user.role == "admin":
+        query["costs"] = "1"
     try:
-        filters = parse_filters(request.query_params, today)
+        filters = parse_filters(query, today)
         if filters.manager_id is not None and filters.manager_id not in {m.id for m in managers}:
             raise BadInput({"manager": f"There is no account manager with id {filters.manager_id}."})
     except BadInput as exc:
         page = DashboardPage(FilterForm(values, exc.errors, managers), [], None)
         return render_page(request, "dashboard.html", _shell(state, page), status_code=400)
-    user = signed_in(request)
     registry = state.registry
     if filters.sort == "name":
         # Name order needs no figures, so the rows' placeholders come with the shell.
@@ -89,13 +93,14 @@ async def dashboard(request: Request) -> Response:
     # The shell's content is rendered once per filter set, list and cache version (the managers'
     # key carries the versions; their change clears state.memo), and the page around it once per
     # session (the layout shows the user and the session's CSRF token).
-    key = ("shell", _managers_key(state), tuple(values.items()), today, client_list, show_timings)
+    key = ("shell", _managers_key(state), tuple(values.items()), today, filters.costs, client_list, show_timings)
     page_key = (key, user, csrf_token(request))
     html: str | None = state.memo.get(page_key)
     if html is None:
         main: Markup | None = state.memo.get(key)
         if main is None:
-            cards = [registry.placeholder(card, filters) for card in CARDS]
+            no_costs = filters.with_changes(costs=False)  # the cards' addresses: the same for everyone
+            cards = [registry.placeholder(card, no_costs) for card in CARDS]
             page = DashboardPage(FilterForm(values, {}, managers), cards, client_list, show_timings)
             main = _remember(state, key, _shell(state, page).main)
         html = _remember(state, page_key, page_html(request, "dashboard.html", DashboardShell(main)))

@@ -26,10 +26,12 @@ async def warm_dashboard(registry: Registry, today: date) -> None:
     started = time.perf_counter()
     filters = parse_filters(QueryParams(""), today)
     warmed = [await _warm(registry, card, filters, today) is not None for card in CARDS]
-    client_list = await _warm(registry, LIST, filters, today)
-    warmed.append(client_list is not None)
-    for row in client_list.rows if client_list is not None else []:  # the list has started loading them
-        warmed.append(await _warm(registry, ROW, parse_row(QueryParams(row.query), today), today) is not None)
+    # The list as staff see it, and as admins do, with each client's cost and margin.
+    for list_filters in (filters, filters.with_changes(costs=True)):
+        client_list = await _warm(registry, LIST, list_filters, today)
+        warmed.append(client_list is not None)
+        for row in client_list.rows if client_list is not None else []:  # the list has started loading them
+            warmed.append(await _warm(registry, ROW, parse_row(QueryParams(row.query), today), today) is not None)
     log.info(
         "dashboard warmed in %.0f ms: %d partials, %d failed",
         (time.perf_counter() - started) * 1000,

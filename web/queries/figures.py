@@ -103,6 +103,8 @@ FIGURE_SORTS = {
     "hours": "billable_minutes",  # the figure the Hours column shows first
     # The effective hourly rate (web.money.hourly_rate_cents); none without time logged: those last.
     "rate": "(recurring_cents + one_off_cents + hourly_cents) * 60.0 / NULLIF(minutes, 0)",
+    # Gross margin: needs the client's cost joined as `cost` (web.queries.costs.client_cost_sql).
+    "margin": "recurring_cents + one_off_cents + hourly_cents - cost.cost_cents",
 }
 
 
