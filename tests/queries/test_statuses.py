@@ -1,5 +1,6 @@
 """Active, new and churned clients by the status history (issue #20 item 2, migration 0017), on
-hand-computed fixtures: status changes mid-month, a client before its start, a comeback."""
+hand-computed fixtures (status changes mid-month, a client before its start, a comeback) and,
+with client costs (item 5), on two seeded datasets against the slow references."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import date
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from tests.reference import reference_client_statuses
+from tests.reference import reference_client_statuses, reference_costs, reference_revenue
 from tests.support import DataBuilder
 from web.db import Database
+from web.db.seed import SIZES, seed
 from web.periods import Period
-from web.queries import statuses
+from web.queries import costs, statuses
 from web.queries.scope import ClientScope
 
 TODAY = date(2024, 6, 15)
@@ -113,3 +115,42 @@ def test_a_change_is_dated_within_the_history(
         (date(2024, 2, 1), "lead"),
         (date(2024, 2, 20), "active"),
     ]
+
+
+@pytest.mark.parametrize("rng_seed", [11, 23])
+def test_counts_costs_and_active_revenue_match_the_reference_on_seeded_data(
+    data: DataBuilder, test_db: Database, portal: BlockingPortal, rng_seed: int
+) -> None:
+    """Two seeded datasets (clients that paused or churned mid-month, cost rates raised a year ago,
+    people without one), periods whole and cut, against the slow references from raw rows."""
+    today = date(2026, 11, 15)
+    portal.call(lambda: seed(test_db, SIZES["tiny"], today=today, rng_seed=rng_seed))
+    services = data.rows("SELECT * FROM services")
+    entries = data.rows("SELECT client_id, user_id, work_date, minutes, billable, rate_cents FROM timesheet_entries")
+    status_rows, cost_rates = data.rows("SELECT * FROM client_statuses"), data.rows("SELECT * FROM user_cost_rates")
+    client_ids = [r["id"] for r in data.rows("SELECT id FROM clients")]
+    churned, uncosted = set(), 0  # what makes the datasets worth checking: seen below
+    for period in (
+        Period("this_month", date(2026, 11, 1), date(2026, 11, 30)),
+        Period("custom", date(2025, 9, 12), date(2026, 2, 3)),
+        Period("last_12_months", date(2025, 12, 1), date(2026, 11, 30)),
+    ):
+        revenue = reference_revenue(services, entries, period.start, period.end)
+        reference = reference_client_statuses(status_rows, period.start, period.end)
+        counts = portal.call(statuses.client_counts, test_db, ClientScope(), period)
+        assert (counts.active, counts.new, counts.churned) == tuple(
+            len(reference[k]) for k in ("active", "new", "churned")
+        )
+        active = portal.call(statuses.active_totals, test_db, ClientScope(), period, today)
+        assert (active.clients, active.revenue_cents) == (
+            len(reference["active"]),
+            sum(cents for c, cents in revenue.items() if c in reference["active"]),
+        )
+        expected_costs = reference_costs(entries, cost_rates, period.start, period.end)
+        churned |= reference["churned"]
+        uncosted += sum(minutes for _, minutes in expected_costs.values())
+        found = portal.call(costs.clients_costs, test_db, client_ids, period)
+        assert {c: (v.cost_cents, v.uncosted_minutes) for c, v in found.items()} == {
+            c: expected_costs.get(c, (0, 0)) for c in client_ids
+        }
+    assert churned and uncosted  # clients churned inside the periods; time without a cost rate
