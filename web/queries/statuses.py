@@ -53,16 +53,17 @@ ACTIVE_IN_PERIOD = (
 
 # Each a filter on the rows of the clients in scope: active on a day of the period; a first day as
 # an active client in it; a change to churned in it (from another status: not a client's first).
+# (With every client in scope, `{rows}` is the statuses alone: the join to clients took half the time.)
 _COUNTS_SQL = """
-SELECT (SELECT count(DISTINCT s.client_id) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+SELECT (SELECT count(DISTINCT s.client_id) FROM {rows}
         WHERE {where} AND s.status = 'active' AND s.from_date <= :end AND (s.to_date IS NULL OR s.to_date >= :start))
            AS active,
-       (SELECT count(*) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+       (SELECT count(*) FROM {rows}
         WHERE {where} AND s.status = 'active' AND s.from_date BETWEEN :start AND :end
           AND NOT EXISTS (SELECT 1 FROM client_statuses e
                           WHERE e.client_id = s.client_id AND e.status = 'active' AND e.from_date < s.from_date))
            AS new,
-       (SELECT count(*) FROM client_statuses s JOIN clients c ON c.id = s.client_id
+       (SELECT count(*) FROM {rows}
         WHERE {where} AND s.status = 'churned' AND s.from_date BETWEEN :start AND :end
           AND EXISTS (SELECT 1 FROM client_statuses e WHERE e.client_id = s.client_id AND e.from_date < s.from_date))
            AS churned
@@ -78,7 +79,9 @@ async def client_counts(db: Database, scope: ClientScope, period: Period) -> Cli
 
 async def _read_client_counts(db: Database, scope: ClientScope, period: Period) -> ClientCounts:
     where, params = scope.where()
-    row = await db.fetch_one(_COUNTS_SQL.format(where=where), **params, start=period.start, end=period.end)
+    rows = "client_statuses s" if scope.everyone else "client_statuses s JOIN clients c ON c.id = s.client_id"
+    sql = _COUNTS_SQL.format(rows=rows, where=where)
+    row = await db.fetch_one(sql, **params, start=period.start, end=period.end)
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return ClientCounts(int(row["active"]), int(row["new"]), int(row["churned"]))
 
