@@ -54,17 +54,21 @@ def clients(data: DataBuilder) -> dict[str, int]:
         (5, {"won", "back"}, set(), set(), 200_000),
     ],
 )
+@pytest.mark.parametrize("few_changed", [statuses.FEW_CHANGED, 0], ids=["correct-the-active-now", "less-inactive"])
 def test_counts_and_active_revenue_follow_the_statuses_of_the_period(
     data: DataBuilder,
     test_db: Database,
     portal: BlockingPortal,
     clients: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    few_changed: int,
     m: int,
     active: set[str],
     new: set[str],
     churned: set[str],
     revenue: int,
 ) -> None:
+    monkeypatch.setattr(statuses, "FEW_CHANGED", few_changed)  # each of the two ways, on the same figures
     period = month(m)
     counts = portal.call(statuses.client_counts, test_db, ClientScope(), period)
     assert (counts.active, counts.new, counts.churned) == (len(active), len(new), len(churned))
@@ -77,9 +81,15 @@ def test_counts_and_active_revenue_follow_the_statuses_of_the_period(
     }
 
 
+@pytest.mark.parametrize("few_changed", [statuses.FEW_CHANGED, 0], ids=["correct-the-active-now", "less-inactive"])
 def test_a_period_over_several_months_and_the_status_filter(
-    test_db: Database, portal: BlockingPortal, clients: dict[str, int]
+    test_db: Database,
+    portal: BlockingPortal,
+    clients: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    few_changed: int,
 ) -> None:
+    monkeypatch.setattr(statuses, "FEW_CHANGED", few_changed)
     first_half = Period("custom", date(2024, 1, 1), date(2024, 6, 30))
     counts = portal.call(statuses.client_counts, test_db, ClientScope(), first_half)
     assert (counts.active, counts.new, counts.churned) == (3, 3, 1)  # Back's comeback is not new
@@ -117,12 +127,18 @@ def test_a_change_is_dated_within_the_history(
     ]
 
 
-@pytest.mark.parametrize("rng_seed", [11, 23])
+@pytest.mark.parametrize(("rng_seed", "few_changed"), [(11, 100), (23, 0)])
 def test_counts_costs_and_active_revenue_match_the_reference_on_seeded_data(
-    data: DataBuilder, test_db: Database, portal: BlockingPortal, rng_seed: int
+    data: DataBuilder,
+    test_db: Database,
+    portal: BlockingPortal,
+    monkeypatch: pytest.MonkeyPatch,
+    rng_seed: int,
+    few_changed: int,
 ) -> None:
     """Two seeded datasets (clients that paused or churned mid-month, cost rates raised a year ago,
     people without one), periods whole and cut, against the slow references from raw rows."""
+    monkeypatch.setattr(statuses, "FEW_CHANGED", few_changed)  # both ways to the active clients' revenue
     today = date(2026, 11, 15)
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today, rng_seed=rng_seed))
     services = data.rows("SELECT * FROM services")

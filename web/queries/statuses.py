@@ -11,14 +11,14 @@ and what the active ones earned in it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from web.db import Database
 from web.periods import Period
 from web.queries import figures
 from web.queries.scope import ClientScope
-from web.queries.totals import read_once
+from web.queries.totals import Figures, read_once
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,64 @@ async def _read_client_counts(db: Database, scope: ClientScope, period: Period) 
     return ClientCounts(int(row["active"]), int(row["new"]), int(row["churned"]))
 
 
+# The clients in scope whose status changed after the period began, and of those the ones whose
+# being active in the period differs from being active now. A client with no change since the
+# period began has had its status now on every day of it: active in it exactly when active now.
+_MOVED_SQL = """
+SELECT c.id, c.status = 'active' AS active_now
+FROM (SELECT DISTINCT client_id FROM client_statuses WHERE from_date > :start) changed
+JOIN clients c ON c.id = changed.client_id
+WHERE {where}
+  AND EXISTS (SELECT 1 FROM client_statuses a WHERE a.client_id = c.id AND a.status = 'active'
+              AND a.from_date <= :end AND (a.to_date IS NULL OR a.to_date >= :start)) <> (c.status = 'active')"""
+
+
+# Two exact ways to the revenue of the clients active in a period, each cheap where the other is
+# not (dataset l, all clients): from the status totals of the clients active now, corrected by those
+# whose status changed since the period began (this month: 26 clients, 9 ms in all, against 17);
+# or from all revenue less that of the clients not active in it that earned any (about 300 whatever
+# the period: over 12 months 41 ms, where 1,750 changed and the correction took 61). Which one, the
+# number of status changes since the period began tells (any client's: a bound for any scope).
+FEW_CHANGED = 100
+
+
+async def active_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ActiveTotals:
+    """The clients in scope active in the period, and their revenue in it (revenue per active
+    client). Reading the active clients' own figures took 140 ms this month on dataset l, 660 ms
+    over 12 months. The totals of all clients in scope are the revenue card's (read once for both)."""
+    counts, changes, everyone = await asyncio.gather(
+        client_counts(db, scope, period),
+        db.fetch_val("SELECT count(*) FROM client_statuses WHERE from_date > :start", start=period.start),
+        figures.scope_totals(db, scope, period, today),
+    )
+    if changes > FEW_CHANGED:
+        return ActiveTotals(counts.active, everyone.revenue_cents - await _inactive_revenue(db, scope, period, today))
+    moved = await _moved(db, scope, period)
+    now, revenue = await asyncio.gather(
+        _active_now_revenue(db, scope, period, today), _figures_of(db, list(moved), period, today)
+    )
+    correction = sum((-1 if now_ else 1) * revenue.get(c, Figures()).revenue_cents for c, now_ in moved.items())
+    return ActiveTotals(counts.active, now + correction)
+
+
+async def _active_now_revenue(db: Database, scope: ClientScope, period: Period, today: date) -> int:
+    if scope.status not in (None, "active"):
+        return 0
+    return (await figures.scope_totals(db, replace(scope, status="active"), period, today)).revenue_cents
+
+
+async def _figures_of(db: Database, client_ids: list[int], period: Period, today: date) -> dict[int, Figures]:
+    return await figures.clients_figures(db, client_ids, period, today) if client_ids else {}
+
+
+async def _moved(db: Database, scope: ClientScope, period: Period) -> dict[int, bool]:
+    """The clients in scope active in the period but not now, or now but not in it: each with
+    whether it is active now."""
+    where, params = scope.where()
+    rows = await db.fetch_all(_MOVED_SQL.format(where=where), **params, start=period.start, end=period.end)
+    return {r["id"]: r["active_now"] for r in rows}
+
+
 # Clients not active in the period that may still have revenue in it: time logged in its months, a
 # retainer running in it (a paused client's, left running), a one-off dated in it.
 _INACTIVE_WITH_REVENUE = f"""
@@ -96,19 +154,6 @@ SELECT c.id FROM clients c WHERE {{where}} AND c.id NOT IN ({ACTIVE_IN_PERIOD}) 
                AND s.start_date <= :end AND (s.end_date IS NULL OR s.end_date >= :start))
     OR EXISTS (SELECT 1 FROM services s WHERE s.client_id = c.id AND s.kind = 'one_off'
                AND s.start_date BETWEEN :start AND :end))"""
-
-
-async def active_totals(db: Database, scope: ClientScope, period: Period, today: date) -> ActiveTotals:
-    """The clients in scope active in the period, and their revenue in it (revenue per active client):
-    the revenue of all of them (shared with the revenue card) less that of the few not active that
-    have any. Reading the active clients' own figures took 140 ms this month on dataset l, 660 over
-    twelve months."""
-    everyone, counts, inactive = await asyncio.gather(
-        figures.scope_totals(db, scope, period, today),
-        client_counts(db, scope, period),
-        _inactive_revenue(db, scope, period, today),
-    )
-    return ActiveTotals(counts.active, everyone.revenue_cents - inactive)
 
 
 async def _inactive_revenue(db: Database, scope: ClientScope, period: Period, today: date) -> int:
