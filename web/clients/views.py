@@ -242,6 +242,9 @@ async def _past_change_warning(state: AppState, client_id: int, edited: ClientIn
             " it, though those months were reported (time already logged keeps its rate)."
         )
     if status_since is not None and status_since < this_month and saved.status != edited.status:
+        last = await statuses.last_change(state.db, client_id)
+        if last is not None and status_since < last:
+            return None  # refused on saving, with its reason: nothing to confirm
         warnings.append(
             f"The status is {edited.status} from {status_since:%-d %b %Y}: the active, new and churned clients"
             " of months already reported change with it."

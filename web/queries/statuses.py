@@ -177,12 +177,20 @@ async def status_runs(db: Database, client_id: int) -> list[StatusRun]:
     return [StatusRun(r["status"], r["from_date"], r["to_date"]) for r in rows]
 
 
+async def last_change(db: Database, client_id: int) -> date | None:
+    """The day of the client's last status change (its start, when it never changed)."""
+    day: date | None = await db.fetch_val(
+        "SELECT max(from_date) FROM client_statuses WHERE client_id = :id", id=client_id
+    )
+    return day
+
+
 async def set_status(db: Database, client_id: int, since: date, status: str) -> None:
     """A status from a day, in the caller's transaction, before the client's row is saved with it
     (whose trigger then finds it in place). The day is today or one gone by (the form's rule: the
     client's status is today's), and not before the last change: a history is not rewritten in its
     middle."""
-    last = await db.fetch_val("SELECT max(from_date) FROM client_statuses WHERE client_id = :id", id=client_id)
+    last = await last_change(db, client_id)
     if last is not None and since < last:
         raise InvalidStatusDate(
             f"The status last changed on {last:%-d %b %Y}: a new one can start on that day or later."
