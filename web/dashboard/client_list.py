@@ -75,8 +75,9 @@ async def load_row(db: Database, p: RowParams, today: date) -> ClientRow:
 
 
 async def load_rows(db: Database, rows: Sequence[RowParams], today: date) -> list[ClientRow | None]:
-    """Rows in three queries per period among them (clients, their months, their MRR), whatever
-    their number; None for a client that does not exist (any more)."""
+    """Rows in three queries per period among them (clients, their months, their MRR), and a fourth
+    for their costs when asked with them, whatever their number; None for a client that does not
+    exist (any more)."""
     by_period: defaultdict[Period, list[int]] = defaultdict(list)
     costed: defaultdict[Period, list[int]] = defaultdict(list)  # the rows asked with costs
     for p in rows:
