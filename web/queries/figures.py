@@ -125,6 +125,13 @@ def figures_cte(scope: ClientScope, period: Period, today: date, also: str = "tr
 
 
 async def client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
+    """One client's figures: read once for the client page's cards asking at the same moment (its
+    revenue, and for admins its margin)."""
+    key = ("client figures", client_id, period.key(), today)
+    return await read_once(db, key, lambda: _read_client_figures(db, client_id, period, today))
+
+
+async def _read_client_figures(db: Database, client_id: int, period: Period, today: date) -> Figures:
     sql, params = figures_cte(ClientScope(client_id=client_id), period, today)
     row = await db.fetch_one(sql + "SELECT * FROM figures", **params)
     return Figures() if row is None else Figures.from_row(row)
