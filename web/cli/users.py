@@ -87,44 +87,44 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _add_dated_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """user rate, capacity and cost: values that change from a date on."""
-    user_rate = commands.add_parser(
-        "rate",
-        help="set an account's hourly rate from a date on",
-        description="Set an account's hourly rate from a date on (today by default): time logged afterwards for"
-        " earlier days takes the rate before. Time already logged keeps the rate it was logged with.",
+    """user rate, capacity and cost: values that change from a date on. Each: name, help,
+    description, its value's argument (name, type, help, whether it may be left out to show the
+    history) and its handler."""
+    dated = (
+        (
+            "rate",
+            "set an account's hourly rate from a date on",
+            "Set an account's hourly rate from a date on (today by default): time logged afterwards for earlier"
+            " days takes the rate before. Time already logged keeps the rate it was logged with.",
+            ("rate", hourly_rate, RATE_HELP, False),
+            _user_rate,
+        ),
+        (
+            "capacity",
+            "show or set an account's hours a week (utilization's capacity)",
+            "Show an account's capacity, the hours a week it is there to work, as it changed over time; or set"
+            " it from a date on (today by default). Utilization is billable hours / capacity: a change dated in"
+            " the past changes the utilization of the past from that date.",
+            ("hours", weekly_hours, "e.g. 40, 32 or 37:30; 0 for none", True),
+            _user_capacity,
+        ),
+        (
+            "cost",
+            "show or set an account's cost rate (what an hour of their time costs; admins see it)",
+            "Show an account's cost rate as it changed over time, or set it from a date on (today by default)."
+            " Their time logged for that day and later is costed again: the costs and gross margins of clients"
+            " and people follow.",
+            ("rate", hourly_rate, RATE_HELP, True),
+            _user_cost,
+        ),
     )
-    user_rate.add_argument("email")
-    user_rate.add_argument("rate", type=hourly_rate, help=RATE_HELP)
-    _from_a_date(user_rate)
-    user_rate.set_defaults(handler=_user_rate)
-    user_capacity = commands.add_parser(
-        "capacity",
-        help="show or set an account's hours a week (utilization's capacity)",
-        description="Show an account's capacity, the hours a week it is there to work, as it changed over time;"
-        " or set it from a date on (today by default). Utilization is billable hours / capacity: a change"
-        " dated in the past changes the utilization of the past from that date.",
-    )
-    user_capacity.add_argument("email")
-    user_capacity.add_argument("hours", nargs="?", type=weekly_hours, help="e.g. 40, 32 or 37:30; 0 for none")
-    _from_a_date(user_capacity)
-    user_capacity.set_defaults(handler=_user_capacity)
-    user_cost = commands.add_parser(
-        "cost",
-        help="show or set an account's cost rate (what an hour of their time costs; admins see it)",
-        description="Show an account's cost rate as it changed over time, or set it from a date on (today by"
-        " default). Their time logged for that day and later is costed again: the costs and gross margins of"
-        " clients and people follow.",
-    )
-    user_cost.add_argument("email")
-    user_cost.add_argument("rate", nargs="?", type=hourly_rate, help=RATE_HELP)
-    _from_a_date(user_cost)
-    user_cost.set_defaults(handler=_user_cost)
-
-
-def _from_a_date(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
-    command.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
+    for name, help_text, description, (value, value_type, value_help, optional), handler in dated:
+        command = commands.add_parser(name, help=help_text, description=description)
+        command.add_argument("email")
+        command.add_argument(value, nargs="?" if optional else None, type=value_type, help=value_help)
+        command.add_argument("--from", dest="from_date", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+        command.add_argument("--yes", action="store_true", help="confirm a date in a month gone by")
+        command.set_defaults(handler=handler)
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
