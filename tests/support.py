@@ -22,6 +22,7 @@ from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
 from web.db import Database
+from web.db.seed import entries_in_bulk
 
 # open_app(**setting_changes) -> a context manager giving a signed-in TestClient (see conftest.py)
 OpenApp = Callable[..., AbstractContextManager[TestClient]]
@@ -165,6 +166,16 @@ class DataBuilder:
                 e=end,
             )
         )
+
+    def entries_in_bulk(self, insert: str, **params: Any) -> None:
+        """Many entries in one INSERT ... SELECT, loaded as the seed loads them (web.db.seed): for
+        tests that need volume, in seconds less. Without cost rates."""
+
+        async def run() -> None:
+            async with self.db.transaction(), entries_in_bulk(self.db):
+                await self.db.execute(insert, **params)
+
+        self.portal.call(run)
 
     def entry(
         self,

@@ -30,7 +30,7 @@ def _many_rows(data: DataBuilder) -> None:
     """Enough rows that each export takes many chunks: an abort lands mid-stream."""
     sam = data.user("Sam")
     data.val("INSERT INTO clients (name, status) SELECT 'Client ' || n, 'active' FROM generate_series(1, 3000) n")
-    data.val(
+    data.entries_in_bulk(
         "INSERT INTO timesheet_entries (user_id, client_id, work_date, minutes, billable, rate_cents)"
         " SELECT :sam, 1 + n % 3000, DATE '2026-01-01' + n % 300, 60, true, 10000 FROM generate_series(1, 30000) n",
         sam=sam,

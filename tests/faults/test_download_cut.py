@@ -27,7 +27,7 @@ def test_a_database_lost_mid_download_cuts_it_without_a_traceback(
     portal.call(db.connect)
     data = DataBuilder(db, portal)
     acme, sam = data.client("Acme", rate_cents=10_000), data.user("Sam Staff")
-    data.val(
+    data.entries_in_bulk(
         "INSERT INTO timesheet_entries (user_id, client_id, work_date, minutes, billable, rate_cents, description)"
         " SELECT :u, :c, DATE '2020-01-01' + n % 2000, 15, true, 10000, repeat('a long note ', 25) || n"
         " FROM generate_series(1, :n) AS n",
