@@ -1,4 +1,4 @@
-"""A table locked for 30 s, far longer than every budget, under waves of 200 concurrent requests over
+"""A table locked for 12 s, twelve times every budget, under waves of 200 concurrent requests over
 real sockets: no request waits past its budget, however long the lock lasts."""
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from tests.support import PASSWORD, DataBuilder, soup
 from web.settings import Settings
 
 BUDGET_S = 1.0
-LOCKED_S = 30.0  # the issue's figure: requests that queued instead of giving up would pile up
+# Long enough that requests which queued instead of giving up would pile up past the limits below
+# (they filled max_connections within 10 s); the issue's 30 s only made the test slower.
+LOCKED_S = 12.0
 WAVE_S = 3.0  # a wave of 200 takes about 2 s here: the last one starts early enough to end in the lock
 
 
@@ -82,7 +84,7 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
         most_backends = max(most_backends, portal.call(number, backends))
         waves += 1
     assert time.monotonic() - locked_at < LOCKED_S, "the last wave outlasted the lock: start it earlier"
-    assert waves >= 5, f"only {waves} waves of 200 in {LOCKED_S:.0f} s"
+    assert waves >= 3, f"only {waves} waves of 200 in {LOCKED_S:.0f} s"
     while time.monotonic() - locked_at < LOCKED_S:
         time.sleep(0.05)
     locked_services.set()
