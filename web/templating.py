@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from web.htmx import EVENTS
@@ -30,6 +31,25 @@ def format_day(day: date, style: str = "day-month") -> str:
     return f"{month} {day.day}, {day.year}" if style == "month-day" else f"{day.day} {month} {day.year}"
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process, whatever the number of environments: each app makes its
+    own (a test suite makes hundreds), and compiling was most of a new app's first requests. Jinja
+    checks each entry against its template's source, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}  # one entry per template: bounded by the templates there are
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = _CompiledTemplates()
+
+
 def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-month") -> Environment:
     """Pages live in web/templates, partials in partials/<area>/<name>.html. `tz` is the zone the
     `day` and `moment` filters show moments in (BILLABLE_TIMEZONE), written one way
@@ -42,6 +62,7 @@ def make_env(*, dev: bool = False, tz: tzinfo = UTC, date_style: str = "day-mont
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         auto_reload=dev,
+        bytecode_cache=COMPILED,
         trim_blocks=True,
         lstrip_blocks=True,
     )
