@@ -15,7 +15,7 @@ import httpx2
 import psutil
 import pytest
 
-from tests.support import PASSWORD, DataBuilder, billable, free_port, serve, soup, wait_for
+from tests.support import PASSWORD, DataBuilder, billable, free_port, login_form_token, serve, soup, wait_for
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
@@ -230,7 +230,7 @@ def test_serve_starts_an_embedded_database_with_demo_data(tmp_path: Path) -> Non
         assert wait_for(f"{base}/healthz", server).text == "ok"
         with httpx2.Client(base_url=base) as browser:
             assert browser.get("/").headers["location"].startswith("/login")
-            token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
+            token = login_form_token(browser.get("/login").text)
             form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token}
             page = soup(browser.post("/login", data=form, follow_redirects=True).text)
             # Each card and row of the first page (demo data: 60 clients, 50 a page) comes in the
@@ -343,7 +343,7 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
         form = {
             "email": admin,
             "password": PASSWORD,
-            "csrf_token": soup(login.text).select_one("[name=csrf_token]")["value"],
+            "csrf_token": login_form_token(login.text),
         }
         signed_in = httpx2.post(f"{base}/login", data=form, cookies=login.cookies)
         cookies = dict(signed_in.cookies) or dict(login.cookies)

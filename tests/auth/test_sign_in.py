@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, session_of, soup
+from tests.support import PASSWORD, DataBuilder, login_form_token, session_of, soup
 
 LOGIN_ERROR = "#login-error"
 
 
 def login(client: TestClient, email: str, password: str, next_url: str = "/") -> object:
-    token = soup(client.get("/login").text).select_one("input[name=csrf_token]")["value"]
+    token = login_form_token(client.get("/login").text)
     return client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": token, "next": next_url},

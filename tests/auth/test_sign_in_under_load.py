@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 
-from tests.support import PASSWORD, DataBuilder, soup
+from tests.support import PASSWORD, DataBuilder, login_form_token
 from web.auth.views import LIMITS
 from web.queries.users import hash_password
 
@@ -17,7 +17,7 @@ from web.queries.users import hash_password
 def signed_form(base: str) -> tuple[dict[str, str], str]:
     """The cookies and CSRF token of a fresh sign-in page."""
     page = httpx2.get(base + "/login")
-    return dict(page.cookies), soup(page.text).select_one("input[name=csrf_token]")["value"]
+    return dict(page.cookies), login_form_token(page.text)
 
 
 def attempt(base: str, cookies: dict[str, str], token: str, email: str, password: str) -> int:

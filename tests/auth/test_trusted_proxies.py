@@ -4,7 +4,6 @@ the sessions list see."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.support import PASSWORD, DataBuilder, free_port, serve, wait_for
+from tests.support import PASSWORD, DataBuilder, free_port, login_form_token, serve, wait_for
 
 CLIENT = "203.0.113.7"  # the person's address, as the proxy passes it on
 
@@ -29,13 +28,12 @@ def test_only_a_trusted_proxy_sets_the_scheme_and_the_address(
         wait_for(f"http://127.0.0.1:{port}/healthz", server)
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers=forwarded) as browser:
             login = browser.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-            assert token is not None
+            token = login_form_token(login.text)
             # A Secure cookie is not sent back over plain HTTP: carry it by hand, as the proxy would.
             cookie = login.headers["set-cookie"].split(";")[0]
             signed = browser.post(
                 "/login",
-                data={"email": admin, "password": PASSWORD, "csrf_token": token[1]},
+                data={"email": admin, "password": PASSWORD, "csrf_token": token},
                 headers={"Cookie": cookie},
             )
     finally:

@@ -4,7 +4,6 @@ says so in one line without a traceback, and the app answers again once the data
 
 from __future__ import annotations
 
-import re
 import signal
 import time
 
@@ -13,7 +12,7 @@ import pytest
 from anyio.from_thread import BlockingPortal
 
 from tests.faults.conftest import ADMIN, OwnPostgres
-from tests.support import PASSWORD, DataBuilder, free_port, serve, wait_for
+from tests.support import PASSWORD, DataBuilder, free_port, login_form_token, serve, wait_for
 from web.db import Database
 
 ENTRIES = 30_000  # about 9 MB of CSV, far more than sockets buffer: the body is mid-way when the server dies
@@ -43,9 +42,8 @@ def test_a_database_lost_mid_download_cuts_it_without_a_traceback(
     try:
         wait_for(base + "/healthz", server)
         with httpx2.Client(base_url=base, timeout=10) as browser:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
-            assert token is not None
-            browser.post("/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token[1]})
+            token = login_form_token(browser.get("/login").text)
+            browser.post("/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token})
             received = 0
             with pytest.raises(httpx2.RemoteProtocolError), browser.stream("GET", EXPORT) as download:
                 assert download.status_code == 200

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from tests.support import PASSWORD, DataBuilder, soup
+from tests.support import PASSWORD, DataBuilder, login_form_token
 from web.settings import Settings
 
 BUDGET_S = 1.0
@@ -30,7 +30,7 @@ def settings(settings: Settings) -> Settings:
 
 def signed_in(base: str, email: str) -> dict[str, str]:
     login = httpx2.get(base + "/login")
-    token = soup(login.text).select_one("[name=csrf_token]")["value"]
+    token = login_form_token(login.text)
     form = {"email": email, "password": PASSWORD, "csrf_token": token}
     return dict(httpx2.post(base + "/login", data=form, cookies=login.cookies).cookies)
 
