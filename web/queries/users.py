@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +23,14 @@ from web.queries.sessions import Lifetime, digest, end_sessions
 ROLES = ("staff", "admin")
 MIN_PASSWORD = 12  # OWASP ASVS level 2 (V2.1.1); length, not character classes, makes a password strong
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+    Made on first use, in the hashing thread: at import it cost every process (each CLI command,
+    each worker) 160 ms before doing anything."""
+    return _hasher.hash("not a real password")
 
 
 def _yield_to_requests() -> None:
@@ -93,7 +100,7 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
     row = await db.fetch_one(
         f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower(:email)", email=email
     )
-    stored = row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH
+    stored = row["password_hash"] if row is not None and row["password_hash"] else None
     if not await asyncio.get_running_loop().run_in_executor(_hashing, _verifies, stored, password):
         return None
     if row is None or not row["password_hash"] or row["disabled"]:
@@ -101,9 +108,9 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
     return User(**{k: row[k] for k in ("id", "name", "email", "role", "disabled")})
 
 
-def _verifies(stored: str, password: str) -> bool:
+def _verifies(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
 
