@@ -20,9 +20,12 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 run: $(VENV)/.installed
 	$(VENV)/bin/billable serve $(ARGS)
 
+# -n: tests run on several workers (pytest-xdist), each with its own database, Redis database and
+# browser. Three, even on two cores: much of a test is waiting (on a server, a browser, a socket).
 # --durations: the slowest ten tests, so that a slow one is seen when it lands.
+TEST_WORKERS ?= 3
 test: $(VENV)/.installed-test
-	$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check web bench tests

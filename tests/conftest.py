@@ -216,7 +216,13 @@ def locked_services(database_url: str) -> Iterator[threading.Event]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
+    """TEST_REDIS_URL's database, or under `pytest -n` the one below it per worker: the app's cache
+    keys are the same in every process, and one worker's clear() would empty another's."""
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if worker:
+        base, _, number = url.rpartition("/")
+        url = f"{base}/{(int(number or 0) - int(worker.removeprefix('gw'))) % 16}"
     import redis
 
     try:

@@ -19,7 +19,6 @@ BUDGET_S = 1.0
 # Long enough that requests which queued instead of giving up would pile up past the limits below
 # (they filled max_connections within 10 s); the 30 s only made the test slower.
 LOCKED_S = 12.0
-WAVE_S = 3.0  # a wave of 200 takes about 2 s here: the last one starts early enough to end in the lock
 
 
 @pytest.fixture
@@ -79,12 +78,17 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
 
     answers: list[tuple[float, float, int]] = []
     most_backends = waves = 0
-    while time.monotonic() - locked_at < LOCKED_S - WAVE_S:
+    longest_wave = 0.0
+    # A wave of 200 takes about 2 s, more when other tests share the cores: the next one starts only
+    # while there is time for it, twice the longest so far, to end inside the lock.
+    while LOCKED_S - (time.monotonic() - locked_at) > 2 * longest_wave + 0.5:
+        started = time.monotonic()
         answers += portal.call(burst)  # not asyncio.run: the browser tests leave a loop in this thread
         most_backends = max(most_backends, portal.call(number, backends))
+        longest_wave = max(longest_wave, time.monotonic() - started)
         waves += 1
     assert time.monotonic() - locked_at < LOCKED_S, "the last wave outlasted the lock: start it earlier"
-    assert waves >= 3, f"only {waves} waves of 200 in {LOCKED_S:.0f} s"
+    assert waves >= 2, f"only {waves} waves of 200 in {LOCKED_S:.0f} s"
     while time.monotonic() - locked_at < LOCKED_S:
         time.sleep(0.05)
     locked_services.set()
@@ -95,8 +99,9 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
         f"a request took {slowest_in_app:.2f} s in the app behind the lock ({waves} waves)"
     )
     # As the client saw it: this test's 200 connections share the process (and its GIL) with the
-    # server, which adds about a second to the slowest of them here.
-    assert slowest_seen < BUDGET_S + 2, f"a request took {slowest_seen:.2f} s behind the lock"
+    # server, and the cores with another test worker, which adds up to two seconds to the slowest of
+    # them here. One that queued behind the lock would take the lock's 12 s.
+    assert slowest_seen < BUDGET_S + 3, f"a request took {slowest_seen:.2f} s behind the lock"
     assert statuses <= {200, 503, 504}, statuses  # refused or served, never a 500
     # Abandoned queries end on the server too: left waiting on the lock, they filled PostgreSQL's
     # max_connections within 10 s, and then nobody could connect at all. Now they end within the

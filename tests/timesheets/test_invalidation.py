@@ -3,7 +3,6 @@ partials stay cached."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -15,7 +14,7 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, free_port, serve, server_timing, soup, wait_for
+from tests.support import PASSWORD, DataBuilder, free_port, login_form_token, serve, server_timing, soup, wait_for
 
 # November 2026 by name: the second process runs on the real clock, this one on TODAY's.
 REVENUE = "/partials/dashboard/revenue?period=custom&from=2026-11-01&to=2026-11-30"
@@ -58,10 +57,10 @@ def test_a_write_refreshes_what_it_changes_and_nothing_else(client: TestClient, 
 
 @pytest.fixture
 def second_process(database_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """Another `billable serve` process on the same database (and the same Redis when asked)."""
+    """Another `billable serve` process on the same database (and the tests' Redis when asked)."""
     port = free_port()
     env = {"DATABASE_URL": database_url, "BILLABLE_SECRET_KEY": "test-secret", "BILLABLE_WARM_ON_START": "true"}
-    env["BILLABLE_CACHE_URL"] = getattr(request, "param", "memory://")
+    env["BILLABLE_CACHE_URL"] = request.getfixturevalue("redis_url") if getattr(request, "param", None) else "memory://"
     server = serve(["--port", str(port)], env, output=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_for(base + "/healthz", server)
@@ -73,7 +72,7 @@ def second_process(database_url: str, request: pytest.FixtureRequest) -> Iterato
 @contextmanager
 def signed_in(base: str, email: str) -> Iterator[httpx2.Client]:
     with httpx2.Client(base_url=base) as browser:
-        token = soup(browser.get("/login").text).select_one("input[name=csrf_token]")["value"]
+        token = login_form_token(browser.get("/login").text)
         response = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
         assert response.status_code == 303
         yield browser
@@ -97,9 +96,7 @@ def test_a_write_in_one_process_reaches_another_with_memory_caches(
     write_in_one_process_and_read_in_another(client, second_process, two_clients)
 
 
-@pytest.mark.parametrize(
-    "second_process", [os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")], indirect=True
-)
+@pytest.mark.parametrize("second_process", ["redis"], indirect=True)
 def test_a_write_in_one_process_reaches_another_through_redis(
     open_app,
     redis_url: str,
