@@ -1,13 +1,6 @@
 // Billable's only script besides htmx. No inline scripts anywhere (CSP-ready).
 "use strict";
 
-// Every htmx request carries the session's CSRF token. Set here, once, because htmx 4 does not
-// inherit hx-headers implicitly; the server refuses writes without it.
-document.addEventListener("htmx:config:request", (event) => {
-  const token = document.querySelector('meta[name="csrf-token"]');
-  if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
-});
-
 // Streamed pages (web/streaming.py, static/stream.js): placeholders wait for their part of the
 // stream (hx-trigger="billable:unfilled"). When a stream ends, those it did not fill (it was cut
 // short) ask for their partial themselves, as every placeholder does when pages are not streamed.
@@ -85,7 +78,9 @@ window.addEventListener("popstate", () => {
 // range still missing one of its dates: applying it would only produce an error. Typing a date's
 // digits, or arrowing through a select, changes it several times in a row: each applied would
 // be a request, a flash of "not a date" for a half-typed year, and an entry in the history.
-// Apply (or Enter) applies at once.
+// Apply (or Enter) applies at once. Not hx-trigger="change delay:600ms": the exception for a
+// half-chosen range would be a trigger filter, which htmx evaluates with new Function (refused by
+// our CSP), and a request sent anyway would show the error it avoids.
 const SETTLE_MS = 600;
 let settling = null;
 document.addEventListener("change", (event) => {
@@ -94,7 +89,6 @@ document.addEventListener("change", (event) => {
   if (!form || !form.contains(target) || !target.classList.contains("auto-submit")) return;
   const period = form.elements.period;
   const custom = period.value === "custom";
-  form.querySelectorAll(".custom-range").forEach((el) => { el.hidden = !custom; });
   clearTimeout(settling);
   if (custom && !(form.elements.from.value && form.elements.to.value)) {
     if (target === period) form.elements.from.focus();
@@ -124,7 +118,8 @@ document.addEventListener("htmx:config:request", (event) => {
   if (!fromFilters(event)) return;
   clearTimeout(settling); // applied now (Apply, Enter, or the search as typed): nothing left to send
   announcing = true;
-  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom. A
+  // Keep shareable URLs short: leave out empty fields, and dates unless the range is custom (htmx 4
+  // has no hx-params, and the answer is a stream whose headers could not name the URL instead). A
   // sorting or paging link's URL says everything already: the form's fields are left out.
   const body = event.detail.ctx.request.body;
   if (!body) return;
@@ -283,12 +278,13 @@ document.addEventListener("keydown", (event) => {
 // and in again in another tab). The server swaps nothing for htmx (web/auth/guard.py), so what was
 // typed stays. Here the page's current token is read and the request sent again, once; when the
 // browser is signed out, the page says so and the form keeps what was typed for after signing in.
+const CSRF_HEADERS = "hx-headers:inherited"; // on <body> (web/templates/layout.html)
 async function currentCsrfToken() {
   const response = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
   if (!response.ok || new URL(response.url).pathname === "/login") return null;
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
-  const meta = page.querySelector('meta[name="csrf-token"]');
-  return meta ? meta.content : null;
+  const headers = page.body.getAttribute(CSRF_HEADERS);
+  return headers ? JSON.parse(headers)["X-CSRF-Token"] : null;
 }
 
 function showPageNotice(html) {
@@ -320,7 +316,7 @@ document.addEventListener("htmx:after:request", async (event) => {
       "in another tab, then try again here; what you typed is kept.");
     return;
   }
-  document.querySelector('meta[name="csrf-token"]').content = token;
+  document.body.setAttribute(CSRF_HEADERS, JSON.stringify({ "X-CSRF-Token": token }));
   source.dataset.csrfRetried = "true";
   // The same request again, once htmx has finished with this one (its buttons enabled again);
   // without its confirm question: the user has answered it already.

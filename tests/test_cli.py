@@ -15,7 +15,17 @@ import httpx2
 import psutil
 import pytest
 
-from tests.support import PASSWORD, DataBuilder, billable, free_port, login_form_token, serve, soup, wait_for
+from tests.support import (
+    PASSWORD,
+    DataBuilder,
+    billable,
+    free_port,
+    login_form_token,
+    page_csrf_token,
+    serve,
+    soup,
+    wait_for,
+)
 from web.dashboard import CARDS
 from web.db.seed import DEMO_EMAIL, DEMO_PASSWORD
 from web.db.server import with_database
@@ -347,9 +357,7 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
         }
         signed_in = httpx2.post(f"{base}/login", data=form, cookies=login.cookies)
         cookies = dict(signed_in.cookies) or dict(login.cookies)
-        token = soup(httpx2.get(f"{base}/timesheet", cookies=cookies).text).select_one("meta[name=csrf-token]")[
-            "content"
-        ]
+        token = page_csrf_token(soup(httpx2.get(f"{base}/timesheet", cookies=cookies).text))
         stop = threading.Event()
 
         def write(writer: int) -> None:

@@ -10,7 +10,9 @@ from tests.support import DataBuilder
 
 def stale_csrf_token(page: Page) -> None:
     """Signed out and in again elsewhere: this page's token is no longer the session's."""
-    page.evaluate("() => { document.querySelector('meta[name=csrf-token]').content = 'from-an-old-session'; }")
+    page.evaluate(
+        """() => document.body.setAttribute("hx-headers:inherited", '{"X-CSRF-Token": "from-an-old-session"}')"""
+    )
 
 
 def test_a_session_changed_in_another_tab_costs_nothing_typed(page: Page, live_url: str, data: DataBuilder) -> None:

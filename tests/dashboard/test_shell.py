@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, session_of, sign_in, soup
+from tests.support import PASSWORD, DataBuilder, OpenApp, page_csrf_token, server_timing, session_of, sign_in, soup
 from web.dashboard import CARDS
 
 
@@ -76,7 +76,6 @@ def test_filter_bar_keeps_the_chosen_filters(client: TestClient, data: DataBuild
     page = soup(client.get(f"/?period=custom&from=2024-01-01&to=2024-03-31&status=active&manager={manager}&q=Cl").text)
     assert page.select_one("#filter-period option[selected]")["value"] == "custom"
     assert page.select_one("#filter-from")["value"] == "2024-01-01"
-    assert not page.select_one(".custom-range").has_attr("hidden")
     assert page.select_one("#filter-status option[selected]")["value"] == "active"
     assert page.select_one("#filter-manager option[selected]").get_text() == "Mia Manager"
     assert page.select_one("#filter-q")["value"] == "Cl"
@@ -119,7 +118,7 @@ def test_each_session_gets_its_own_page(client: TestClient, data: DataBuilder) -
         client.cookies.clear()
         client.cookies.update(cookies)
         page = soup(client.get("/").text)
-        return page.select_one("meta[name=csrf-token]")["content"], page.select_one("header").get_text(" ")
+        return page_csrf_token(page), page.select_one("header").get_text(" ")
 
     for _ in range(2):  # the second time from memory
         admin_token, admin_header = page_as(admin[0])
