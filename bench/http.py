@@ -8,9 +8,16 @@ Content-Length body: enough for the app's pages and partials, and ten times chea
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+
+def session_csrf_token(page: str) -> str | None:
+    """The CSRF token a signed-in page's htmx requests carry (hx-headers on its <body>)."""
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', page)
+    return found[1] if found else None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 import httpx2
 import psutil
 
+from bench.http import session_csrf_token
 from web.db import Database
 from web.queries.users import UserExists, add_user, set_password
 
@@ -100,10 +101,10 @@ async def _sign_in(base: str, email: str) -> tuple[dict[str, str], str]:
         assert token is not None, "no sign-in form"
         answer = await client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token[1]})
         page = await client.get("/timesheet")
-        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        csrf = session_csrf_token(page.text)
         if answer.status_code >= 400 or csrf is None:
             raise RuntimeError(f"{email} could not sign in ({answer.status_code})")
-        return dict(client.cookies), csrf[1]
+        return dict(client.cookies), csrf
 
 
 async def _user(

@@ -30,7 +30,7 @@ from bs4 import BeautifulSoup
 
 from bench import baselines
 from bench.chart import browser_svg, cold_vs_size_svg
-from bench.http import Pool, Reply
+from bench.http import Pool, Reply, session_csrf_token
 from bench.proxy import free_port
 from web.db import Database
 from web.db.migrate import migrate
@@ -419,7 +419,9 @@ async def _sign_in(base: str) -> dict[str, str]:
         if (await client.post("/login", data=form)).status_code != 303:
             raise RuntimeError("the benchmark could not sign in")
         home = await client.get("/")
-        csrf = _attributes(home.text, "meta[name=csrf-token]", "content")[0]
+        csrf = session_csrf_token(home.text)
+        if csrf is None:
+            raise RuntimeError("the benchmark's page had no CSRF token")
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     return {"Cookie": cookie, "X-CSRF-Token": csrf}
 
