@@ -28,6 +28,7 @@ def seeded_page(
     # Seeded before anything is cached: cache invalidation on writes is issue #3.
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
     sign_in_with_browser(anonymous_page, live_url, admin)
+    anonymous_page.goto(live_url + "/")
     wait_until_loaded(anonymous_page)
     return anonymous_page
 

@@ -38,8 +38,7 @@ def test_waterfall_lists_every_partial_as_the_browser_saw_it(
 ) -> None:
     page = anonymous_page
     sign_in_with_browser(page, live_url, admin)
-    # A period the dashboard after sign-in did not show: its partials are computed for this visit,
-    # whether or not the first visit's requests have all finished (a race the test used to lose).
+    # A period of its own: its partials are computed for this visit.
     page.goto(live_url + "/?timings=1&period=last_month")
     wait_until_loaded(page)
     panel = page.locator("#waterfall")

@@ -46,7 +46,7 @@ def test_a_stale_list_refreshes_with_its_rows_in_one_request_and_no_skeleton(
 
     page.reload()
     wait_until_loaded(page)
-    expect(page.locator("#client-list .badge")).to_have_text("Updating…")  # the old figures, at once
+    expect(page.locator("#client-list .section-title .badge")).to_have_text("Updating…")  # old figures, at once
     page.evaluate(COUNT_SKELETONS)
     page.on("request", note)
     expect(page.locator("[data-stale]")).to_have_count(0, timeout=10_000)  # the list refreshed itself

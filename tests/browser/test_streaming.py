@@ -31,6 +31,7 @@ def signed_in(
     """A tab signed in on tiny seeded data, and the app URLs it requests from now on."""
     portal.call(lambda: seed(test_db, SIZES["tiny"], today=today))
     sign_in_with_browser(anonymous_page, live_url, admin)
+    anonymous_page.goto(live_url + "/")
     wait_until_loaded(anonymous_page)
     requests: list[str] = []
 
