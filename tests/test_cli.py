@@ -334,7 +334,9 @@ def test_a_stream_still_open_does_not_hold_shutdown(tmp_path: Path, database_url
             server.kill()
         server.communicate(timeout=10)
     assert server.returncode == 0
-    assert took < 1 + 2, f"exit took {took:.1f} s with a stream open (BILLABLE_SHUTDOWN_S=1)"
+    # The stream never ends by itself: a shutdown that waited for it would not end at all. The rest
+    # is the process's own exit, slower when test workers share the cores.
+    assert took < 1 + 5, f"exit took {took:.1f} s with a stream open (BILLABLE_SHUTDOWN_S=1)"
 
 
 def test_a_worker_killed_during_writes_loses_no_acknowledged_one(

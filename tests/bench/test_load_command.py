@@ -1,4 +1,4 @@
-"""`billable load`, briefly (the soak runs for minutes; CI runs three seconds of it)."""
+"""`billable load`, briefly (the soak runs for minutes; CI runs six seconds of it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 def test_a_short_load_loses_nothing_and_leaves_nothing_busy(server_url: str, tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    args = ["load", "--users", "20", "--warmup", "1", "--seconds", "3", "--workers", "2", "--size", "tiny"]
+    args = ["load", "--users", "20", "--warmup", "1", "--seconds", "6", "--workers", "2", "--size", "tiny"]
     args += ["--json", str(out)]
     env = {**os.environ, "DATABASE_URL": server_url, "BILLABLE_DATA_DIR": str(tmp_path)}
     ran = subprocess.run([sys.executable, "-m", "web", *args], env=env, capture_output=True, text=True, timeout=300)
