@@ -76,6 +76,7 @@ def test_filter_bar_keeps_the_chosen_filters(client: TestClient, data: DataBuild
     page = soup(client.get(f"/?period=custom&from=2024-01-01&to=2024-03-31&status=active&manager={manager}&q=Cl").text)
     assert page.select_one("#filter-period option[selected]")["value"] == "custom"
     assert page.select_one("#filter-from")["value"] == "2024-01-01"
+    assert not page.select_one(".custom-range").has_attr("hidden")
     assert page.select_one("#filter-status option[selected]")["value"] == "active"
     assert page.select_one("#filter-manager option[selected]").get_text() == "Mia Manager"
     assert page.select_one("#filter-q")["value"] == "Cl"
