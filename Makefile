@@ -21,9 +21,10 @@ run: $(VENV)/.installed
 	$(VENV)/bin/billable serve $(ARGS)
 
 # -n: tests run on several workers (pytest-xdist), each with its own database, Redis database and
-# browser. Three, even on two cores: much of a test is waiting (on a server, a browser, a socket).
+# browser. Two: more were barely faster on two cores, and made the tests that time a budget under
+# load fail now and then (docs/decisions.md).
 # --durations: the slowest ten tests, so that a slow one is seen when it lands.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 

@@ -96,7 +96,9 @@ def test_a_long_lock_costs_each_request_its_budget_at_most(
     slowest_in_app = max(in_app for _, in_app, _ in answers)
     slowest_seen = max(seen for seen, _, _ in answers)
     statuses = {status for _, _, status in answers}
-    assert slowest_in_app < BUDGET_S + 1, (
+    # In the app: its budget, and up to a second more for an event loop shared by a whole wave (and
+    # by other test workers' processes on the same cores). One that queued would take the lock's 12 s.
+    assert slowest_in_app < BUDGET_S + 2, (
         f"a request took {slowest_in_app:.2f} s in the app behind the lock ({waves} waves)"
     )
     # As the client saw it: this test's connections share the process (and its GIL) with the
