@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -221,8 +222,9 @@ def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
     if worker:
-        base, _, number = url.rpartition("/")
-        url = f"{base}/{(int(number or 0) - int(worker.removeprefix('gw'))) % 16}"
+        parts = urlsplit(url)
+        number = (int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))) % 16
+        url = urlunsplit(parts._replace(path=f"/{number}"))
     import redis
 
     try:
