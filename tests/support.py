@@ -220,11 +220,6 @@ def server_timing(header: str) -> dict[str, dict[str, str]]:
 PASSWORD = "correct horse battery"
 
 
-def page_csrf_token(page: BeautifulSoup) -> str:
-    """The CSRF token a page's htmx requests carry (hx-headers on its body)."""
-    return str(json.loads(page.body["hx-headers:inherited"])["X-CSRF-Token"])
-
-
 def login_form_token(page: str) -> str:
     """The CSRF token of the sign-in form (read by a pattern: parsing the page cost each signed-in
     test more than its sign-in)."""

@@ -15,13 +15,13 @@ import httpx2
 import psutil
 import pytest
 
+from bench.http import session_csrf_token
 from tests.support import (
     PASSWORD,
     DataBuilder,
     billable,
     free_port,
     login_form_token,
-    page_csrf_token,
     serve,
     soup,
     wait_for,
@@ -359,7 +359,7 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
         }
         signed_in = httpx2.post(f"{base}/login", data=form, cookies=login.cookies)
         cookies = dict(signed_in.cookies) or dict(login.cookies)
-        token = page_csrf_token(soup(httpx2.get(f"{base}/timesheet", cookies=cookies).text))
+        token = session_csrf_token(httpx2.get(f"{base}/timesheet", cookies=cookies).text)
         stop = threading.Event()
 
         def write(writer: int) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, login_form_token, page_csrf_token, session_of, soup
+from bench.http import session_csrf_token
+from tests.support import PASSWORD, DataBuilder, login_form_token, session_of, soup
 
 LOGIN_ERROR = "#login-error"
 
@@ -24,9 +25,9 @@ def test_sign_in_and_out(anonymous: TestClient, admin: str) -> None:
     assert response.headers["location"] == "/?period=ytd"
     cookie = response.headers["set-cookie"]
     assert "httponly" in cookie and "samesite=lax" in cookie and "Max-Age=43200" in cookie
-    page = soup(anonymous.get("/").text)
-    assert "Ada Admin" in page.select_one(".topbar__user").get_text()
-    token = page_csrf_token(page)
+    html = anonymous.get("/").text
+    assert "Ada Admin" in soup(html).select_one(".topbar__user").get_text()
+    token = session_csrf_token(html)
     out = anonymous.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert anonymous.get("/", follow_redirects=False).status_code == 303

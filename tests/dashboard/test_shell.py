@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, DataBuilder, OpenApp, page_csrf_token, server_timing, session_of, sign_in, soup
+from bench.http import session_csrf_token
+from tests.support import PASSWORD, DataBuilder, OpenApp, server_timing, session_of, sign_in, soup
 from web.dashboard import CARDS
 
 
@@ -118,8 +119,8 @@ def test_each_session_gets_its_own_page(client: TestClient, data: DataBuilder) -
     def page_as(cookies: dict[str, str]) -> tuple[str, str]:
         client.cookies.clear()
         client.cookies.update(cookies)
-        page = soup(client.get("/").text)
-        return page_csrf_token(page), page.select_one("header").get_text(" ")
+        html = client.get("/").text
+        return session_csrf_token(html), soup(html).select_one("header").get_text(" ")
 
     for _ in range(2):  # the second time from memory
         admin_token, admin_header = page_as(admin[0])
