@@ -212,10 +212,11 @@ document.addEventListener("htmx:after:request", (event) => {
 // Focus stays where the user was across a reload of part of the page: a link that reloads the
 // dashboard (sorting, paging) is replaced by its new copy, which has the same id. htmx moves focus
 // to it when it is in the swapped content; when it arrives later (a list sorted by a figure comes
-// as a partial of its own), it is focused then, unless the user has moved on meanwhile. A form that
-// comes back with errors takes focus to its first field to correct. A control that goes away for
-// good (a Delete, once its row is gone; a Retry, once its card has loaded) names in
-// data-focus-instead the id to focus then; otherwise focus would fall to the page itself.
+// as a partial of its own), it is focused then, unless the user has moved on meanwhile. A control
+// that goes away for good (a Delete, once its row is gone; a Retry, once its card has loaded) names
+// in data-focus-instead the id to focus then; otherwise focus would fall to the page itself. (A
+// form that comes back with errors needs nothing here: its first invalid field has autofocus,
+// web/templates/_fields.html, which htmx focuses once the swap has settled.)
 let focusAwaited = null;
 let focusInstead = null;
 let focusNoted = null; // the element itself: a settle that did not replace it is about something else
@@ -257,10 +258,7 @@ document.addEventListener("htmx:after:settle", () => {
     byId(focusAwaited) ||
     (listArrived && FOCUS_INSTEAD[focusAwaited] && byId(FOCUS_INSTEAD[focusAwaited])) ||
     (lost && byId(focusInstead));
-  // Only a form that came back (the focus was in what was replaced) sends focus to its errors.
-  const invalid = lost && again && again.form && again.form.querySelector('[aria-invalid="true"]');
-  const target = invalid || again;
-  if (target && target !== active) target.focus({ preventScroll: true });
+  if (again && again !== active) again.focus({ preventScroll: true });
   if (again || listArrived) focusAwaited = focusInstead = null;
 });
 

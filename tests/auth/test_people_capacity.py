@@ -55,6 +55,7 @@ def test_wrong_capacity_input_is_said_in_place_and_saves_nothing(client: TestCli
         _, sent = capacity_form(refused.text, "Sam Staff")
         assert message in sent.select_one(f"#capacity-{field}-{form['action'].split('/')[2]}-error").get_text(), fields
         assert sent.select_one(f"input[name={field}]")["aria-invalid"] == "true"
+        assert [f["name"] for f in sent.select("[autofocus]")] == [field]  # a page load: the browser focuses it
         assert sent.select_one("input[name=hours]")["value"] == fields["hours"]  # as typed
     assert data.val("SELECT count(*) FROM user_capacity") == 0
     assert (

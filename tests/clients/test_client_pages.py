@@ -162,6 +162,18 @@ def test_create_errors_replace_the_form_alone(client: TestClient, data: DataBuil
     assert fragment.select("h1, header, nav") == []
 
 
+def test_the_first_field_to_correct_takes_the_focus(client: TestClient, data: DataBuilder) -> None:
+    """autofocus on the first invalid field, in the form's order (not the order it was judged in):
+    htmx focuses it when it swaps the form in."""
+    form = {"name": "", "status": "lead", "manager_id": "abc", "hourly_rate": "-1"}
+    fragment = soup(client.post("/clients", data=form, headers={"HX-Request": "true"}).text)
+    assert [field["name"] for field in fragment.select("[aria-invalid=true]")] == ["name", "manager_id", "hourly_rate"]
+    assert [field["name"] for field in fragment.select("[autofocus]")] == ["name"]
+    form["name"] = "Acme"
+    fragment = soup(client.post("/clients", data=form, headers={"HX-Request": "true"}).text)
+    assert [field["name"] for field in fragment.select("[autofocus]")] == ["manager_id"]
+
+
 def test_a_disabled_manager_stays_until_changed(client: TestClient, acme: dict[str, int], data: DataBuilder) -> None:
     data.val("UPDATE users SET disabled = true WHERE id = :id", id=acme["manager"])
     page = soup(client.get(f"/clients/{acme['client']}").text)
