@@ -20,10 +20,12 @@ from anyio.from_thread import BlockingPortal
 from argon2 import PasswordHasher, profiles
 from bs4 import BeautifulSoup
 from itsdangerous import TimestampSigner
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from web.db import Database
 from web.db.seed import entries_in_bulk
+from web.state import AppState
 
 # open_app(**setting_changes) -> a context manager giving a signed-in TestClient (see conftest.py)
 OpenApp = Callable[..., AbstractContextManager[TestClient]]
@@ -246,6 +248,15 @@ def session_of(client: TestClient, secret: str = "test-secret") -> dict[str, Any
     """The client's session, as Starlette's SessionMiddleware signed it."""
     signed = client.cookies["billable_session"].encode()
     return json.loads(base64.b64decode(TimestampSigner(secret).unsign(signed)))
+
+
+def later(app: Starlette, seconds: float) -> None:
+    """The app's cache entries `seconds` older, as if that time had passed: a test goes past a TTL
+    without waiting it out. (The registry's clock moves on; the cache keeps each entry for twice its
+    TTL in real time, so an entry past its TTL by less than that is served stale, as it would be.)"""
+    registry = AppState.of_app(app).registry
+    clock = registry.clock
+    registry.clock = lambda: clock() + seconds
 
 
 def free_port() -> int:

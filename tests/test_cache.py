@@ -8,7 +8,7 @@ from datetime import date
 
 from anyio.from_thread import BlockingPortal
 
-from tests.support import DataBuilder, OpenApp, server_timing, soup
+from tests.support import DataBuilder, OpenApp, later, server_timing, soup
 from web.cache import REDIS_CONNECTIONS, make_cache
 
 URL = "/partials/dashboard/mrr?period=this_month"
@@ -68,7 +68,7 @@ def test_an_expired_entry_is_served_stale_while_it_is_refreshed(open_app: OpenAp
     with open_app(ttl_stats_s=1) as client:
         assert outcome(client.get(URL)) == "miss"
         data.recurring(acme, 50_000, start=date(2026, 1, 1))  # changed behind the cache's back
-        time.sleep(1.1)  # past the TTL
+        later(client.app, 1.1)  # past the TTL
         stale = client.get(URL)
         assert outcome(stale) == "stale"
         card = soup(stale.text).select_one("#card-mrr")

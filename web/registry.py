@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -111,6 +111,9 @@ class Registry:
         self.partials = {p.name: p for p in partials}
         self.env, self.db, self.cache, self.ttls, self.budget_s = env, db, cache, ttls, budget_s
         self.versions, self.dev = versions, dev
+        # Epoch seconds, against which entries are fresh (fresh_until). Tests move it on instead of
+        # waiting out a TTL (tests.support.later).
+        self.clock: Callable[[], float] = time.time
         # Computations running, by (cache key, versions): one per key and state of the data.
         self._inflight: dict[tuple[str, tuple[int, ...]], asyncio.Future[CacheEntry]] = {}
         # Inputs of partials with load_many, gathering for their batch (see BATCH_WINDOW_S).
@@ -176,7 +179,7 @@ class Registry:
         if asked is None:
             return None
         key = self._key(asked, today)
-        entry = self._fresh_here(key, self.versions.of(asked.scopes), time.time())
+        entry = self._fresh_here(key, self.versions.of(asked.scopes), self.clock())
         if entry is None:
             return None
         return Rendered(self._html(asked.partial, key, entry, asked.loaded_frame(False, viewer_role)), 200, "hit")
@@ -203,7 +206,7 @@ class Registry:
         frame = asked.loaded_frame(outcome == "stale", viewer_role)
         if outcome == "stale":
             computed_at = entry.fresh_until - self.ttls[partial.cache_kind]
-            frame = replace(frame, stale_minutes=int((time.time() - computed_at) // 60))
+            frame = replace(frame, stale_minutes=int((self.clock() - computed_at) // 60))
         return Rendered(self._html(partial, key, entry, frame), 200, outcome)
 
     def _html(self, partial: Partial[Any, Any], key: str, entry: CacheEntry, frame: Frame) -> str:
@@ -244,7 +247,7 @@ class Registry:
         """The cache key and the entry holding the context: from the cache ("hit"), an expired entry
         while it is refreshed in the background ("stale"), or computed now ("miss")."""
         key, versions = self._key(asked, today), self.versions.of(asked.scopes)
-        now = time.time()
+        now = self.clock()
         entry = self._fresh_here(key, versions, now)
         if entry is not None:
             return key, entry, "hit"
@@ -307,7 +310,7 @@ class Registry:
         return entry
 
     def _entry(self, partial: Partial[Any, Any], context: Any, versions: tuple[int, ...]) -> CacheEntry:
-        return CacheEntry(time.time() + self.ttls[partial.cache_kind], context, versions)
+        return CacheEntry(self.clock() + self.ttls[partial.cache_kind], context, versions)
 
     async def _cache_set(self, pairs: list[tuple[str, CacheEntry]], partial: Partial[Any, Any]) -> None:
         # Kept for twice its TTL: fresh for the first, served stale while refreshed in the second.
@@ -320,7 +323,7 @@ class Registry:
         Each is in flight from now on, so its request, arriving a moment later, joins it; once done,
         the request finds it fresh in the cache. Keys are taken now, before anything is read: a write
         meanwhile moves them, and what was read is never served after."""
-        now = time.time()
+        now = self.clock()
         for params in prefill.params:
             asked = Asked.of(prefill.partial, params)
             key, versions = self._key(asked, today), self.versions.of(asked.scopes)

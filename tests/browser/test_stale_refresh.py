@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import wait_until_loaded
+from tests.conftest import LiveServer
 from tests.dashboard.test_shell import make_clients
-from tests.support import DataBuilder
+from tests.support import DataBuilder, later
 from web.settings import Settings
 
 # Counts elements in a loading state added to the page from now on (a skeleton flashing back).
@@ -32,12 +31,13 @@ def settings(settings: Settings) -> Settings:
 
 
 def test_a_stale_list_refreshes_with_its_rows_in_one_request_and_no_skeleton(
-    page: Page, live_url: str, data: DataBuilder
+    page: Page, live_server: LiveServer, data: DataBuilder
 ) -> None:
+    live_url = live_server.url
     make_clients(data, 6)
     page.goto(live_url + "/")
     wait_until_loaded(page)
-    time.sleep(3.1)  # the list's and rows' cache entries expire
+    later(live_server.app, 3.1)  # the list's and rows' cache entries expire
     asked: list[str] = []
 
     def note(request: Request) -> None:

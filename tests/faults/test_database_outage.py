@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.faults.conftest import ADMIN, OwnPostgres
-from tests.support import DataBuilder, OpenApp, server_timing, sign_in, soup
+from tests.support import DataBuilder, OpenApp, later, server_timing, sign_in, soup
 from web.app import create_app
 from web.settings import Settings
 
@@ -39,7 +39,7 @@ def timed(client: TestClient, url: str) -> tuple[float, int, str]:
 
 def test_a_hung_database_costs_each_request_its_budget_at_most(client: TestClient, own_postgres: OwnPostgres) -> None:
     assert client.get(CARD.format("this_month")).status_code == 200  # cached from now on
-    time.sleep(2.1)  # ... and expired (its TTL is 2 s here, kept 4): served stale while it is refreshed
+    later(client.app, 2.1)  # ... and expired (its TTL is 2 s here, kept 4): served stale while it is refreshed
     state = client.app.state.billable
     # The periodic re-check of the signed-in user is due: it must not hold a cached figure back.
     for token, check in list(state.session_checks.items()):
