@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -279,6 +280,30 @@ def serve(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout_s: float = 20) -> None:
+    """Return once `condition()` is true (checked every 10 ms); fail with `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s"
+        time.sleep(0.01)
+
+
+WAITING_FOR_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+async def a_lock_is_waited_on(db: Database, timeout_s: float = 10) -> bool:
+    """Whether a connection to this database comes to wait for a lock within `timeout_s`. Not to be
+    awaited inside a transaction: there pg_stat_activity stays as it was first read."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await db.fetch_val(WAITING_FOR_A_LOCK):
+            return True
+        await asyncio.sleep(0.01)
+    return False
 
 
 def wait_for(url: str, server: subprocess.Popen[str]) -> httpx2.Response:

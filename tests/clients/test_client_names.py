@@ -8,7 +8,7 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import DataBuilder, soup
+from tests.support import DataBuilder, a_lock_is_waited_on, soup
 from web.db import Database
 from web.db.versions import Versions
 from web.queries import clients
@@ -85,18 +85,25 @@ def test_two_admins_creating_the_same_name_at_once_make_one_client(
     admin = data.user("Ada Admin", role="admin")
     versions = Versions(database_url)
 
-    async def create(name: str, hold: float) -> int:
+    async def create(name: str, created: asyncio.Event, commit: asyncio.Event | None = None) -> int:
         async with recording(test_db, versions, admin) as changes:
             client_id = await clients.create_client(test_db, changes, ClientInput(name, "lead", None, None))
-            await asyncio.sleep(hold)  # still uncommitted while the other admin saves
+            created.set()
+            if commit:
+                await commit.wait()  # still uncommitted while the other admin saves
         return client_id
 
-    async def both() -> list[int | BaseException]:
-        first = asyncio.ensure_future(create("Acme", 0.5))
-        await asyncio.sleep(0.1)
-        return await asyncio.gather(first, create("acme ", 0), return_exceptions=True)
+    async def both() -> tuple[bool, list[int | BaseException]]:
+        created, commit = asyncio.Event(), asyncio.Event()
+        first = asyncio.create_task(create("Acme", created, commit))
+        await created.wait()
+        second = asyncio.create_task(create("acme ", asyncio.Event()))
+        waited = await a_lock_is_waited_on(test_db)
+        commit.set()
+        return waited, await asyncio.gather(first, second, return_exceptions=True)
 
-    first, second = portal.call(both)
+    waited, (first, second) = portal.call(both)
+    assert waited, "the second check did not wait for the first write"
     assert isinstance(first, int)
     assert isinstance(second, InvalidClient) and str(second) == f"There is already a client named Acme (#{first})."
     assert data.val("SELECT count(*) FROM clients") == 1

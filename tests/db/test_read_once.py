@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from anyio.from_thread import BlockingPortal
 
@@ -10,46 +11,60 @@ from web.db import Database
 from web.db.versions import Versions
 
 
-def test_callers_with_one_key_share_a_read_and_other_keys_do_not(test_db: Database, portal: BlockingPortal) -> None:
-    reads: list[str] = []
+class Reads:
+    """Reads that run until released: the callers asking meanwhile find them running."""
 
-    async def read(name: str) -> str:
-        reads.append(name)
-        await asyncio.sleep(0.05)  # still running when the others ask
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self._released = asyncio.Event()
+
+    async def read(self, name: str) -> str:
+        self.started.append(name)
+        await self._released.wait()
         return name
 
-    async def ask() -> list[str]:
-        return await asyncio.gather(
-            test_db.read_once(("a",), lambda: read("a")),
-            test_db.read_once(("a",), lambda: read("a again")),
-            test_db.read_once(("b",), lambda: read("b")),
-        )
+    async def release_once(self, count: int, asking: Awaitable[list[str]]) -> list[str]:
+        """Release the reads once `count` of them have started, and give what `asking` gives."""
+        answers = asyncio.ensure_future(asking)
+        while len(self.started) < count:
+            await asyncio.sleep(0)
+        self._released.set()
+        return await answers
 
-    assert portal.call(ask) == ["a", "a", "b"]
-    assert reads == ["a", "b"]
+
+def test_callers_with_one_key_share_a_read_and_other_keys_do_not(test_db: Database, portal: BlockingPortal) -> None:
+    async def ask() -> tuple[list[str], list[str]]:
+        reads = Reads()
+        asking = asyncio.gather(
+            test_db.read_once(("a",), lambda: reads.read("a")),
+            test_db.read_once(("a",), lambda: reads.read("a again")),
+            test_db.read_once(("b",), lambda: reads.read("b")),
+        )
+        return await reads.release_once(2, asking), reads.started
+
+    assert portal.call(ask) == (["a", "a", "b"], ["a", "b"])
+
     # Done: the next caller reads again (nothing is kept past the read itself).
-    assert portal.call(lambda: test_db.read_once(("a",), lambda: read("a later"))) == "a later"
+    assert portal.call(lambda: test_db.read_once(("a",), lambda: asyncio.sleep(0, "a later"))) == "a later"
 
 
 def test_a_write_learned_of_ends_the_sharing_of_reads_started_before_it(
     test_db: Database, portal: BlockingPortal
 ) -> None:
     versions = Versions(test_db.url, on_move=test_db.forget_shared_reads)
-    reads: list[str] = []
 
-    async def read(name: str) -> str:
-        reads.append(name)
-        await asyncio.sleep(0.05)
-        return name
-
-    async def ask() -> list[str]:
-        before = asyncio.ensure_future(test_db.read_once(("totals",), lambda: read("before the write")))
-        await asyncio.sleep(0.01)  # the read has started
+    async def ask() -> tuple[list[str], list[str]]:
+        reads = Reads()
+        before = asyncio.ensure_future(test_db.read_once(("totals",), lambda: reads.read("before the write")))
+        while not reads.started:  # the read has started
+            await asyncio.sleep(0)
         versions.apply({"client:1": 7})  # a write, as NOTIFY or this process's own commit tells it
-        after = test_db.read_once(("totals",), lambda: read("after the write"))
-        same_again = test_db.read_once(("totals",), lambda: read("not read"))
-        return list(await asyncio.gather(before, after, same_again))
+        after = test_db.read_once(("totals",), lambda: reads.read("after the write"))
+        same_again = test_db.read_once(("totals",), lambda: reads.read("not read"))
+        return await reads.release_once(2, asyncio.gather(before, after, same_again)), reads.started
 
-    assert portal.call(ask) == ["before the write", "after the write", "after the write"]
-    assert reads == ["before the write", "after the write"]
+    assert portal.call(ask) == (
+        ["before the write", "after the write", "after the write"],
+        ["before the write", "after the write"],
+    )
     assert versions.generation == 1

@@ -10,7 +10,7 @@ import pytest
 from anyio.from_thread import BlockingPortal
 from starlette.testclient import TestClient
 
-from tests.support import DataBuilder, soup
+from tests.support import DataBuilder, a_lock_is_waited_on, soup
 from tests.timesheets.conftest import entries, log
 from web.db import Database
 from web.db.versions import Versions
@@ -121,8 +121,8 @@ def test_two_writes_to_one_day_at_once_cannot_both_pass(
         async with recording(test_db, Versions(test_db.url), office["sam"]) as changes:
             await create_entry(test_db, changes, EntryInput(office["sam"], office["acme"], None, day, 720, True, ""))
             second = asyncio.create_task(write("bolt", 13 * 60))  # a task: a connection of its own
-            await asyncio.sleep(0.5)
-            waited = not second.done()
+            # In a task of its own, as the second write: on a connection outside this transaction.
+            waited = await asyncio.create_task(a_lock_is_waited_on(test_db)) and not second.done()
         [outcome] = await asyncio.gather(second, return_exceptions=True)
         return waited, outcome
 
