@@ -23,10 +23,12 @@ def files_state() -> int:
 
 
 async def events(request: Request) -> Response:
-    """Server-sent events: one `reload` message whenever a watched file changes."""
+    """Server-sent events: one `reload` message whenever a watched file changes since the request
+    came (read before the answer starts: once the browser has its headers, a change is told)."""
+    seen = files_state()
 
     async def stream() -> AsyncIterator[str]:
-        seen = files_state()
+        nonlocal seen
         quiet = 0.0
         yield "retry: 1000\n\n"
         while not await request.is_disconnected():

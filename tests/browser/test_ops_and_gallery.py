@@ -188,8 +188,8 @@ def dev_url(settings: Settings, data: DataBuilder, today: date) -> Iterator[str]
 
 def test_dev_mode_reloads_the_page_when_a_file_changes(dev_url: str, anonymous_page: Page) -> None:
     page = anonymous_page
-    page.goto(dev_url + "/gallery")
-    page.wait_for_timeout(800)  # the event stream is open
+    with page.expect_response(dev_url + "/dev/events"):  # the event stream is open
+        page.goto(dev_url + "/gallery")
     touched = STATIC_DIR / "app.css"
     stat = touched.stat()
     try:
