@@ -68,16 +68,18 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
         def load(url: str) -> dict[str, float]:
             return _load(page, url)
 
-        def clear(server: str) -> None:
-            page.context.request.post(server + "/bench/clear", headers={"X-CSRF-Token": token})
+        def post(url: str, body: str | None = None) -> None:
+            """A POST to the benchmark's routes. Refused, it stops the run: a cache not cleared, or a
+            reference not stored, would give figures that measure something else."""
+            response = page.context.request.post(url, headers={"X-CSRF-Token": token}, data=body)
+            if not response.ok:
+                raise RuntimeError(f"POST {url} answered {response.status}")
 
         def reference_of(rows: int) -> str:
             """The streamed page's final HTML, posted to be served back as one document: its URL."""
             load(f"{base}/?per_page={rows}")
             final = re.sub(r'<script src="/static/stream\.js[^"]*" async=""></script>', "", page.content())
-            page.context.request.post(
-                f"{base}/bench/reference?name={rows}", headers={"X-CSRF-Token": token}, data=final
-            )
+            post(f"{base}/bench/reference?name={rows}", final)
             return f"{base}/bench/reference?name={rows}"
 
         for rows in ROWS:
@@ -90,7 +92,7 @@ def measure_browser(bases: dict[str, str], email: str, password: str, out: Calla
             for mode in MODES:
                 cold = []
                 for _ in range(COLD_RUNS):
-                    clear(bases[mode])
+                    post(bases[mode] + "/bench/clear")
                     cold.append(load(urls[mode]))
                 _record(results, mode, rows, warm[mode], cold)
                 ratio = results[_key(mode, f"complete_warm_{rows}_ms")] / results[f"browser_reference_{rows}_ms"]
@@ -158,7 +160,10 @@ def _signed_in(browser: Any, base: str, email: str, password: str) -> tuple[Any,
     page.fill("#login-password", password)
     page.click("button[type=submit]")
     page.wait_for_url(base + "/")
-    return page, session_csrf_token(page.content()) or ""
+    token = session_csrf_token(page.content())
+    if token is None:
+        raise RuntimeError("the signed-in dashboard carries no CSRF token")
+    return page, token
 
 
 def _load(page: Any, url: str) -> dict[str, float]:

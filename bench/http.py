@@ -8,6 +8,7 @@ Content-Length body: enough for the app's pages and partials, and ten times chea
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from collections.abc import Mapping
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 
 
 def session_csrf_token(page: str) -> str | None:
-    """The CSRF token a signed-in page's htmx requests carry (hx-headers on its <body>)."""
-    found = re.search(r'"X-CSRF-Token": "([^"]+)"', page)
+    """The CSRF token a signed-in page's htmx requests carry (hx-headers on its <body>), from the
+    page as served or as a browser writes it out (quotes in attributes as &quot;)."""
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', html.unescape(page))
     return found[1] if found else None
 
 

@@ -1,10 +1,11 @@
-"""The benchmark's HTTP client: keep-alive connections, and a new one when the server closed one."""
+"""The benchmark's HTTP client: keep-alive connections, a new one when the server closed one; the
+page's CSRF token."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bench.http import Pool
+from bench.http import Pool, session_csrf_token
 
 
 async def _serve_once_per_connection() -> tuple[asyncio.Server, int, list[int]]:
@@ -37,3 +38,10 @@ def test_a_closed_keep_alive_connection_is_replaced() -> None:
             return [first.text, second.text]
 
     assert asyncio.run(scenario()) == ["answer 1", "answer 2"]
+
+
+def test_the_csrf_token_is_read_as_served_and_as_a_browser_writes_the_page_out() -> None:
+    served = """<body hx-headers:inherited='{"X-CSRF-Token": "abc.123"}'>"""
+    written_out = """<body hx-headers:inherited="{&quot;X-CSRF-Token&quot;: &quot;abc.123&quot;}">"""
+    assert session_csrf_token(served) == session_csrf_token(written_out) == "abc.123"
+    assert session_csrf_token("<body>") is None
