@@ -350,6 +350,7 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[str] = []
     lost: list[str] = []
+    stop = threading.Event()
     try:
         wait_for(f"{base}/healthz", server)
         login = httpx2.get(f"{base}/login")
@@ -361,7 +362,6 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
         signed_in = httpx2.post(f"{base}/login", data=form, cookies=login.cookies)
         cookies = dict(signed_in.cookies) or dict(login.cookies)
         token = session_csrf_token(httpx2.get(f"{base}/timesheet", cookies=cookies).text)
-        stop = threading.Event()
 
         def write(writer: int) -> None:
             n = 0
@@ -390,6 +390,7 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
         for thread in writers:
             thread.join(20)
     finally:
+        stop.set()  # also when a wait above failed: the writers end with their next request
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
     stored = data.rows("SELECT description, minutes, client_id FROM timesheet_entries")
