@@ -216,7 +216,7 @@ document.addEventListener("htmx:after:request", (event) => {
 // that goes away for good (a Delete, once its row is gone; a Retry, once its card has loaded) names
 // in data-focus-instead the id to focus then; otherwise focus would fall to the page itself. (A
 // form that comes back with errors needs nothing here: its first invalid field has autofocus,
-// web/templates/_fields.html, which htmx focuses once the swap has settled.)
+// web/templates/_fields.html, which htmx focuses once the swap has settled; see below.)
 let focusAwaited = null;
 let focusInstead = null;
 let focusNoted = null; // the element itself: a settle that did not replace it is about something else
@@ -260,6 +260,28 @@ document.addEventListener("htmx:after:settle", () => {
     (lost && byId(focusInstead));
   if (again && again !== active) again.focus({ preventScroll: true });
   if (again || listArrived) focusAwaited = focusInstead = null;
+});
+
+// htmx focuses [autofocus] in what it swaps in, after this event and whatever the user did meanwhile:
+// a form's first field to correct (web/templates/_fields.html), the entry form that Edit opens. If the
+// user has gone elsewhere since the request was sent (clicked or tabbed away while it was on its way),
+// the autofocus is dropped: the keyboard stays where the user took it.
+const focusedAtRequest = new WeakMap(); // source element -> what had focus when it sent its request
+document.addEventListener("htmx:config:request", (event) => {
+  focusedAtRequest.set(event.detail.ctx.sourceElement, document.activeElement);
+});
+document.addEventListener("htmx:after:settle", (event) => {
+  const { task, newContent } = event.detail;
+  const source = task && task.sourceElement;
+  if (!source || !focusedAtRequest.has(source) || !newContent) return;
+  const active = document.activeElement;
+  const added = [...newContent].filter((node) => node instanceof Element);
+  const movedOn = active && active !== document.body && active !== focusedAtRequest.get(source) &&
+    !added.some((el) => el.contains(active)); // not the focus handling above, on the new copy
+  if (!movedOn) return;
+  for (const el of added) {
+    for (const field of [el, ...el.querySelectorAll("[autofocus]")]) field.removeAttribute("autofocus");
+  }
 });
 
 // Esc in the timesheet's entry form, while it edits an entry, cancels the edit as its Cancel button

@@ -83,6 +83,24 @@ def test_the_form_takes_focus_to_its_error_when_another_answer_lands_first(
     expect(page.locator("#entry-duration")).to_be_focused()
 
 
+def test_the_form_leaves_the_focus_where_the_user_went_while_it_was_sent(
+    page: Page, live_url: str, data: DataBuilder
+) -> None:
+    held: dict[str, Route] = {}
+    page.route("**/timesheet/entries", lambda route: held.setdefault("entry", route))
+    type_entry(page, live_url, data.client("Acme Studios"), "25:00")
+    page.focus("#entry-submit")
+    page.keyboard.press("Enter")
+    while not held:
+        page.wait_for_timeout(10)  # lets Playwright deliver the request to the handler above
+    elsewhere = page.locator(".topbar__nav").get_by_role("link", name="Dashboard")
+    elsewhere.focus()  # on to something else while the form is on its way
+    held["entry"].continue_()
+    expect(page.locator("#entry-error-duration")).to_be_visible()
+    expect(page.locator("#entry-duration")).to_have_attribute("aria-invalid", "true")
+    expect(elsewhere).to_be_focused()  # not pulled back to the field to correct
+
+
 def test_edit_and_delete_an_entry(page: Page, live_url: str, data: DataBuilder) -> None:
     type_entry(page, live_url, data.client("Acme Studios"), "1")
     page.click("button:text('Log time')")
