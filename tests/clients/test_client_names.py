@@ -96,10 +96,15 @@ def test_two_admins_creating_the_same_name_at_once_make_one_client(
     async def both() -> tuple[bool, list[int | BaseException]]:
         created, commit = asyncio.Event(), asyncio.Event()
         first = asyncio.create_task(create("Acme", created, commit))
-        await created.wait()
-        second = asyncio.create_task(create("acme ", asyncio.Event()))
-        waited = await a_lock_is_waited_on(test_db)
-        commit.set()
+        try:
+            # Bounded: a first create that fails before it has written must not hang the test.
+            written = asyncio.ensure_future(created.wait())
+            await asyncio.wait([first, written], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            written.cancel()
+            second = asyncio.create_task(create("acme ", asyncio.Event()))
+            waited = created.is_set() and await a_lock_is_waited_on(test_db)
+        finally:
+            commit.set()  # the first transaction ends whatever happened
         return waited, await asyncio.gather(first, second, return_exceptions=True)
 
     waited, (first, second) = portal.call(both)
