@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2
@@ -369,7 +369,9 @@ def test_a_worker_killed_during_writes_loses_no_acknowledged_one(
                 while not stop.is_set():
                     n += 1
                     text = f"w{writer}-{n}"
-                    entry = {"work_date": "2026-11-12", "client_id": str(acme), "duration": "0:30", "description": text}
+                    # Over four weeks of days: one day is full after 48 writes (24 h of 30 min each).
+                    day = (date(2026, 11, 1) + timedelta(days=n % 28)).isoformat()
+                    entry = {"work_date": day, "client_id": str(acme), "duration": "0:30", "description": text}
                     try:
                         answer = client.post("/timesheet/entries", data=entry, timeout=10)
                     except httpx2.TransportError:
