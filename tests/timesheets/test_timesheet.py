@@ -84,7 +84,11 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
 def test_a_service_must_belong_to_the_client(sam: TestClient, office: dict[str, int], data: DataBuilder) -> None:
     response = log(sam, client_id=str(office["acme"]), service_id=str(office["bolt_hourly"]))
     assert response.status_code == 422
-    assert "does not belong to the chosen client" in soup(response.text).select_one("#entry-error-service_id").text
+    form = soup(response.text)
+    assert "does not belong to the chosen client" in form.select_one("#entry-error-service_id").text
+    select = form.select_one("#entry-service")
+    assert (select["aria-invalid"], select["aria-describedby"]) == ("true", "entry-error-service_id")
+    assert select.has_attr("autofocus")  # the one field to correct
     assert entries(data) == []
 
 
