@@ -29,7 +29,7 @@ from typing import Any
 import httpx2
 import psutil
 
-from bench.http import session_csrf_token
+from bench.http import login_form_token, session_csrf_token
 from web.db import Database
 from web.queries.users import UserExists, add_user, set_password
 
@@ -97,9 +97,8 @@ async def run_users(base: str, users: int, warmup: float, seconds: float, client
 async def _sign_in(base: str, email: str) -> tuple[dict[str, str], str]:
     async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
         login = await client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-        assert token is not None, "no sign-in form"
-        answer = await client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token[1]})
+        token = login_form_token(login.text)
+        answer = await client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
         page = await client.get("/timesheet")
         csrf = session_csrf_token(page.text)
         if answer.status_code >= 400 or csrf is None:

@@ -26,11 +26,10 @@ import asyncpg
 import httpx2
 import psutil
 import uvloop
-from bs4 import BeautifulSoup
 
 from bench import baselines
 from bench.chart import browser_svg, cold_vs_size_svg
-from bench.http import Pool, Reply, session_csrf_token
+from bench.http import Pool, Reply, login_form_token, session_csrf_token
 from bench.proxy import free_port
 from web.db import Database
 from web.db.migrate import migrate
@@ -414,7 +413,7 @@ async def _measure(config: BenchConfig, server: ServerProcess) -> dict[str, Any]
 async def _sign_in(base: str) -> dict[str, str]:
     """Sign in as the bench admin; the headers (cookie, CSRF token) later requests carry."""
     async with httpx2.AsyncClient(base_url=base) as client:
-        token = _attributes((await client.get("/login")).text, "input[name=csrf_token]", "value")[0]
+        token = login_form_token((await client.get("/login")).text)
         form = {"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token}
         if (await client.post("/login", data=form)).status_code != 303:
             raise RuntimeError("the benchmark could not sign in")
@@ -432,10 +431,6 @@ async def _clear(base: str, headers: dict[str, str]) -> None:
 
 
 _PLACEHOLDER = re.compile(r'hx-get="([^"]+)"\s+hx-trigger="load"')
-
-
-def _attributes(html: str, selector: str, attribute: str) -> list[str]:
-    return [str(el[attribute]) for el in BeautifulSoup(html, "html.parser").select(selector)]
 
 
 def _placeholders(html: str) -> list[str]:
@@ -529,7 +524,7 @@ async def _sign_in_burst(base: str, pool: Pool, urls: list[str], quiet_seconds: 
     refused by a limit before its password is checked."""
     quiet = await _paced_latencies(pool, urls, asyncio.sleep(quiet_seconds))
     async with httpx2.AsyncClient(base_url=base, timeout=120) as client:
-        token = _attributes((await client.get("/login")).text, "input[name=csrf_token]", "value")[0]
+        token = login_form_token((await client.get("/login")).text)
 
         run = secrets.token_hex(3)  # accounts and addresses of this run alone: none has failed before
         network = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}"

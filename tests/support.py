@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from itsdangerous import TimestampSigner
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bench.http import login_form_token
 from web.db import Database
 from web.db.seed import entries_in_bulk
 from web.state import AppState
@@ -221,14 +221,6 @@ def server_timing(header: str) -> dict[str, dict[str, str]]:
 
 
 PASSWORD = "correct horse battery"
-
-
-def login_form_token(page: str) -> str:
-    """The CSRF token of the sign-in form (read by a pattern: parsing the page cost each signed-in
-    test more than its sign-in)."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None, page
-    return found[1]
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
