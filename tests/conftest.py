@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.support import PASSWORD, TODAY, DataBuilder, free_port, sign_in
+from tests.support import PASSWORD, TODAY, DataBuilder, free_port, sign_in, wait_until
 from web import streaming
 from web.app import create_app
 from web.db import Database
@@ -165,10 +164,7 @@ def live_server(settings: Settings, data: DataBuilder, today: date) -> Iterator[
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the live server did not start"
-        time.sleep(0.02)
+    wait_until(lambda: server.started, "the live server started")
     yield LiveServer(f"http://127.0.0.1:{port}", app)
     server.should_exit = True
     thread.join(10)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
-from tests.support import TODAY, DataBuilder, OpenApp, server_timing, soup
+from tests.support import TODAY, DataBuilder, OpenApp, server_timing, soup, wait_until
 from web.dashboard import CARDS
 
 
@@ -21,10 +20,7 @@ def test_the_default_dashboard_is_cached_after_start(
         data.recurring(client_id, 10_000, start=TODAY.replace(day=1))
     data.entry(clients[0], sam, TODAY, 60, 6_000)
     with open_app(warm_on_start=True) as client:
-        deadline = time.monotonic() + 10
-        while not any("dashboard warmed" in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "warming did not finish"
-            time.sleep(0.05)
+        wait_until(lambda: any("dashboard warmed" in r.getMessage() for r in caplog.records), "warming finished", 10)
         # Warm, every part comes in place in the shell (each names itself in an empty template
         # when the page shows its waterfall).
         parts = soup(client.get("/?timings=1").text).select("template[data-in-place]")
@@ -42,10 +38,7 @@ def test_warming_failure_is_logged_not_raised(
     data.val("ALTER TABLE status_month_totals RENAME TO status_month_totals_away")
     try:
         with open_app(warm_on_start=True) as client:
-            deadline = time.monotonic() + 10
-            while not any("dashboard warmed" in r.getMessage() for r in caplog.records):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until(lambda: any("dashboard warmed" in r.getMessage() for r in caplog.records), "warming ended", 10)
             assert client.get("/healthz").status_code == 200
     finally:
         data.val("ALTER TABLE status_month_totals_away RENAME TO status_month_totals")
